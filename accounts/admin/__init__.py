@@ -1,0 +1,1 @@
+from . import audit, users, workspaces  # noqa: F401  (registers the admins)

@@ -1,0 +1,90 @@
+from django.contrib import admin
+
+from accounts.models import (
+    DeletionTombstone,
+    InternalMembership,
+    StoredFile,
+    Workspace,
+    WorkspaceMember,
+    WorkspaceModule,
+)
+from backoffice.admin_mixins import AppendOnlyAdmin, LargeTableAdmin, money
+
+WORKSPACE_SEARCH = ["slug__startswith", "name__istartswith", "billing_email__iexact"]
+
+
+class MemberInline(admin.TabularInline):
+    model = WorkspaceMember
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "joined_at"]
+
+
+class ModuleInline(admin.TabularInline):
+    model = WorkspaceModule
+    extra = 0
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(LargeTableAdmin):
+    list_display = [
+        "name",
+        "slug",
+        "status",
+        "billing_email",
+        "country",
+        "last_activity_at",
+        "legal_hold",
+    ]
+    list_filter = ["status", "legal_hold", "country"]
+    search_fields = WORKSPACE_SEARCH
+    list_select_related = ["owner"]
+    autocomplete_fields = ["owner"]
+    readonly_fields = [
+        "status",
+        "suspension_reason",
+        "created_at",
+        "last_activity_at",
+        "ended_at",
+        "deletion_warning_sent_at",
+        "legal_hold",
+        "legal_hold_reason",
+    ]
+    inlines = [MemberInline, ModuleInline]
+
+
+@admin.register(WorkspaceMember)
+class WorkspaceMemberAdmin(LargeTableAdmin):
+    list_display = ["user", "workspace", "role", "joined_at"]
+    list_filter = ["role"]
+    search_fields = ["workspace__slug__startswith", "user__email__startswith"]
+    list_select_related = ["user", "workspace"]
+    autocomplete_fields = ["user", "workspace"]
+
+
+@admin.register(StoredFile)
+class StoredFileAdmin(LargeTableAdmin):
+    list_display = ["name", "workspace", "size_mb", "uploaded_at"]
+    search_fields = ["workspace__slug__startswith", "name__startswith"]
+    list_select_related = ["workspace"]
+    autocomplete_fields = ["workspace", "uploaded_by"]
+
+
+@admin.register(InternalMembership)
+class InternalMembershipAdmin(LargeTableAdmin):
+    """Orgix §15: shown for support context only — never ours to refund."""
+
+    list_display = ["member_name", "workspace", "status", "price_display", "provider", "created_at"]
+    list_filter = ["status", "provider"]
+    search_fields = ["workspace__slug__startswith", "member_email__iexact"]
+    list_select_related = ["workspace"]
+    autocomplete_fields = ["workspace"]
+    price_display = money("price", description="price")
+
+
+@admin.register(DeletionTombstone)
+class DeletionTombstoneAdmin(AppendOnlyAdmin):
+    list_display = ["workspace_id", "rule", "policy", "deleted_at", "ended_at", "last_activity_at"]
+    list_filter = ["rule"]
+    search_fields = ["=workspace_id"]
+    readonly_fields = [f.name for f in DeletionTombstone._meta.fields]

@@ -1,0 +1,16 @@
+from .audit import AuditRecord
+from .memberships import InternalMembership
+from .retention import DeletionTombstone
+from .users import User
+from .workspaces import StoredFile, Workspace, WorkspaceMember, WorkspaceModule
+
+__all__ = [
+    "AuditRecord",
+    "DeletionTombstone",
+    "InternalMembership",
+    "StoredFile",
+    "User",
+    "Workspace",
+    "WorkspaceMember",
+    "WorkspaceModule",
+]

@@ -1,0 +1,116 @@
+"""Workspaces and what they hold: members (each one a seat), modules and stored files.
+
+Status changes go through `accounts.services.workspaces`; nothing else writes `status`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Upper
+
+
+class Workspace(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        RESTRICTED = "restricted", "Restricted (over Free plan limits or unpaid)"
+        SUSPENDED = "suspended", "Suspended"
+        DISABLED = "disabled", "Disabled"
+        DELETED = "deleted", "Deleted"
+
+    class SuspensionReason(models.TextChoices):
+        NONE = "", "—"
+        NON_PAYMENT = "non_payment", "Non-payment"
+        CHARGEBACK = "chargeback", "Open chargeback or dispute"
+        MISUSE = "misuse", "Misuse or breach of terms"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_workspaces"
+    )
+    billing_email = models.EmailField(db_index=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    vat_number = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    suspension_reason = models.CharField(
+        max_length=16, choices=SuspensionReason.choices, default="", blank=True
+    )
+    storage_used_mb = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField()
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    # Retention: see accounts/retention.py for how these dates combine.
+    legal_hold = models.BooleanField(default=False)
+    legal_hold_reason = models.CharField(max_length=300, blank=True)
+    ended_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its last paid subscription ended."
+    )
+    deletion_warning_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["status"]),
+            models.Index(fields=["last_activity_at"]),
+            models.Index(fields=["legal_hold"]),
+            models.Index(Upper("name"), name="workspace_name_upper"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+
+class WorkspaceMember(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        BILLING_ADMIN = "billing_admin", "Billing admin"
+        MEMBER = "member", "Member"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "user"], name="one_seat_per_user"),
+        ]
+        ordering = ["workspace", "role", "user"]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} of {self.workspace.slug}"
+
+    @property
+    def can_manage_billing(self) -> bool:
+        return self.role in (self.Role.OWNER, self.Role.BILLING_ADMIN)
+
+
+class WorkspaceModule(models.Model):
+    """A module (Membership, Events, CRM, ...) switched on for a workspace."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="modules")
+    code = models.SlugField(max_length=40)
+    enabled_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "code"], name="module_enabled_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} on {self.workspace.slug}"
+
+
+class StoredFile(models.Model):
+    """Metadata of a file a workspace uploaded (the bytes live in object storage)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=255)
+    size_mb = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    uploaded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.size_mb} MB)"

@@ -1,0 +1,55 @@
+"""The one way to write an audit record. Call it inside the transaction of the change."""
+
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+
+from accounts.models import AuditRecord, User
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model,
+    now: datetime,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str = "",
+    workspace_id: int | None = None,
+) -> AuditRecord:
+    if workspace_id is None:
+        workspace_id = getattr(target, "workspace_id", None)
+        if workspace_id is None and target._meta.model_name == "workspace":
+            workspace_id = target.pk
+    return AuditRecord.objects.create(
+        actor=actor,
+        actor_label=actor.email if actor else "system",
+        action=action,
+        target_type=target._meta.label,
+        target_id=str(target.pk),
+        workspace_id=workspace_id,
+        before=_jsonable(before or {}),
+        after=_jsonable(after or {}),
+        note=note,
+        created_at=now,
+    )
+
+
+def snapshot_fields(instance: models.Model, *names: str) -> dict[str, Any]:
+    """The named fields of `instance` as JSON-ready values, for before/after."""
+    return _jsonable({name: getattr(instance, name) for name in names})
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, models.Model):
+            value = value.pk
+        elif isinstance(value, dict):
+            value = _jsonable(value)
+        elif value is not None and not isinstance(value, bool | int | float | str | list):
+            value = str(value) if not hasattr(value, "isoformat") else value.isoformat()
+        out[key] = value
+    return out

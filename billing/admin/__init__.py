@@ -1,0 +1,7 @@
+from . import (  # noqa: F401  (registers the admins)
+    payments,
+    plans,
+    policies,
+    refunds,
+    subscriptions,
+)

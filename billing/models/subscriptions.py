@@ -1,0 +1,113 @@
+"""Subscriptions and their add-ons.
+
+Status is an explicit state machine (`billing.states.SUBSCRIPTION_TRANSITIONS`); only
+services in `billing/services/` change it.
+"""
+
+from django.db import models
+
+from accounts.models import Workspace
+
+from .fields import MoneyField, currency_field
+from .plans import Plan
+from .policies import RefundPolicy
+
+
+class Subscription(models.Model):
+    class Status(models.TextChoices):
+        TRIALING = "trialing", "Trialing"
+        ACTIVE = "active", "Active"
+        PAST_DUE = "past_due", "Past due"
+        SUSPENDED = "suspended", "Suspended"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+
+    LIVE_STATUSES = (Status.TRIALING, Status.ACTIVE, Status.PAST_DUE, Status.SUSPENDED)
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="subscriptions")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    policy = models.ForeignKey(
+        RefundPolicy,
+        on_delete=models.PROTECT,
+        related_name="subscriptions",
+        help_text="The policy version it was bought or last renewed under.",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
+    started_at = models.DateTimeField(help_text="Initial signup or purchase.")
+    trial_end = models.DateTimeField(null=True, blank=True)
+    current_period_start = models.DateTimeField()
+    current_period_end = models.DateTimeField(db_index=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    cancel_effective_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    discount_void = models.BooleanField(default=False)
+    # A downgrade waits here until it takes effect at a period end.
+    pending_plan = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    pending_plan_effective_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Dunning (see billing/services/dunning.py).
+    past_due_since = models.DateTimeField(null=True, blank=True)
+    dunning_attempts = models.PositiveSmallIntegerField(default=0)
+    next_retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    grace_until = models.DateTimeField(null=True, blank=True)
+    orders_used_this_period = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace"],
+                condition=models.Q(status__in=["trialing", "active", "past_due", "suspended"]),
+                name="one_live_subscription_per_workspace",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(current_period_end__gt=models.F("current_period_start")),
+                name="period_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(discount_percent__gte=0, discount_percent__lte=100),
+                name="discount_is_a_percentage",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workspace.slug}: {self.plan.name} ({self.get_status_display()})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.LIVE_STATUSES
+
+
+class AddOn(models.Model):
+    """Extra seats/storage/modules (recurring) or a one-time order pack."""
+
+    class Kind(models.TextChoices):
+        EXTRA_SEATS = "extra_seats", "Extra seats"
+        EXTRA_STORAGE = "extra_storage", "Extra storage (MB)"
+        EXTRA_MODULES = "extra_modules", "Extra modules"
+        ORDER_PACK = "order_pack", "One-time order pack"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="addons")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    quantity = models.PositiveIntegerField()
+    price = MoneyField()
+    currency = currency_field()
+    started_at = models.DateTimeField()
+    ends_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when removed (period end) or for order packs (renewal).",
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["subscription", "ends_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} x {self.quantity}"
+
+    @property
+    def is_one_time(self) -> bool:
+        return self.kind == self.Kind.ORDER_PACK

@@ -1,0 +1,23 @@
+"""Money helpers. Amounts are `Decimal`; they are rounded once, at the end, half-up,
+to the currency's minor unit."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+MINOR_UNITS = {"USD": 2, "EUR": 2, "GBP": 2, "CHF": 2, "JPY": 0}
+CURRENCY_CHOICES = [(code, code) for code in MINOR_UNITS]
+ZERO = Decimal("0")
+
+
+def quantum(currency: str) -> Decimal:
+    try:
+        return Decimal(1).scaleb(-MINOR_UNITS[currency])
+    except KeyError:
+        raise ValueError(f"unknown currency {currency!r}") from None
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def format_money(amount: Decimal, currency: str) -> str:
+    return f"{round_money(amount, currency):,} {currency}"

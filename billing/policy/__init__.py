@@ -1,0 +1,1 @@
+"""The policy engine: pure calculations over frozen dataclasses, no database access."""

@@ -1,0 +1,414 @@
+"""The four policy texts in `shared/policies/`, encoded as `PolicyRules`.
+
+Each rule names its clause; `reading` records how we resolved an ambiguity. These are
+loaded as version 1 of each policy by `billing/migrations/0002_policy_presets.py`.
+"""
+
+from decimal import Decimal
+
+from .rules import (
+    ChangeRule,
+    Clause,
+    Destination,
+    DunningRule,
+    Effective,
+    Fallback,
+    Interval,
+    NoticeRule,
+    PaymentKind,
+    PolicyRules,
+    Proration,
+    ProrationRule,
+    RefundWindow,
+    Refusal,
+    RetentionRule,
+    ServiceDeduction,
+    ServiceKind,
+    TrialRule,
+    WindowFrom,
+)
+
+K = PaymentKind
+D0 = Decimal("0")
+
+_MISUSE_GENERIC = Refusal(
+    code="suspended_for_misuse",
+    message="The account was suspended or terminated for misuse or breach of the terms.",
+    clause=Clause(
+        "Terms of service (suspend or terminate)",
+        "The text reserves suspension at Connex's discretion; we read it as refusing refunds "
+        "only for accounts suspended for misuse, as orgix clause 17 states explicitly.",
+    ),
+)
+_OPEN_CHARGEBACK = Refusal(
+    code="open_chargeback",
+    message="A chargeback or payment dispute is open on this payment.",
+    clause=Clause(
+        "orgix §11 / §17", "A disputed payment is resolved by the dispute, not a refund."
+    ),
+)
+
+CONNEX = PolicyRules(
+    name="Connex",
+    currency="USD",
+    refund_destination=Destination.ORIGINAL_PAYMENT_METHOD,
+    destination_choice_allowed=True,
+    cancellation_effective=Effective.PERIOD_END,
+    cancellation_effective_with_refund=Effective.IMMEDIATELY,
+    access_until=Effective.PERIOD_END,
+    fallback=Fallback.DISABLED,
+    never_refunded_kinds=(K.UPGRADE_PRORATION, K.ONE_TIME_PURCHASE, K.INTERNAL_MEMBERSHIP),
+    refund_window=RefundWindow(
+        days=30,
+        counted_from=WindowFrom.PURCHASE,
+        refundable_kinds=(K.SUBSCRIPTION, K.IMPLEMENTATION_FEE),
+        clause=Clause(
+            "connex §30-Day Refund No Trial",
+            "'Your first month and the implementation fee are non-refundable' contradicts the "
+            "30-day clause and its schedule ('1st month minus $250'). We read the schedule as "
+            "the rule inside the window without a trial, and the non-refundable sentence as "
+            "the rule after it or after a trial. Implementation fees are refunded only for "
+            "services not yet rendered.",
+        ),
+    ),
+    service_deductions=(
+        ServiceDeduction(
+            ServiceKind.PRELIMINARY_CALL,
+            Decimal("250.00"),
+            Clause("connex §30-Day Refund schedule 1: 30 minute preliminary call"),
+        ),
+        ServiceDeduction(
+            ServiceKind.ONBOARDING,
+            Decimal("750.00"),
+            Clause("connex §30-Day Refund schedule 2: 60 minute onboarding"),
+        ),
+        ServiceDeduction(
+            ServiceKind.FOLLOW_UP_CALL,
+            None,
+            Clause("connex §30-Day Refund schedule 3: 30 minute follow up call - No refunds"),
+        ),
+    ),
+    trial=TrialRule(
+        monthly_refund=False,
+        annual_prorate_days=30,
+        cancel_during_trial_charges_nothing=True,
+        clause=Clause(
+            "connex §Free Trials",
+            "Monthly after a trial: the last month is due in full. Annual after a trial: "
+            "prorated by day for the first 30 days of the paid period, then non-refundable.",
+        ),
+    ),
+    proration=(
+        ProrationRule(
+            interval=None,
+            phase="any",
+            mode=Proration.NONE,
+            fixed_deduction=D0,
+            fixed_deduction_label="",
+            clause=Clause(
+                "connex §Cancellation After 30 Days No Trial / §Can I get a pro-rated refund",
+                "No pro-rated refunds after 30 days, monthly or annual; the current month is due.",
+            ),
+        ),
+    ),
+    cancellation_notice=None,
+    downgrade_notice=NoticeRule(
+        10,
+        Clause(
+            "connex §Can I get a pro-rated refund: notified 10 days prior to next billing cycle"
+        ),
+    ),
+    retention=RetentionRule(
+        after_end_days=90,
+        inactivity_days=90,
+        clause=Clause(
+            "connex §Can I use Connex until the end of my billing period / GDPR note",
+            "Data is kept 90 days after the last day of access; independently, an account "
+            "with 90 days without activity is deleted.",
+        ),
+    ),
+    dunning=DunningRule(
+        retry_after_days=(1, 3, 5, 7),
+        restrict_paid_features=True,
+        suspend_after_days=14,
+        expire_after_days=30,
+        refund_on_expiry=False,
+        discount_void_on_expiry=True,
+        can_reinstate=False,
+        clause=Clause(
+            "connex §Free Trials: 'payment is still due for the service'",
+            "The text sets no retry schedule; we use the house default (1, 3, 5, 7 days).",
+        ),
+    ),
+    changes=ChangeRule(
+        upgrade_effective=Effective.IMMEDIATELY,
+        upgrade_proration=Proration.BY_DAY,
+        downgrade_effective=Effective.PERIOD_END,
+        downgrade_refunds_current_period=False,
+        clause=Clause("connex §Can I get a pro-rated refund: downgrade per pricing policy"),
+    ),
+    refusals=(_OPEN_CHARGEBACK, _MISUSE_GENERIC),
+    case_by_case_review=False,
+    order_packs_reset_at_renewal=False,
+    clauses={
+        "unused": Clause("connex §What if I have never used my subscription"),
+        "access": Clause("connex §Can I use Connex until the end of my billing period"),
+    },
+)
+
+SYNC_WITH_CONNEX = PolicyRules(
+    name="Sync with Connex",
+    currency="USD",
+    refund_destination=Destination.ORIGINAL_PAYMENT_METHOD,
+    destination_choice_allowed=False,
+    cancellation_effective=Effective.PERIOD_END,
+    cancellation_effective_with_refund=Effective.IMMEDIATELY,
+    access_until=Effective.PERIOD_END,
+    fallback=Fallback.DISABLED,
+    never_refunded_kinds=(
+        K.UPGRADE_PRORATION,
+        K.ONE_TIME_PURCHASE,
+        K.ACTIVATION_FEE,
+        K.INTERNAL_MEMBERSHIP,
+    ),
+    refund_window=RefundWindow(
+        days=30,
+        counted_from=WindowFrom.SIGNUP,
+        refundable_kinds=(K.SUBSCRIPTION, K.IMPLEMENTATION_FEE),
+        clause=Clause(
+            "sync-with-connex §30-Day Refund",
+            "'Any paid annual fees' refunds the subscription payment in full inside the "
+            "window; implementation fees only for services not yet rendered.",
+        ),
+    ),
+    service_deductions=(),
+    trial=None,
+    proration=(
+        ProrationRule(
+            interval=Interval.YEAR,
+            phase="first_year",
+            mode=Proration.BY_DAY,
+            fixed_deduction=Decimal("399.00"),
+            fixed_deduction_label="One-time activation fee",
+            clause=Clause(
+                "sync-with-connex §Cancellation After 30 Days (annual, first year)",
+                "'Pro-rated refund' in the first year is read as by day of the unused "
+                "period, less the $399.00 activation fee.",
+            ),
+        ),
+        ProrationRule(
+            interval=Interval.YEAR,
+            phase="after_first_year",
+            mode=Proration.WHOLE_MONTHS_EXCEPT_CURRENT,
+            fixed_deduction=D0,
+            fixed_deduction_label="",
+            clause=Clause(
+                "sync-with-connex §Cancellation After 30 Days (annual, after first year)",
+                "Months of service not yet rendered, minus the current month.",
+            ),
+        ),
+        ProrationRule(
+            interval=Interval.MONTH,
+            phase="any",
+            mode=Proration.NONE,
+            fixed_deduction=D0,
+            fixed_deduction_label="",
+            clause=Clause(
+                "sync-with-connex §no refunds for month-to-month subscribers after 30 days"
+            ),
+        ),
+    ),
+    cancellation_notice=NoticeRule(
+        7, Clause("sync-with-connex §Cancellation After 30 Days: 7-days prior to renewal date")
+    ),
+    downgrade_notice=None,
+    retention=RetentionRule(
+        after_end_days=None,
+        inactivity_days=60,
+        clause=Clause(
+            "sync-with-connex GDPR note: deleted after 60 days of inactivity",
+            "No retention after cancellation is stated; the account is disabled and the "
+            "60-day inactivity deletion applies from the last activity.",
+        ),
+    ),
+    dunning=DunningRule(
+        retry_after_days=(1, 3, 5, 7),
+        restrict_paid_features=True,
+        suspend_after_days=14,
+        expire_after_days=30,
+        refund_on_expiry=False,
+        discount_void_on_expiry=True,
+        can_reinstate=False,
+        clause=Clause(
+            "sync-with-connex §Payment: card charged on a recurring basis until cancelled",
+            "No schedule stated; house default.",
+        ),
+    ),
+    changes=ChangeRule(
+        upgrade_effective=Effective.IMMEDIATELY,
+        upgrade_proration=Proration.BY_DAY,
+        downgrade_effective=Effective.PERIOD_END,
+        downgrade_refunds_current_period=False,
+        clause=Clause("sync-with-connex §Payment, Upgrading: charged the pro-rated difference"),
+    ),
+    refusals=(_OPEN_CHARGEBACK, _MISUSE_GENERIC),
+    case_by_case_review=False,
+    order_packs_reset_at_renewal=True,
+    clauses={
+        "order_packs": Clause(
+            "sync-with-connex §Buying more orders: reset when the account renews"
+        ),
+        "disabled": Clause("sync-with-connex §How do I cancel: account will be disabled"),
+    },
+)
+
+ORGIX = PolicyRules(
+    name="Orgix",
+    currency="EUR",
+    refund_destination=Destination.ORIGINAL_PAYMENT_METHOD,
+    destination_choice_allowed=True,
+    cancellation_effective=Effective.PERIOD_END,
+    cancellation_effective_with_refund=Effective.PERIOD_END,
+    access_until=Effective.PERIOD_END,
+    fallback=Fallback.FREE_PLAN,
+    never_refunded_kinds=(
+        K.UPGRADE_PRORATION,
+        K.ADD_ON,
+        K.ONE_TIME_PURCHASE,
+        K.INTERNAL_MEMBERSHIP,
+    ),
+    refund_window=None,
+    service_deductions=(),
+    trial=None,
+    proration=(
+        ProrationRule(
+            interval=None,
+            phase="any",
+            mode=Proration.NONE,
+            fixed_deduction=D0,
+            fixed_deduction_label="",
+            clause=Clause(
+                "orgix §8 Refunds / §4 Cancellation",
+                "Generally non-refundable; refunds only by case-by-case review (goodwill).",
+            ),
+        ),
+    ),
+    cancellation_notice=None,
+    downgrade_notice=None,
+    retention=RetentionRule(
+        after_end_days=90,
+        inactivity_days=None,
+        clause=Clause(
+            "orgix §5: retained for a limited period after cancellation",
+            "The text names no number; we keep 90 days, changeable per version.",
+        ),
+    ),
+    dunning=DunningRule(
+        retry_after_days=(1, 3, 5, 7),
+        restrict_paid_features=True,
+        suspend_after_days=30,
+        expire_after_days=45,
+        refund_on_expiry=False,
+        discount_void_on_expiry=True,
+        can_reinstate=False,
+        clause=Clause(
+            "orgix §10 Failed payments: normally not exceeding 30 days",
+            "Restricted from the first failure, suspended at 30 days, to the Free plan at 45.",
+        ),
+    ),
+    changes=ChangeRule(
+        upgrade_effective=Effective.IMMEDIATELY,
+        upgrade_proration=Proration.BY_MINUTE,
+        downgrade_effective=Effective.PERIOD_END,
+        downgrade_refunds_current_period=False,
+        clause=Clause("orgix §6 Upgrades and downgrades"),
+    ),
+    refusals=(
+        _OPEN_CHARGEBACK,
+        Refusal(
+            code="suspended_for_misuse",
+            message="The workspace was suspended for misuse or breach of the terms.",
+            clause=Clause("orgix §17 No refunds for misuse or breach"),
+        ),
+    ),
+    case_by_case_review=True,
+    order_packs_reset_at_renewal=False,
+    clauses={
+        "free_plan": Clause("orgix §3 Free plan: no right to refunds or credits"),
+        "addons": Clause("orgix §7 Add-ons: generally non-refundable"),
+        "internal": Clause("orgix §15 Internal payments through Orgix modules"),
+        "vat": Clause("orgix §14 Taxes and VAT", "Tax is refunded in proportion to the refund."),
+        "review": Clause("orgix §9 / §18 Accidental payments, refund review"),
+    },
+)
+
+PRORATED_CREDIT = PolicyRules(
+    name="Prorated credit",
+    currency="USD",
+    refund_destination=Destination.CUSTOMER_CREDIT,
+    destination_choice_allowed=False,
+    cancellation_effective=Effective.IMMEDIATELY,
+    cancellation_effective_with_refund=Effective.IMMEDIATELY,
+    access_until=Effective.IMMEDIATELY,
+    fallback=Fallback.EXPIRED,
+    never_refunded_kinds=(K.INTERNAL_MEMBERSHIP,),
+    refund_window=None,
+    service_deductions=(),
+    trial=TrialRule(
+        monthly_refund=False,
+        annual_prorate_days=None,
+        cancel_during_trial_charges_nothing=True,
+        clause=Clause("prorated-credit §Introduction / §Troubleshooting: trials are free"),
+    ),
+    proration=(
+        ProrationRule(
+            interval=None,
+            phase="any",
+            mode=Proration.BY_MINUTE,
+            fixed_deduction=D0,
+            fixed_deduction_label="",
+            clause=Clause("prorated-credit §Refund: remaining time, single minute precision"),
+        ),
+    ),
+    cancellation_notice=None,
+    downgrade_notice=None,
+    retention=RetentionRule(
+        after_end_days=None,
+        inactivity_days=None,
+        clause=Clause(
+            "prorated-credit (no retention clause)",
+            "Nothing stated: kept until deleted on request.",
+        ),
+    ),
+    dunning=DunningRule(
+        retry_after_days=(1, 3, 5, 7),
+        restrict_paid_features=True,
+        suspend_after_days=7,
+        expire_after_days=14,
+        refund_on_expiry=False,
+        discount_void_on_expiry=True,
+        can_reinstate=False,
+        clause=Clause(
+            "prorated-credit §Expiration / §Troubleshooting",
+            "Expires when charging fails through the grace period: no refund, discount void, "
+            "cannot be reinstated.",
+        ),
+    ),
+    changes=ChangeRule(
+        upgrade_effective=Effective.IMMEDIATELY,
+        upgrade_proration=Proration.BY_MINUTE,
+        downgrade_effective=Effective.PERIOD_END,
+        downgrade_refunds_current_period=False,
+        clause=Clause("prorated-credit (no change clause)", "House default."),
+    ),
+    refusals=(_OPEN_CHARGEBACK,),
+    case_by_case_review=False,
+    order_packs_reset_at_renewal=False,
+)
+
+PRESETS: dict[str, PolicyRules] = {
+    "connex": CONNEX,
+    "sync-with-connex": SYNC_WITH_CONNEX,
+    "orgix": ORGIX,
+    "prorated-credit": PRORATED_CREDIT,
+}

@@ -1,0 +1,82 @@
+"""The quote: what happens if the customer cancels at a given moment.
+
+`quote_cancellation(rules, snapshot, at=...)` is pure: no database, no clock. Money is
+computed exactly and rounded once, half-up, to the currency's minor unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from .rules import Destination, Effective, Fallback
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    label: str  # what a customer understands
+    amount: Decimal  # positive adds to the refund, negative deducts
+    clause: str  # the policy clause it applies
+    payment_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentRefund:
+    """How much of one payment the quote refunds (refunds are executed per payment)."""
+
+    payment_ref: str
+    amount: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True)
+class Quote:
+    policy: str  # slug@version
+    currency: str
+    refund: Decimal
+    tax_refund: Decimal  # included in `refund`
+    destination: Destination
+    amount_due: Decimal
+    effective: Effective
+    ends_at: datetime
+    access_until: datetime
+    data_retained_until: datetime | None
+    fallback: Fallback
+    notice_applied: bool  # the request fell inside the notice window: ends a period later
+    refusal: str | None
+    lines: tuple[QuoteLine, ...]
+    payment_refunds: tuple[PaymentRefund, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "currency": self.currency,
+            "refund": str(self.refund),
+            "tax_refund": str(self.tax_refund),
+            "destination": self.destination.value,
+            "amount_due": str(self.amount_due),
+            "effective": self.effective.value,
+            "ends_at": self.ends_at.isoformat(),
+            "access_until": self.access_until.isoformat(),
+            "data_retained_until": self.data_retained_until.isoformat()
+            if self.data_retained_until
+            else None,
+            "fallback": self.fallback.value,
+            "notice_applied": self.notice_applied,
+            "refusal": self.refusal,
+            "lines": [
+                {
+                    "label": line.label,
+                    "amount": str(line.amount),
+                    "clause": line.clause,
+                    "payment_ref": line.payment_ref,
+                }
+                for line in self.lines
+            ],
+            "payment_refunds": [
+                {"payment_ref": p.payment_ref, "amount": str(p.amount), "tax": str(p.tax)}
+                for p in self.payment_refunds
+            ],
+        }

@@ -1,0 +1,4 @@
+"""Customer-facing pages (server-rendered, no JavaScript needed)."""
+
+app_name = "billing"
+urlpatterns: list = []
