@@ -1,0 +1,30 @@
+"""The periodic jobs, stored in django-celery-beat's tables so agents see them in the admin.
+
+`sync_schedules()` runs after `migrate` (see billing/apps.py): it creates missing entries
+and updates the crontab of existing ones; an agent may still disable one in the admin.
+Each entry: the task's registered name and a crontab (minute, hour) in UTC.
+"""
+
+SCHEDULES: list[dict] = []
+
+
+def sync_schedules(**kwargs) -> None:
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    for entry in SCHEDULES:
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=entry["minute"],
+            hour=entry["hour"],
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
+            timezone="UTC",
+        )
+        PeriodicTask.objects.update_or_create(
+            name=entry["name"],
+            defaults={
+                "task": entry["task"],
+                "crontab": crontab,
+                "description": entry["description"],
+            },
+        )

@@ -1,0 +1,43 @@
+"""Reads a workspace's usage and effective limits (plan + active add-ons)."""
+
+from datetime import datetime
+
+from django.db.models import Q
+
+from accounts.models import Workspace
+from billing.models import Plan, Subscription
+from billing.policy.limits import Limits, Usage, with_addons
+
+
+def workspace_usage(workspace: Workspace, subscription: Subscription | None = None) -> Usage:
+    return Usage(
+        seats=workspace.members.count(),
+        storage_mb=workspace.storage_used_mb,
+        modules=workspace.modules.count(),
+        orders_this_period=subscription.orders_used_this_period if subscription else 0,
+    )
+
+
+def plan_limits(plan: Plan) -> Limits:
+    return Limits(
+        seats=plan.seat_limit,
+        storage_mb=plan.storage_limit_mb,
+        modules=plan.module_limit,
+        orders=plan.orders_per_month_limit,
+        plan_name=plan.name,
+        paid_addons_allowed=not plan.is_free,
+    )
+
+
+def subscription_limits(subscription: Subscription, *, now: datetime) -> Limits:
+    active = subscription.addons.filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+    return with_addons(plan_limits(subscription.plan), active.values_list("kind", "quantity"))
+
+
+def free_plan_for(policy_slug: str) -> Plan | None:
+    return Plan.objects.filter(
+        policy_slug=policy_slug, interval=Plan.Interval.NONE, is_active=True
+    ).first()
+
+
+__all__ = ["free_plan_for", "plan_limits", "subscription_limits", "workspace_usage"]
