@@ -348,8 +348,10 @@ def _payment_quotes(
 
 
 def _window_start(counted_from: WindowFrom, snapshot: SubscriptionSnapshot) -> datetime:
-    if counted_from == WindowFrom.PURCHASE and snapshot.payments:
-        return min(p.paid_at for p in snapshot.payments)
+    """Signup is the start of the subscription; the purchase is the first paid moment,
+    the end of the trial if there was one."""
+    if counted_from == WindowFrom.PURCHASE and snapshot.trial_end is not None:
+        return max(snapshot.trial_end, snapshot.subscribed_at)
     return snapshot.subscribed_at
 
 
