@@ -20,6 +20,14 @@ from billing.money import MINOR_UNITS, ZERO
 from .rules import Destination, Interval, PaymentKind, ServiceKind
 from .snapshot import PaymentSnapshot, RefundSnapshot, ServiceSnapshot, SubscriptionSnapshot
 
+# The shipped example (in `scenarios/`) the admin simulator starts from, per preset.
+EXAMPLES = {
+    "connex": "connex-preliminary-call.json",
+    "sync-with-connex": "sync-with-connex-annual-first-year.json",
+    "orgix": "orgix-monthly.json",
+    "prorated-credit": "prorated-credit-example.json",
+}
+
 
 class ScenarioError(DomainError):
     """A scenario field is missing or malformed; `field` names it."""
