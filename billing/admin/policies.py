@@ -45,6 +45,13 @@ class RefundPolicyForm(forms.ModelForm):
         model = RefundPolicy
         fields = ["slug", "version", "title", "effective_from", "rules", "source_text", "changelog"]
 
+    def clean(self) -> dict[str, Any]:
+        if self.instance.pk and self.changed_data and policy_in_use(self.instance):
+            raise forms.ValidationError(
+                "This version is used by subscriptions: publish a new version instead."
+            )
+        return super().clean()
+
     def clean_rules(self) -> dict[str, Any]:
         try:
             return validated_rules(self.cleaned_data["rules"])
@@ -102,6 +109,8 @@ class RefundPolicyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             super().save_model(request, obj, form, change)
+            return
+        if not form.changed_data:
             return
         policy_update(
             policy=obj, actor=request.user, now=timezone.now(), fields=list(form.changed_data)
