@@ -209,6 +209,15 @@ def quote_cancellation(
     refund_total = round_money(sum((p.amount for p in payment_refunds), ZERO), currency)
 
     timing = _timing(rules, snapshot, at, in_trial, time_refund)
+    if timing.notice_applied and rules.cancellation_notice is not None:
+        days = rules.cancellation_notice.days
+        label = (
+            f"Requested less than {days} days before renewal: the next period "
+            f"({round_money(timing.amount_due, currency)} {currency}) is due"
+        )
+        lines.append(
+            QuoteLine(label, round_money(ZERO, currency), rules.cancellation_notice.clause.ref)
+        )
     if refund_total > 0:
         chosen = rules.refund_destination
         if destination is not None and rules.destination_choice_allowed:
@@ -265,7 +274,8 @@ def _timing(
     elif in_trial:
         ends_at = snapshot.trial_end or snapshot.period_end
     else:
-        ends_at = snapshot.period_end
+        # A period already over (a renewal not yet recorded) ends now, not in the past.
+        ends_at = max(snapshot.period_end, at)
         notice = rules.cancellation_notice
         if notice is not None and at > snapshot.period_end - timedelta(days=notice.days):
             ends_at = add_months(snapshot.period_end, interval_months(snapshot.interval))

@@ -375,6 +375,7 @@ def test_sync_with_connex_7_day_cancellation_notice_before_renewal(
     assert q.notice_applied is notice_applied
     assert q.ends_at == ends_at
     assert q.amount_due == D(due)  # the next period, at the discounted price
+    assert any("7 days before renewal" in line.label for line in q.lines) is notice_applied
 
 
 def test_sync_with_connex_activation_fee_and_one_time_purchases_are_never_refunded():
