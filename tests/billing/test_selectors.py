@@ -44,7 +44,7 @@ def test_snapshot_query_count_does_not_grow_with_payments():
         AddOnFactory(subscription=subscription)
         OnboardingServiceFactory(subscription=subscription)
 
-    assert _queries(subscription.pk) == baseline <= 4
+    assert _queries(subscription.pk) == baseline == 4
 
 
 def test_snapshot_carries_refunds_disputes_services_and_misuse():
