@@ -104,13 +104,17 @@ def unused_fraction(mode: Proration, start: datetime, end: datetime, at: datetim
 
 def _months(start: datetime, end: datetime, at: datetime) -> tuple[int, int]:
     """(months in [start, end), index of the month containing `at`)."""
-    total = 0
-    while add_months(start, total) < end:
+    total = _whole_months(start, end)
+    if add_months(start, total) < end:
         total += 1
-    current = 0
-    while current + 1 < total and add_months(start, current + 1) <= at:
-        current += 1
-    return max(total, 1), current
+    total = max(total, 1)
+    return total, min(max(_whole_months(start, at), 0), total - 1)
+
+
+def _whole_months(start: datetime, moment: datetime) -> int:
+    """The largest k with add_months(start, k) <= moment."""
+    k = (moment.year - start.year) * 12 + moment.month - start.month
+    return k - 1 if add_months(start, k) > moment else k
 
 
 @dataclass

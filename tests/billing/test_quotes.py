@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.policy.engine import add_months, quote_cancellation, quote_plan_change
+from billing.policy.engine import add_months, quote_cancellation, quote_plan_change, unused_fraction
 from billing.policy.presets import PRESETS
 from billing.policy.rules import (
     Destination,
@@ -24,6 +24,7 @@ from billing.policy.rules import (
     Interval,
     PaymentKind,
     PolicyRules,
+    Proration,
     ServiceKind,
 )
 from billing.policy.scenarios import parse_scenario
@@ -694,3 +695,29 @@ def test_quote_properties(case):
     assert q.ends_at >= at and q.access_until <= q.ends_at
     if q.effective == Effective.IMMEDIATELY:
         assert q.ends_at == at
+
+
+@pytest.mark.parametrize(
+    ("mode", "at", "fraction"),
+    [
+        pytest.param(Proration.NONE, t(2022, 3, 15), D(0), id="none"),
+        pytest.param(
+            Proration.BY_MINUTE, t(2022, 7, 2, 12), D(182 * 1440 + 720) / 525600, id="minute"
+        ),
+        pytest.param(Proration.BY_DAY, t(2022, 7, 2, 12), D(182) / 365, id="day"),
+        pytest.param(Proration.WHOLE_MONTHS, t(2022, 3, 15), D(10) / 12, id="whole-months"),
+        pytest.param(
+            Proration.WHOLE_MONTHS_EXCEPT_CURRENT, t(2022, 3, 15), D(9) / 12, id="except-current"
+        ),
+        pytest.param(Proration.WHOLE_MONTHS, t(2022, 12, 31), D(1) / 12, id="last-month"),
+        pytest.param(Proration.BY_DAY, t(2021, 12, 1), D(1), id="before-start"),
+        pytest.param(Proration.BY_MINUTE, t(2023, 1, 1), D(0), id="at-end"),
+    ],
+)
+def test_unused_fraction_per_proration_mode(mode, at, fraction):
+    assert unused_fraction(mode, t(2022, 1, 1), t(2023, 1, 1), at) == fraction
+
+
+def test_add_months_clamps_to_the_end_of_shorter_months():
+    assert add_months(t(2022, 1, 31), 1) == t(2022, 2, 28)
+    assert add_months(t(2022, 11, 30), 3) == t(2023, 2, 28)
