@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from backoffice.admin_mixins import LargeTableAdmin
 from billing.errors import DomainError
 from billing.models import RefundPolicy, Subscription
 from billing.policy.engine import quote_cancellation
@@ -80,7 +81,7 @@ def render_quote(quote: Quote) -> str:
 
 
 @admin.register(RefundPolicy)
-class RefundPolicyAdmin(admin.ModelAdmin):
+class RefundPolicyAdmin(LargeTableAdmin):
     form = RefundPolicyForm
     list_display = ["slug", "version", "title", "effective_from", "in_use", "created_at"]
     list_filter = ["slug"]
@@ -96,6 +97,12 @@ class RefundPolicyAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="in use", ordering="is_in_use")
     def in_use(self, obj: RefundPolicy) -> bool:
         return obj.is_in_use
+
+    def has_delete_permission(self, request, obj=None):
+        """A version some subscription uses is history: never deleted."""
+        if obj is not None and policy_in_use(obj):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and policy_in_use(obj):

@@ -528,6 +528,57 @@ def test_retention_and_expiry_rules_encode_the_text(slug, inactivity, after_end,
     assert rules.dunning.refund_on_expiry is refund_on_expiry
 
 
+RULE_CLAUSES = [
+    ("connex", "changes.downgrade_effective", Effective.PERIOD_END),
+    ("connex", "downgrade_notice.days", 10),
+    ("sync-with-connex", "order_packs_reset_at_renewal", True),
+    ("sync-with-connex", "cancellation_notice.days", 7),
+    ("sync-with-connex", "changes.upgrade_effective", Effective.IMMEDIATELY),
+    ("orgix", "currency", "EUR"),
+    ("orgix", "dunning.suspend_after_days", 30),
+    ("orgix", "case_by_case_review", True),
+    ("prorated-credit", "dunning.discount_void_on_expiry", True),
+    ("prorated-credit", "dunning.can_reinstate", False),
+]
+RULE_IDS = [
+    "connex §Can I get a pro-rated refund: downgrade per pricing policy",
+    "connex §Can I get a pro-rated refund: notified 10 days prior",
+    "sync-with-connex §Buying more orders: reset when the account renews",
+    "sync-with-connex §Cancellation After 30 Days: 7-days prior to renewal",
+    "sync-with-connex §Upgrading: upgrade to the next tier within the month",
+    "orgix §2 payments are made in EUR",
+    "orgix §10 normally not exceeding 30 days",
+    "orgix §8/§9 reviewed case by case",
+    "prorated-credit §Troubleshooting: expiring voids the discount",
+    "prorated-credit §Troubleshooting: cannot reinstate an expired subscription",
+]
+
+
+@pytest.mark.parametrize(("slug", "path", "expected"), RULE_CLAUSES, ids=RULE_IDS)
+def test_preset_encodes_the_clause(slug, path, expected):
+    value = PRESETS[slug]
+    for name in path.split("."):
+        value = getattr(value, name)
+
+    assert value == expected
+
+
+def test_connex_after_30_days_first_month_fee_and_prior_months_are_not_refunded():
+    payments = (
+        pay(K.SUBSCRIPTION, "100.00", t(2022, 1, 1), "m1"),
+        pay(K.IMPLEMENTATION_FEE, "500.00", t(2022, 1, 1), "fee"),
+        pay(K.SUBSCRIPTION, "100.00", t(2022, 2, 1), "m2"),
+        pay(K.SUBSCRIPTION, "100.00", t(2022, 3, 1), "m3"),
+    )
+    s = snap(period_start=t(2022, 3, 1), payments=payments)
+
+    q = quote("connex", s, t(2022, 3, 2))  # never used: still no refund
+
+    assert q.refund == 0
+    assert q.ends_at == t(2022, 4, 1)  # responsible for the current month
+    assert {line.payment_ref for line in q.lines} == {"m3"}  # prior months are not reopened
+
+
 # --- plan changes -------------------------------------------------------------------------
 
 
