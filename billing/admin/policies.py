@@ -282,19 +282,32 @@ SECTION_TITLES = {
 }
 
 
+FIELD_CLAUSES = {"never_refunded_kinds": "never_refunded"}
+
+
 def rules_table(data: dict[str, Any]) -> str:
     """Rules as rows: setting, value, clause, reading (the interpretation of the text)."""
     rows: list[tuple[str, str, str, str]] = []
+    general = data.get("clauses", {})
     for key, value in data.items():
         title = SECTION_TITLES.get(key, key.replace("_", " "))
         items = value if isinstance(value, list) and value and isinstance(value[0], dict) else None
         if key == "clauses":
-            items = [{"key": k, "clause": v} for k, v in value.items()]
+            items = [{"key": k, "clause": v} for k, v in value.items() if k not in data]
+        elif items is None and not isinstance(value, dict):
+            # A plain setting is explained by the general clause of the same name.
+            items = [{"value": value, "clause": general.get(FIELD_CLAUSES.get(key, key), {})}]
         for item in items if items is not None else [value]:
             if isinstance(item, dict):
                 clause = item.get("clause") or {}
-                settings_text = "; ".join(
-                    f"{k.replace('_', ' ')}: {_plain(v)}" for k, v in item.items() if k != "clause"
+                settings_text = (
+                    _plain(item["value"])
+                    if "value" in item
+                    else "; ".join(
+                        f"{k.replace('_', ' ')}: {_plain(v)}"
+                        for k, v in item.items()
+                        if k != "clause"
+                    )
                 )
                 rows.append(
                     (title, settings_text, clause.get("ref", ""), clause.get("reading", ""))

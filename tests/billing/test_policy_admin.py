@@ -126,6 +126,7 @@ def test_policy_page_renders_rules_with_clauses_and_readings(agent_client):
     assert "Service deduction schedule" in content
     assert "connex §30-Day Refund schedule 1: 30 minute preliminary call" in content
     assert "contradicts the 30-day clause" in content
+    assert "connex §Can I use Connex until the end of my billing period" in content
 
 
 def test_a_version_in_use_is_read_only_in_the_admin(admin_client_):
