@@ -70,7 +70,11 @@ def parse_scenario(data: Any) -> Scenario:
     payments = tuple(
         _payment(item, index, currency) for index, item in enumerate(_list(data, "payments"))
     )
-    refs = {p.ref for p in payments}
+    refs: set[str] = set()
+    for index, payment in enumerate(payments):
+        if payment.ref in refs:
+            raise ScenarioError(f"duplicate ref {payment.ref!r}", field=f"payments[{index}].ref")
+        refs.add(payment.ref)
     refunds = tuple(
         _refund(item, index, currency, refs) for index, item in enumerate(_list(data, "refunds"))
     )

@@ -82,6 +82,16 @@ BAD = [
         id="too-many-decimals",
     ),
     pytest.param("{not json", "scenario: not valid JSON", id="not-json"),
+    pytest.param(
+        {**EXAMPLE, "payments": [dict(EXAMPLE["payments"][0], ref="a")] * 2},
+        "payments[1].ref: duplicate ref 'a'",
+        id="duplicate-payment-ref",
+    ),
+    pytest.param(
+        {**EXAMPLE, "refunds": [{"amount": "5.00", "payment": 7}]},
+        "refunds[0].payment: no payment 7 in payments",
+        id="refund-of-unknown-payment",
+    ),
 ]
 
 
