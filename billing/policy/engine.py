@@ -29,7 +29,7 @@ from typing import Any
 
 from billing.money import ZERO, round_money
 
-from .quotes import PaymentRefund, Quote, QuoteLine
+from .quotes import PaymentRefund, PlanChangeQuote, Quote, QuoteLine
 from .rules import (
     Destination,
     Effective,
@@ -125,35 +125,6 @@ class _PaymentQuote:
     remainder: Decimal
     lines: list[tuple[str, Decimal, str]] = field(default_factory=list)
     time_based: bool = False  # a prorated or window refund of the current period
-
-
-@dataclass(frozen=True)
-class PlanChangeQuote:
-    """What a plan change costs or refunds now, and when it takes effect."""
-
-    policy: str
-    currency: str
-    direction: str  # "upgrade", "downgrade" or "same"
-    charge_now: Decimal
-    refund: Decimal
-    effective_at: datetime
-    notice_applied: bool
-    lines: tuple[QuoteLine, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "policy": self.policy,
-            "currency": self.currency,
-            "direction": self.direction,
-            "charge_now": str(self.charge_now),
-            "refund": str(self.refund),
-            "effective_at": self.effective_at.isoformat(),
-            "notice_applied": self.notice_applied,
-            "lines": [
-                {"label": line.label, "amount": str(line.amount), "clause": line.clause}
-                for line in self.lines
-            ],
-        }
 
 
 def quote_cancellation(
