@@ -25,7 +25,6 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from billing.money import ZERO, round_money
 
@@ -38,6 +37,7 @@ from .rules import (
     PolicyRules,
     Proration,
     ProrationRule,
+    Refusal,
     ServiceKind,
     WindowFrom,
 )
@@ -287,7 +287,7 @@ def _payment_quotes(
     snapshot: SubscriptionSnapshot,
     at: datetime,
     in_trial: bool,
-    chargeback: Any,
+    chargeback: Refusal | None,
 ) -> list[_PaymentQuote]:
     remainders = _remainders(snapshot)
     paid = [p for p in snapshot.payments if p.paid_at <= at]
