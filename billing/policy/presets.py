@@ -70,6 +70,7 @@ CONNEX = PolicyRules(
             "the rule after it or after a trial. Implementation fees are refunded only for "
             "services not yet rendered.",
         ),
+        applies_after_trial=False,
     ),
     service_deductions=(
         ServiceDeduction(
@@ -97,6 +98,7 @@ CONNEX = PolicyRules(
             "Monthly after a trial: the last month is due in full. Annual after a trial: "
             "prorated by day for the first 30 days of the paid period, then non-refundable.",
         ),
+        governs_after_trial=True,
     ),
     proration=(
         ProrationRule(
@@ -151,6 +153,25 @@ CONNEX = PolicyRules(
     case_by_case_review=False,
     order_packs_reset_at_renewal=False,
     clauses={
+        "never_refunded": Clause(
+            "connex §30-Day Refund: completed services and paid customization are not refunded",
+            "Upgrade charges and one-time purchases are not named by the text; like paid "
+            "customization they buy something already delivered, so they are never refunded.",
+        ),
+        "refund_destination": Clause(
+            "connex §30-Day Refund: 'we will refund'",
+            "Back to the card paid with; an agent may choose customer credit instead.",
+        ),
+        "cancellation_effective": Clause(
+            "connex §Can I use Connex until the end of my billing period",
+            "Without a refund the cancellation takes effect at period end; a refunded "
+            "first month ends now.",
+        ),
+        "access_until": Clause("connex §Can I use Connex until the end of my billing period"),
+        "fallback": Clause(
+            "connex §Terms: termination results in deactivation of your account",
+            "After the end the account is disabled.",
+        ),
         "unused": Clause("connex §What if I have never used my subscription"),
         "access": Clause("connex §Can I use Connex until the end of my billing period"),
     },
@@ -255,10 +276,31 @@ SYNC_WITH_CONNEX = PolicyRules(
     case_by_case_review=False,
     order_packs_reset_at_renewal=True,
     clauses={
+        "never_refunded": Clause(
+            "sync-with-connex §no refunds for plan upgrades, and no refunds for one-time "
+            "purchases of additional orders"
+        ),
+        "activation_fee": Clause(
+            "sync-with-connex §annual first year: minus our one-time activation fee",
+            "The activation fee itself is never refunded, inside the 30 days too.",
+        ),
         "order_packs": Clause(
             "sync-with-connex §Buying more orders: reset when the account renews"
         ),
-        "disabled": Clause("sync-with-connex §How do I cancel: account will be disabled"),
+        "refund_destination": Clause(
+            "sync-with-connex §Payment: a valid credit card is required",
+            "Refunds go back to the card; no customer credit.",
+        ),
+        "cancellation_effective": Clause(
+            "sync-with-connex §Cancellation After 30 Days: 7-days prior to renewal date",
+            "Without a refund the subscription runs to the renewal date.",
+        ),
+        "access_until": Clause(
+            "sync-with-connex §How do I cancel: account will be disabled",
+            "Disabled when the cancellation takes effect (the period end, or now when "
+            "refunded), not at the moment of the request.",
+        ),
+        "fallback": Clause("sync-with-connex §How do I cancel: account will be disabled"),
     },
 )
 
@@ -334,6 +376,13 @@ ORGIX = PolicyRules(
     case_by_case_review=True,
     order_packs_reset_at_renewal=False,
     clauses={
+        "never_refunded": Clause("orgix §6 / §8: no refunds for upgrades or one-time purchases"),
+        "refund_destination": Clause("orgix §2: payments are processed through Stripe"),
+        "cancellation_effective": Clause(
+            "orgix §4: remains active until the end of the already paid billing period"
+        ),
+        "access_until": Clause("orgix §4: remains active until the end of the paid period"),
+        "fallback": Clause("orgix §4: may move to the Free plan at the end of the paid period"),
         "free_plan": Clause("orgix §3 Free plan: no right to refunds or credits"),
         "addons": Clause("orgix §7 Add-ons: generally non-refundable"),
         "internal": Clause("orgix §15 Internal payments through Orgix modules"),
@@ -367,7 +416,12 @@ PRORATED_CREDIT = PolicyRules(
             mode=Proration.BY_MINUTE,
             fixed_deduction=D0,
             fixed_deduction_label="",
-            clause=Clause("prorated-credit §Refund: remaining time, single minute precision"),
+            clause=Clause(
+                "prorated-credit §Refund: remaining time, single minute precision",
+                "Recurring add-ons are time-based too and prorated the same way; one-time "
+                "purchases have no unused time and are not refunded.",
+            ),
+            kinds=(K.SUBSCRIPTION, K.ADD_ON),
         ),
     ),
     cancellation_notice=None,
@@ -404,6 +458,27 @@ PRORATED_CREDIT = PolicyRules(
     refusals=(_OPEN_CHARGEBACK,),
     case_by_case_review=False,
     order_packs_reset_at_renewal=False,
+    clauses={
+        "refund_destination": Clause("prorated-credit §Refund: as virtual customer credit"),
+        "cancellation_effective": Clause(
+            "prorated-credit §Introduction: cancelled at any time",
+            "Takes effect immediately; the unused time is credited.",
+        ),
+        "access_until": Clause("prorated-credit §Introduction: cancelled at any time"),
+        "fallback": Clause(
+            "prorated-credit §Troubleshooting: you cannot reinstate an expired / cancelled "
+            "subscription"
+        ),
+        "internal": Clause(
+            "prorated-credit (house rule)",
+            "Payments between a customer organisation and its members are not ours to refund.",
+        ),
+        "example": Clause(
+            "prorated-credit §Example",
+            "'On 10th of January' with '21 unused days' of 31: the cancellation is read as "
+            "the end of 10 January (2022-01-11T00:00Z), the only moment giving 21 days.",
+        ),
+    },
 )
 
 PRESETS: dict[str, PolicyRules] = {
