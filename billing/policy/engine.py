@@ -58,6 +58,12 @@ SERVICE_LABELS = {
     ServiceKind.FOLLOW_UP_CALL: "30-minute follow-up call",
     ServiceKind.CUSTOMIZATION: "Paid customization",
 }
+# Which entry of `PolicyRules.clauses` explains why a never-refunded kind is never refunded.
+NEVER_CLAUSE_KEYS = {
+    PaymentKind.ADD_ON: "addons",
+    PaymentKind.INTERNAL_MEMBERSHIP: "internal",
+    PaymentKind.ACTIVATION_FEE: "activation_fee",
+}
 MISUSE = "suspended_for_misuse"
 CHARGEBACK = "open_chargeback"
 
@@ -197,7 +203,9 @@ def quote_cancellation(
             payment_refunds.append(PaymentRefund(pay.ref, refund, tax))
             tax_total += tax
             time_refund = time_refund or pq.time_based
-    lines.extend(QuoteLine(label, amount, clause) for label, amount, clause in notes)
+    lines.extend(
+        QuoteLine(label, round_money(amount, currency), clause) for label, amount, clause in notes
+    )
     refund_total = round_money(sum((p.amount for p in payment_refunds), ZERO), currency)
 
     timing = _timing(rules, snapshot, at, in_trial, time_refund)
@@ -211,7 +219,7 @@ def quote_cancellation(
         policy=policy_label,
         currency=currency,
         refund=refund_total,
-        tax_refund=tax_total,
+        tax_refund=round_money(tax_total, currency),
         destination=chosen,
         amount_due=round_money(timing.amount_due, currency),
         effective=timing.effective,
@@ -353,12 +361,9 @@ def _covers(pay: PaymentSnapshot, snapshot: SubscriptionSnapshot, at: datetime) 
 
 
 def _never_clause(rules: PolicyRules, kind: PaymentKind) -> str:
-    key = {PaymentKind.ADD_ON: "addons", PaymentKind.INTERNAL_MEMBERSHIP: "internal"}.get(kind)
-    if key in rules.clauses:
-        return rules.clauses[key].ref
-    for rule in rules.proration:
-        return rule.clause.ref
-    return ""
+    key = NEVER_CLAUSE_KEYS.get(kind, "never_refunded")
+    clause = rules.clauses.get(key) or rules.clauses.get("never_refunded")
+    return clause.ref if clause is not None else ""
 
 
 def _after_trial(
