@@ -29,7 +29,7 @@ from billing.policy.engine import add_months
 from billing.policy.limits import LimitBreach, exceeded_limits
 from billing.policy.quotes import Quote
 from billing.policy.rules import Effective, Fallback, PolicyRules
-from billing.selectors import quote_for_subscription
+from billing.selectors import policy_rules, quote_for_subscription
 from billing.services.refunds import refund_propose
 from billing.states import CANCELLATION_TRANSITIONS, SUBSCRIPTION_TRANSITIONS, ensure_transition
 from billing.usage import free_plan_for, plan_limits, workspace_usage
@@ -120,7 +120,7 @@ def cancellation_preview(*, subscription: Subscription, at: datetime) -> Cancell
             exceeded = exceeded_limits(
                 workspace_usage(subscription.workspace), plan_limits(free_plan)
             )
-    rules = PolicyRules.from_dict(subscription.policy.rules)
+    rules = policy_rules(subscription.policy)
     return CancellationPreview(
         subscription=subscription,
         quote=quote,
@@ -351,7 +351,7 @@ def cancellation_apply(
         if request is not None:
             fallback = Fallback(request.quote["fallback"])
         else:
-            fallback = PolicyRules.from_dict(subscription.policy.rules).fallback
+            fallback = policy_rules(subscription.policy).fallback
         target = (
             Subscription.Status.EXPIRED
             if fallback == Fallback.EXPIRED
