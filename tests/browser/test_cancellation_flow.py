@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from billing.models import CancellationRequest
@@ -47,6 +48,9 @@ def browser():
         )
         yield instance
         instance.close()
+        # Inside sync_playwright the test runs in another greenlet, whose context holds its
+        # own database connection: close it here, or PostgreSQL can't drop the test database.
+        connections.close_all()
 
 
 def test_customer_submits_and_agent_approves(live_server, browser):
