@@ -1,13 +1,18 @@
 """Customer REST API. Each area keeps its views and serializers in its own module."""
 
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.authtoken.views import ObtainAuthToken
 
 from . import cancellations
+from .throttles import AnonymousRateThrottle
 
 app_name = "api"
 urlpatterns: list = [
-    path("auth/token/", obtain_auth_token, name="token"),
+    path(
+        "auth/token/",
+        ObtainAuthToken.as_view(throttle_classes=[AnonymousRateThrottle]),
+        name="token",
+    ),
     path(
         "workspaces/<slug:slug>/cancellation/quote/",
         cancellations.CancellationQuoteView.as_view(),

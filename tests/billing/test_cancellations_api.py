@@ -232,3 +232,28 @@ def test_schema_and_offline_docs_are_served(client):
     assert schema.status_code == 200 and b"cancellation_submit" in schema.content
     assert docs.status_code == 200 and b"swagger-ui" in docs.content
     assert b"cdn." not in docs.content and b"unpkg" not in docs.content
+
+
+def test_the_token_endpoint_is_rate_limited_per_caller(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"customer": "60/min", "anon": "1/min"},
+    }
+    client = APIClient()
+    wrong = {"username": "nobody@example.com", "password": "guess"}
+
+    first = client.post("/api/auth/token/", wrong)
+    second = client.post("/api/auth/token/", wrong)
+
+    assert first.status_code == 400 and second.status_code == 429
+    assert "Retry-After" in second
+
+
+def test_the_schema_generates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yml"
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+
+    assert "/api/workspaces/{slug}/cancellations/" in target.read_text()
