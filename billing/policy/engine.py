@@ -29,7 +29,7 @@ from typing import Any
 
 from billing.money import ZERO, round_money
 
-from .quotes import PaymentRefund, Quote, QuoteLine
+from .quotes import PaymentRefund, PlanChangeQuote, Quote, QuoteLine
 from .rules import (
     Destination,
     Effective,
@@ -104,13 +104,17 @@ def unused_fraction(mode: Proration, start: datetime, end: datetime, at: datetim
 
 def _months(start: datetime, end: datetime, at: datetime) -> tuple[int, int]:
     """(months in [start, end), index of the month containing `at`)."""
-    total = 0
-    while add_months(start, total) < end:
+    total = _whole_months(start, end)
+    if add_months(start, total) < end:
         total += 1
-    current = 0
-    while current + 1 < total and add_months(start, current + 1) <= at:
-        current += 1
-    return max(total, 1), current
+    total = max(total, 1)
+    return total, min(max(_whole_months(start, at), 0), total - 1)
+
+
+def _whole_months(start: datetime, moment: datetime) -> int:
+    """The largest k with add_months(start, k) <= moment."""
+    k = (moment.year - start.year) * 12 + moment.month - start.month
+    return k - 1 if add_months(start, k) > moment else k
 
 
 @dataclass
@@ -121,35 +125,6 @@ class _PaymentQuote:
     remainder: Decimal
     lines: list[tuple[str, Decimal, str]] = field(default_factory=list)
     time_based: bool = False  # a prorated or window refund of the current period
-
-
-@dataclass(frozen=True)
-class PlanChangeQuote:
-    """What a plan change costs or refunds now, and when it takes effect."""
-
-    policy: str
-    currency: str
-    direction: str  # "upgrade", "downgrade" or "same"
-    charge_now: Decimal
-    refund: Decimal
-    effective_at: datetime
-    notice_applied: bool
-    lines: tuple[QuoteLine, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "policy": self.policy,
-            "currency": self.currency,
-            "direction": self.direction,
-            "charge_now": str(self.charge_now),
-            "refund": str(self.refund),
-            "effective_at": self.effective_at.isoformat(),
-            "notice_applied": self.notice_applied,
-            "lines": [
-                {"label": line.label, "amount": str(line.amount), "clause": line.clause}
-                for line in self.lines
-            ],
-        }
 
 
 def quote_cancellation(
@@ -209,6 +184,15 @@ def quote_cancellation(
     refund_total = round_money(sum((p.amount for p in payment_refunds), ZERO), currency)
 
     timing = _timing(rules, snapshot, at, in_trial, time_refund)
+    if timing.notice_applied and rules.cancellation_notice is not None:
+        days = rules.cancellation_notice.days
+        label = (
+            f"Requested less than {days} days before renewal: the next period "
+            f"({round_money(timing.amount_due, currency)} {currency}) is due"
+        )
+        lines.append(
+            QuoteLine(label, round_money(ZERO, currency), rules.cancellation_notice.clause.ref)
+        )
     if refund_total > 0:
         chosen = rules.refund_destination
         if destination is not None and rules.destination_choice_allowed:
@@ -265,7 +249,8 @@ def _timing(
     elif in_trial:
         ends_at = snapshot.trial_end or snapshot.period_end
     else:
-        ends_at = snapshot.period_end
+        # A period already over (a renewal not yet recorded) ends now, not in the past.
+        ends_at = max(snapshot.period_end, at)
         notice = rules.cancellation_notice
         if notice is not None and at > snapshot.period_end - timedelta(days=notice.days):
             ends_at = add_months(snapshot.period_end, interval_months(snapshot.interval))
@@ -348,8 +333,10 @@ def _payment_quotes(
 
 
 def _window_start(counted_from: WindowFrom, snapshot: SubscriptionSnapshot) -> datetime:
-    if counted_from == WindowFrom.PURCHASE and snapshot.payments:
-        return min(p.paid_at for p in snapshot.payments)
+    """Signup is the start of the subscription; the purchase is the first paid moment,
+    the end of the trial if there was one."""
+    if counted_from == WindowFrom.PURCHASE and snapshot.trial_end is not None:
+        return max(snapshot.trial_end, snapshot.subscribed_at)
     return snapshot.subscribed_at
 
 

@@ -158,6 +158,20 @@ CONNEX = PolicyRules(
             "Upgrade charges and one-time purchases are not named by the text; like paid "
             "customization they buy something already delivered, so they are never refunded.",
         ),
+        "refund_destination": Clause(
+            "connex §30-Day Refund: 'we will refund'",
+            "Back to the card paid with; an agent may choose customer credit instead.",
+        ),
+        "cancellation_effective": Clause(
+            "connex §Can I use Connex until the end of my billing period",
+            "Without a refund the cancellation takes effect at period end; a refunded "
+            "first month ends now.",
+        ),
+        "access_until": Clause("connex §Can I use Connex until the end of my billing period"),
+        "fallback": Clause(
+            "connex §Terms: termination results in deactivation of your account",
+            "After the end the account is disabled.",
+        ),
         "unused": Clause("connex §What if I have never used my subscription"),
         "access": Clause("connex §Can I use Connex until the end of my billing period"),
     },
@@ -273,7 +287,20 @@ SYNC_WITH_CONNEX = PolicyRules(
         "order_packs": Clause(
             "sync-with-connex §Buying more orders: reset when the account renews"
         ),
-        "disabled": Clause("sync-with-connex §How do I cancel: account will be disabled"),
+        "refund_destination": Clause(
+            "sync-with-connex §Payment: a valid credit card is required",
+            "Refunds go back to the card; no customer credit.",
+        ),
+        "cancellation_effective": Clause(
+            "sync-with-connex §Cancellation After 30 Days: 7-days prior to renewal date",
+            "Without a refund the subscription runs to the renewal date.",
+        ),
+        "access_until": Clause(
+            "sync-with-connex §How do I cancel: account will be disabled",
+            "Disabled when the cancellation takes effect (the period end, or now when "
+            "refunded), not at the moment of the request.",
+        ),
+        "fallback": Clause("sync-with-connex §How do I cancel: account will be disabled"),
     },
 )
 
@@ -350,6 +377,12 @@ ORGIX = PolicyRules(
     order_packs_reset_at_renewal=False,
     clauses={
         "never_refunded": Clause("orgix §6 / §8: no refunds for upgrades or one-time purchases"),
+        "refund_destination": Clause("orgix §2: payments are processed through Stripe"),
+        "cancellation_effective": Clause(
+            "orgix §4: remains active until the end of the already paid billing period"
+        ),
+        "access_until": Clause("orgix §4: remains active until the end of the paid period"),
+        "fallback": Clause("orgix §4: may move to the Free plan at the end of the paid period"),
         "free_plan": Clause("orgix §3 Free plan: no right to refunds or credits"),
         "addons": Clause("orgix §7 Add-ons: generally non-refundable"),
         "internal": Clause("orgix §15 Internal payments through Orgix modules"),
@@ -426,6 +459,16 @@ PRORATED_CREDIT = PolicyRules(
     case_by_case_review=False,
     order_packs_reset_at_renewal=False,
     clauses={
+        "refund_destination": Clause("prorated-credit §Refund: as virtual customer credit"),
+        "cancellation_effective": Clause(
+            "prorated-credit §Introduction: cancelled at any time",
+            "Takes effect immediately; the unused time is credited.",
+        ),
+        "access_until": Clause("prorated-credit §Introduction: cancelled at any time"),
+        "fallback": Clause(
+            "prorated-credit §Troubleshooting: you cannot reinstate an expired / cancelled "
+            "subscription"
+        ),
         "internal": Clause(
             "prorated-credit (house rule)",
             "Payments between a customer organisation and its members are not ours to refund.",

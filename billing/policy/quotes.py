@@ -1,7 +1,8 @@
-"""The quote: what happens if the customer cancels at a given moment.
+"""The quote: what happens if the customer cancels (or changes plan) at a given moment.
 
-`quote_cancellation(rules, snapshot, at=...)` is pure: no database, no clock. Money is
-computed exactly and rounded once, half-up, to the currency's minor unit.
+Computed by `billing.policy.engine.quote_cancellation(*, rules, policy_label, snapshot, at)`
+and `quote_plan_change(...)` (also importable from here), which are pure: no database, no
+clock. Money is computed exactly and rounded once, half-up, to the currency's minor unit.
 """
 
 from __future__ import annotations
@@ -80,3 +81,42 @@ class Quote:
                 for p in self.payment_refunds
             ],
         }
+
+
+@dataclass(frozen=True)
+class PlanChangeQuote:
+    """What a plan change costs or refunds now, and when it takes effect."""
+
+    policy: str
+    currency: str
+    direction: str  # "upgrade", "downgrade" or "same"
+    charge_now: Decimal
+    refund: Decimal
+    effective_at: datetime
+    notice_applied: bool
+    lines: tuple[QuoteLine, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "currency": self.currency,
+            "direction": self.direction,
+            "charge_now": str(self.charge_now),
+            "refund": str(self.refund),
+            "effective_at": self.effective_at.isoformat(),
+            "notice_applied": self.notice_applied,
+            "lines": [
+                {"label": line.label, "amount": str(line.amount), "clause": line.clause}
+                for line in self.lines
+            ],
+        }
+
+
+def __getattr__(name: str) -> Any:
+    """`from billing.policy.quotes import quote_cancellation` works too (lazy: the engine
+    imports this module)."""
+    if name in {"quote_cancellation", "quote_plan_change"}:
+        from . import engine
+
+        return getattr(engine, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

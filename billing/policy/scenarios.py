@@ -20,6 +20,14 @@ from billing.money import MINOR_UNITS, ZERO
 from .rules import Destination, Interval, PaymentKind, ServiceKind
 from .snapshot import PaymentSnapshot, RefundSnapshot, ServiceSnapshot, SubscriptionSnapshot
 
+# The shipped example (in `scenarios/`) the admin simulator starts from, per preset.
+EXAMPLES = {
+    "connex": "connex-preliminary-call.json",
+    "sync-with-connex": "sync-with-connex-annual-first-year.json",
+    "orgix": "orgix-monthly.json",
+    "prorated-credit": "prorated-credit-example.json",
+}
+
 
 class ScenarioError(DomainError):
     """A scenario field is missing or malformed; `field` names it."""
@@ -62,7 +70,11 @@ def parse_scenario(data: Any) -> Scenario:
     payments = tuple(
         _payment(item, index, currency) for index, item in enumerate(_list(data, "payments"))
     )
-    refs = {p.ref for p in payments}
+    refs: set[str] = set()
+    for index, payment in enumerate(payments):
+        if payment.ref in refs:
+            raise ScenarioError(f"duplicate ref {payment.ref!r}", field=f"payments[{index}].ref")
+        refs.add(payment.ref)
     refunds = tuple(
         _refund(item, index, currency, refs) for index, item in enumerate(_list(data, "refunds"))
     )

@@ -58,4 +58,4 @@ class Command(BaseCommand):
         if text:
             self.stdout.write(quote_text(quote))
         else:
-            self.stdout.write(json.dumps(quote.to_dict(), indent=2))
+            self.stdout.write(json.dumps(quote.to_dict(), indent=2, ensure_ascii=False))
