@@ -12,7 +12,12 @@ from accounts.models import AuditRecord
 from billing.models import CancellationRequest, Refund, Subscription
 from billing.services.cancellations import cancellation_submit
 from tests.factories import OnboardingServiceFactory, UserFactory
-from tests.factories.cancellations import MID_PERIOD, make_agent, paid_subscription
+from tests.factories.cancellations import (
+    MID_PERIOD,
+    PERIOD_START,
+    make_agent,
+    paid_subscription,
+)
 
 pytestmark = pytest.mark.django_db
 QUEUE = reverse("admin:billing_cancellationrequest_changelist")
@@ -53,7 +58,8 @@ def test_the_queue_costs_the_same_queries_for_more_rows(agent_client):
     agent_client.get(QUEUE)  # warm the session and permission caches
     with CaptureQueriesContext(connection) as few:
         assert agent_client.get(QUEUE).status_code == 200
-    for slug in ("connex", "sync-with-connex", "prorated-credit", "orgix"):
+    requested("connex", started_at=PERIOD_START)
+    for slug in ("sync-with-connex", "prorated-credit", "orgix"):
         requested(slug)
 
     with CaptureQueriesContext(connection) as many:
@@ -74,7 +80,7 @@ def test_the_queue_costs_the_same_queries_for_more_rows(agent_client):
     ],
 )
 def test_filters_keep_matching_requests(agent_client, query):
-    request = requested("connex")
+    request = requested("connex", started_at=PERIOD_START)
 
     page = agent_client.get(f"{QUEUE}?{query}").content.decode()
 
@@ -91,7 +97,7 @@ def test_the_age_filter_drops_younger_requests(agent_client):
 
 def test_search_by_slug_and_billing_email(agent_client):
     request = requested("orgix")
-    other = requested("connex")
+    other = requested("connex", started_at=PERIOD_START)
 
     by_slug = agent_client.get(f"{QUEUE}?q={request.workspace.slug}").content.decode()
     by_email = agent_client.get(f"{QUEUE}?q={other.workspace.billing_email}").content.decode()
@@ -101,7 +107,7 @@ def test_search_by_slug_and_billing_email(agent_client):
 
 
 def test_the_change_page_shows_quote_lines_payments_services_and_retention(agent_client):
-    request = requested("connex")
+    request = requested("connex", started_at=PERIOD_START)
     OnboardingServiceFactory(subscription=request.subscription)
 
     page = agent_client.get(
@@ -126,7 +132,7 @@ def test_assign_to_me_moves_to_review_and_audits(agent_client):
 
 
 def test_approve_proposes_the_quoted_refund_and_applies_an_immediate_end(agent_client):
-    request = requested("connex")
+    request = requested("connex", started_at=PERIOD_START)
 
     page = act(agent_client, "approve", request).content.decode()
 
@@ -148,7 +154,7 @@ def test_approve_refuses_several_at_once(agent_client):
 
 
 def test_bulk_approve_skips_requests_with_a_refund(agent_client):
-    with_refund, without = requested("connex"), requested("orgix")
+    with_refund, without = requested("connex", started_at=PERIOD_START), requested("orgix")
 
     page = act(agent_client, "bulk_approve_without_refund", with_refund, without).content.decode()
 

@@ -11,7 +11,12 @@ from rest_framework.test import APIClient
 
 from billing.models import CancellationRequest, IdempotencyKey
 from tests.factories import UserFactory, WorkspaceMemberFactory
-from tests.factories.cancellations import INSIDE_NOTICE, MID_PERIOD, paid_subscription
+from tests.factories.cancellations import (
+    INSIDE_NOTICE,
+    MID_PERIOD,
+    paid_subscription,
+    refundable_connex,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +68,7 @@ def test_quote_shows_refund_due_end_fallback_and_notice():
 
 
 def test_submit_creates_then_returns_the_open_request(django_capture_on_commit_callbacks):
-    subscription = paid_subscription("connex")
+    subscription = refundable_connex()
     client = client_for(subscription.workspace.owner)
 
     with django_capture_on_commit_callbacks(execute=True):

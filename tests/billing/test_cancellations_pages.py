@@ -18,6 +18,7 @@ from tests.factories.cancellations import (
     free_plan,
     make_agent,
     paid_subscription,
+    refundable_connex,
 )
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +81,7 @@ def test_the_page_explains_the_notice_period_before_confirming():
 
 
 def test_the_connex_page_shows_the_refund_and_where_it_goes():
-    subscription = paid_subscription("connex")
+    subscription = refundable_connex()
 
     html = signed_in(subscription.workspace.owner).get(cancel_url(subscription.workspace))
 

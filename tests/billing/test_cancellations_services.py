@@ -32,6 +32,7 @@ from tests.factories.cancellations import (
     free_plan,
     make_agent,
     paid_subscription,
+    refundable_connex,
 )
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +80,7 @@ def test_preview_outside_the_notice_window_still_explains_the_rule():
 
 
 def test_submit_stores_the_quote_audits_and_emails_on_commit(django_capture_on_commit_callbacks):
-    subscription = paid_subscription("connex")
+    subscription = refundable_connex()
 
     with django_capture_on_commit_callbacks(execute=True):
         request, created = submit(subscription, reason_text="Budget cuts")
@@ -217,7 +218,7 @@ def test_orgix_within_free_limits_stays_active():
 
 
 def test_connex_refund_is_proposed_and_the_workspace_disabled_at_once():
-    subscription = paid_subscription("connex")
+    subscription = refundable_connex()
     request, _ = submit(subscription)
 
     request = cancellation_approve(request=request, actor=make_agent(), now=MID_PERIOD)

@@ -36,6 +36,12 @@ def paid_subscription(
     return subscription
 
 
+def refundable_connex(**kwargs) -> Subscription:
+    """A connex customer who bought on PERIOD_START: inside the 30-day refund window at
+    MID_PERIOD, so the quote refunds the payment in full and ends immediately."""
+    return paid_subscription("connex", started_at=PERIOD_START, **kwargs)
+
+
 def free_plan(policy_slug: str = "orgix") -> Plan:
     return PlanFactory(free=True, policy_slug=policy_slug)
 
