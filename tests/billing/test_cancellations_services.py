@@ -1,10 +1,12 @@
 """Cancellation services: preview, submit, assign, approve, reject, withdraw, apply."""
 
 import logging
+import threading
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import connection, connections
 
 from accounts.models import AuditRecord, Workspace
 from billing.errors import DomainError, InvalidTransition
@@ -324,3 +326,30 @@ def test_service_logs_carry_no_email_address(caplog, django_capture_on_commit_ca
         submit(subscription)
 
     assert caplog.records and "@" not in caplog.text
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_submits_create_one_request():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks (SQLite serialises writers differently)")
+    subscription = paid_subscription("orgix")
+    start = threading.Barrier(2)
+    results = []
+
+    def worker():
+        start.wait()
+        try:
+            results.append(submit(subscription))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(created for _, created in results) == [False, True]
+    assert len({request.pk for request, _ in results}) == 1
+    assert CancellationRequest.objects.count() == 1
