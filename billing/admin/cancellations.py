@@ -47,6 +47,17 @@ class AgeFilter(admin.SimpleListFilter):
         return queryset.filter(created_at__gt=now - older) if older else queryset
 
 
+def _titled(base: type, title: str) -> type:
+    """A field list filter with a title agents understand instead of the field's name."""
+
+    class Titled(base):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return Titled
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
@@ -80,8 +91,8 @@ class CancellationRequestAdmin(LargeTableAdmin):
     ]
     list_filter = [
         "status",
-        "subscription__policy__slug",
-        "subscription__plan__interval",
+        ("subscription__policy__slug", _titled(admin.AllValuesFieldListFilter, "policy")),
+        ("subscription__plan__interval", _titled(admin.ChoicesFieldListFilter, "plan interval")),
         "reason",
         AgeFilter,
     ]

@@ -67,6 +67,7 @@ def test_the_queue_costs_the_same_queries_for_more_rows(agent_client):
 
     assert len(many) == len(few)
     assert "orgix@1" in page and "100.00 USD" in page and "Pro / monthly" in page
+    assert "By policy" in page and "By plan interval" in page and "By age" in page
 
 
 @pytest.mark.parametrize(
