@@ -262,3 +262,16 @@ def test_the_schema_generates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
 
     assert "/api/workspaces/{slug}/cancellations/" in target.read_text()
+
+
+def test_session_authenticated_posts_need_a_csrf_token():
+    from django.test import Client
+
+    subscription = paid_subscription("orgix")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(subscription.workspace.owner)
+
+    response = browser.post(submit_url(subscription), {"reason": "other"})
+
+    assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+    assert not CancellationRequest.objects.exists()
