@@ -8,6 +8,10 @@ _PATTERNS = [
     (re.compile(r"\b(?:\d[ -]?){13,19}\b"), "[card]"),
     (re.compile(r"\b(sk|pk|rk|whsec)_(live|test)?_?[A-Za-z0-9]{6,}\b"), "[secret]"),
     (
+        re.compile(r"(?i)\b(authorization[\"']?\s*[:=]\s*[\"']?)(bearer|token|basic)\s+[^\s\"',]+"),
+        r"\1\2 [redacted]",
+    ),
+    (
         re.compile(r"(?i)\b(token|authorization|api[_-]?key)([\"']?\s*[:=]\s*[\"']?)[^\s\"',]+"),
         r"\1\2[redacted]",
     ),

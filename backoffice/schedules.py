@@ -5,7 +5,15 @@ and updates the crontab of existing ones; an agent may still disable one in the 
 Each entry: the task's registered name and a crontab (minute, hour) in UTC.
 """
 
-SCHEDULES: list[dict] = []
+SCHEDULES: list[dict] = [
+    {
+        "name": "Apply period-end changes (due cancellations)",
+        "task": "billing.apply_period_end_changes",
+        "minute": "5",
+        "hour": "*",
+        "description": "Ends subscriptions whose cancellation takes effect now; idempotent.",
+    },
+]
 
 
 def sync_schedules(**kwargs) -> None:

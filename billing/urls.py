@@ -1,4 +1,22 @@
 """Customer-facing pages (server-rendered, no JavaScript needed)."""
 
+from django.urls import path
+
+from billing.views.cancellations import (
+    cancellation_page,
+    cancellation_status,
+    cancellation_withdraw_view,
+)
+from billing.views.home import home
+
 app_name = "billing"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", home, name="home"),
+    path("workspaces/<slug:slug>/cancel/", cancellation_page, name="cancellation"),
+    path("workspaces/<slug:slug>/cancellation/", cancellation_status, name="cancellation-status"),
+    path(
+        "workspaces/<slug:slug>/cancellation/<int:pk>/withdraw/",
+        cancellation_withdraw_view,
+        name="cancellation-withdraw",
+    ),
+]

@@ -1,4 +1,5 @@
 from . import (  # noqa: F401  (registers the admins)
+    cancellations,
     payments,
     plans,
     policies,

@@ -2,29 +2,7 @@ from django.contrib import admin
 
 from accounts.admin.workspaces import WORKSPACE_SEARCH
 from backoffice.admin_mixins import LargeTableAdmin, money
-from billing.models import CancellationRequest, Refund, RefundReviewRequest
-
-
-@admin.register(CancellationRequest)
-class CancellationRequestAdmin(LargeTableAdmin):
-    list_display = [
-        "id",
-        "workspace",
-        "status",
-        "reason",
-        "refund_display",
-        "effective_at",
-        "created_at",
-    ]
-    list_filter = ["status", "reason", "subscription__plan__interval", "subscription__policy__slug"]
-    search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    list_select_related = ["workspace", "subscription__plan", "subscription__policy"]
-    ordering = ["created_at"]
-    readonly_fields = [f.name for f in CancellationRequest._meta.fields]
-    refund_display = money("quoted_refund", description="quoted refund")
-
-    def has_add_permission(self, request):
-        return False
+from billing.models import Refund, RefundReviewRequest
 
 
 @admin.register(Refund)

@@ -1,0 +1,367 @@
+"""The cancellation queue: oldest first, every action through a service and audited."""
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
+
+from accounts.admin.workspaces import WORKSPACE_SEARCH
+from backoffice.admin_mixins import LargeTableAdmin, money
+from billing.errors import DomainError
+from billing.models import CancellationRequest
+from billing.money import format_money
+from billing.services.cancellations import (
+    cancellation_approve,
+    cancellation_assign,
+    cancellation_reject,
+)
+
+AGE_BUCKETS = {
+    "day": ("Under a day", timedelta(0), timedelta(days=1)),
+    "week": ("1 to 7 days", timedelta(days=1), timedelta(days=7)),
+    "month": ("7 to 30 days", timedelta(days=7), timedelta(days=30)),
+    "older": ("Over 30 days", timedelta(days=30), None),
+}
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title = "age"
+    parameter_name = "age"
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _, _) in AGE_BUCKETS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() not in AGE_BUCKETS:
+            return queryset
+        _, younger, older = AGE_BUCKETS[self.value()]
+        now = timezone.now()
+        queryset = queryset.filter(created_at__lte=now - younger)
+        return queryset.filter(created_at__gt=now - older) if older else queryset
+
+
+def _titled(base: type, title: str) -> type:
+    """A field list filter with a title agents understand instead of the field's name."""
+
+    class Titled(base):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return Titled
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        max_length=2000,
+        help_text="The customer sees this reason.",
+    )
+
+
+def _table(headers: list[str], rows) -> str:
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        ((format_html_join("", "<td>{}</td>", ((c,) for c in row)),) for row in rows),
+    )
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+@admin.register(CancellationRequest)
+class CancellationRequestAdmin(LargeTableAdmin):
+    list_display = [
+        "id",
+        "status",
+        "workspace_name",
+        "plan",
+        "policy",
+        "refund_display",
+        "reason",
+        "age",
+        "assigned_to",
+    ]
+    list_filter = [
+        "status",
+        ("subscription__policy__slug", _titled(admin.AllValuesFieldListFilter, "policy")),
+        ("subscription__plan__interval", _titled(admin.ChoicesFieldListFilter, "plan interval")),
+        "reason",
+        AgeFilter,
+    ]
+    search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
+    list_select_related = ["workspace", "subscription__plan", "subscription__policy", "assigned_to"]
+    ordering = ["created_at", "pk"]
+    actions = ["assign_to_me", "approve", "bulk_approve_without_refund", "reject"]
+    refund_display = money("quoted_refund", description="quoted refund")
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "workspace_link",
+                    "status",
+                    "reason",
+                    "reason_text",
+                    "requested_by",
+                    "assigned_to",
+                    "created_at",
+                    "decided_by",
+                    "decided_at",
+                    "rejection_reason",
+                    "completed_at",
+                ]
+            },
+        ),
+        ("Quote (as the customer confirmed it)", {"fields": ["quote_summary", "quote_lines"]}),
+        ("Retention timeline", {"fields": ["retention_timeline"]}),
+        (
+            "Subscription",
+            {"fields": ["subscription_summary", "payments", "services", "addons"]},
+        ),
+    ]
+    readonly_fields = [
+        "workspace_link",
+        "status",
+        "reason",
+        "reason_text",
+        "requested_by",
+        "assigned_to",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "rejection_reason",
+        "completed_at",
+        "quote_summary",
+        "quote_lines",
+        "retention_timeline",
+        "subscription_summary",
+        "payments",
+        "services",
+        "addons",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_process_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("billing.process_cancellation")
+
+    # --- queue columns (no per-row queries: everything comes from list_select_related)
+
+    @admin.display(description="workspace", ordering="workspace__name")
+    def workspace_name(self, obj: CancellationRequest) -> str:
+        return f"{obj.workspace.name} ({obj.workspace.slug})"
+
+    @admin.display(description="plan", ordering="subscription__plan__name")
+    def plan(self, obj: CancellationRequest) -> str:
+        plan = obj.subscription.plan
+        return f"{plan.name} / {plan.get_interval_display().lower()}"
+
+    @admin.display(description="policy", ordering="subscription__policy__slug")
+    def policy(self, obj: CancellationRequest) -> str:
+        return obj.subscription.policy.label
+
+    @admin.display(description="age", ordering="created_at")
+    def age(self, obj: CancellationRequest) -> str:
+        return timesince(obj.created_at, timezone.now(), depth=1)
+
+    # --- change page
+
+    @admin.display(description="workspace")
+    def workspace_link(self, obj: CancellationRequest) -> str:
+        url = reverse("admin:accounts_workspace_change", args=[obj.workspace_id])
+        return format_html('<a href="{}">{}</a>', url, obj.workspace)
+
+    @admin.display(description="summary")
+    def quote_summary(self, obj: CancellationRequest) -> str:
+        q = obj.quote
+        return _table(
+            ["Policy", "Refund", "To", "Still due", "Effective", "Ends", "Fallback", "Refusal"],
+            [
+                [
+                    q["policy"],
+                    format_money(obj.quoted_refund, obj.currency),
+                    q["destination"],
+                    f"{q['amount_due']} {q['currency']}",
+                    q["effective"] + (" (notice period applied)" if q["notice_applied"] else ""),
+                    q["ends_at"],
+                    q["fallback"],
+                    q["refusal"] or "—",
+                ]
+            ],
+        )
+
+    @admin.display(description="lines and clauses")
+    def quote_lines(self, obj: CancellationRequest) -> str:
+        rows = [
+            [line["label"], f"{line['amount']} {obj.currency}", line["clause"], line["payment_ref"]]
+            for line in obj.quote.get("lines", [])
+        ]
+        return _table(["Line", "Amount", "Clause", "Payment"], rows)
+
+    @admin.display(description="timeline")
+    def retention_timeline(self, obj: CancellationRequest) -> str:
+        q = obj.quote
+        url = reverse("admin:accounts_workspace_change", args=[obj.workspace_id])
+        rows = [
+            ["Requested", obj.created_at.isoformat()],
+            ["Last day of access", q["access_until"]],
+            ["Subscription ends", q["ends_at"]],
+            ["Data kept until", q["data_retained_until"] or "per the terms of service"],
+        ]
+        return format_html(
+            '{}<p><a href="{}">Workspace page: full retention timeline and legal hold</a></p>',
+            _table(["Step", "When"], rows),
+            url,
+        )
+
+    @admin.display(description="subscription")
+    def subscription_summary(self, obj: CancellationRequest) -> str:
+        s = obj.subscription
+        url = reverse("admin:billing_subscription_change", args=[s.pk])
+        return format_html(
+            '<a href="{}">{}</a><br>period {} → {}; started {}; cancel effective at {}',
+            url,
+            s,
+            s.current_period_start.date(),
+            s.current_period_end.date(),
+            s.started_at.date(),
+            s.cancel_effective_at or "—",
+        )
+
+    @admin.display(description="payments")
+    def payments(self, obj: CancellationRequest) -> str:
+        rows = [
+            [
+                p.pk,
+                p.get_kind_display(),
+                p.get_status_display(),
+                format_money(p.amount, p.currency),
+                format_money(p.amount_refunded, p.currency),
+                p.paid_at.date(),
+            ]
+            for p in obj.subscription.payments.order_by("paid_at")
+        ]
+        return _table(["#", "Kind", "Status", "Amount", "Refunded", "Paid"], rows)
+
+    @admin.display(description="services rendered")
+    def services(self, obj: CancellationRequest) -> str:
+        rows = [
+            [s.get_kind_display(), s.completed_at.date() if s.completed_at else "not yet rendered"]
+            for s in obj.subscription.services.all()
+        ]
+        return _table(["Service", "Completed"], rows)
+
+    @admin.display(description="add-ons")
+    def addons(self, obj: CancellationRequest) -> str:
+        rows = [
+            [
+                a.get_kind_display(),
+                a.quantity,
+                format_money(a.price, a.currency),
+                a.started_at.date(),
+                a.ends_at.date() if a.ends_at else "—",
+            ]
+            for a in obj.subscription.addons.all()
+        ]
+        return _table(["Add-on", "Qty", "Price", "From", "Until"], rows)
+
+    # --- actions: each calls a service; the service writes the audit record
+
+    def _each(self, request, queryset, label: str, call) -> None:
+        done = 0
+        for cancellation in queryset.order_by("created_at", "pk"):
+            try:
+                call(cancellation)
+            except DomainError as exc:
+                self.message_user(
+                    request, f"#{cancellation.pk}: {exc.field}: {exc.message}", messages.ERROR
+                )
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{label}: {done} request(s).", messages.SUCCESS)
+
+    @admin.action(description="Assign to me", permissions=["process"])
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet) -> None:
+        now = timezone.now()
+        self._each(
+            request,
+            queryset,
+            "Assigned to you",
+            lambda c: cancellation_assign(request=c, agent=request.user, now=now),
+        )
+
+    @admin.action(
+        description="Approve (as quoted; proposes the quoted refunds)", permissions=["process"]
+    )
+    def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
+        if queryset.count() != 1:
+            self.message_user(
+                request,
+                "Approve one request at a time; use bulk approve for requests without a refund.",
+                messages.WARNING,
+            )
+            return
+        now = timezone.now()
+        self._each(
+            request,
+            queryset,
+            "Approved",
+            lambda c: cancellation_approve(request=c, actor=request.user, now=now),
+        )
+
+    @admin.action(description="Bulk approve requests without a refund", permissions=["process"])
+    def bulk_approve_without_refund(self, request: HttpRequest, queryset: QuerySet) -> None:
+        skipped = list(queryset.filter(quoted_refund__gt=0).values_list("pk", flat=True))
+        if skipped:
+            listed = ", ".join(f"#{pk}" for pk in skipped)
+            self.message_user(
+                request,
+                f"Skipped {len(skipped)} request(s) with a quoted refund: {listed}. "
+                "Approve them one at a time.",
+                messages.WARNING,
+            )
+        now = timezone.now()
+        self._each(
+            request,
+            queryset.filter(quoted_refund=0),
+            "Approved",
+            lambda c: cancellation_approve(request=c, actor=request.user, now=now),
+        )
+
+    @admin.action(description="Reject with a reason…", permissions=["process"])
+    def reject(self, request: HttpRequest, queryset: QuerySet):
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            now = timezone.now()
+            reason = form.cleaned_data["reason"]
+            self._each(
+                request,
+                queryset,
+                "Rejected",
+                lambda c: cancellation_reject(
+                    request=c, actor=request.user, reason=reason, now=now
+                ),
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reject cancellation requests",
+            "opts": self.model._meta,
+            "queryset": queryset,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/billing/cancellationrequest/reject.html", context)

@@ -1,0 +1,191 @@
+"""Cancellation API: one view per operation, serializers next to it. Views parse, call a
+service, serialize; errors use the shape of `backoffice/api.py`."""
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing.access import billing_cancellation, billing_workspace
+from billing.api.idempotency import HEADER, idempotent
+from billing.api.throttles import CustomerRateThrottle
+from billing.models import CancellationRequest
+from billing.services.cancellations import (
+    MAX_TEXT,
+    cancellable_subscription,
+    cancellation_preview,
+    cancellation_submit,
+    cancellation_withdraw,
+)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class QuoteLineSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    clause = serializers.CharField()
+    payment_ref = serializers.CharField(allow_null=True)
+
+
+class PaymentRefundSerializer(serializers.Serializer):
+    payment_ref = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    tax = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class QuoteSerializer(serializers.Serializer):
+    policy = serializers.CharField()
+    currency = serializers.CharField()
+    refund = serializers.DecimalField(max_digits=12, decimal_places=2)
+    tax_refund = serializers.DecimalField(max_digits=12, decimal_places=2)
+    destination = serializers.CharField()
+    amount_due = serializers.DecimalField(max_digits=12, decimal_places=2)
+    effective = serializers.CharField()
+    ends_at = serializers.DateTimeField()
+    access_until = serializers.DateTimeField()
+    data_retained_until = serializers.DateTimeField(allow_null=True)
+    fallback = serializers.CharField()
+    notice_applied = serializers.BooleanField()
+    refusal = serializers.CharField(allow_null=True)
+    lines = QuoteLineSerializer(many=True)
+    payment_refunds = PaymentRefundSerializer(many=True)
+
+
+class LimitBreachSerializer(serializers.Serializer):
+    limit = serializers.CharField()
+    used = serializers.IntegerField()
+    allowed = serializers.IntegerField()
+    message = serializers.CharField()
+
+
+class PreviewSerializer(serializers.Serializer):
+    workspace = serializers.CharField()
+    plan = serializers.CharField()
+    quote = QuoteSerializer()
+    free_plan = serializers.CharField(allow_null=True)
+    exceeded_limits = LimitBreachSerializer(many=True)
+    notice = serializers.CharField(allow_blank=True)
+
+
+class SubmitSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=CancellationRequest.Reason.choices)
+    reason_text = serializers.CharField(
+        max_length=MAX_TEXT, required=False, allow_blank=True, default=""
+    )
+
+
+class CancellationSerializer(serializers.ModelSerializer):
+    workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    quote = QuoteSerializer(read_only=True)
+
+    class Meta:
+        model = CancellationRequest
+        fields = [
+            "id",
+            "workspace",
+            "status",
+            "reason",
+            "reason_text",
+            "quoted_refund",
+            "currency",
+            "effective_at",
+            "rejection_reason",
+            "created_at",
+            "completed_at",
+            "quote",
+        ]
+        read_only_fields = fields
+
+
+class CustomerAPIView(APIView):
+    throttle_classes = [CustomerRateThrottle]
+
+
+class CancellationQuoteView(CustomerAPIView):
+    @extend_schema(
+        operation_id="cancellation_quote",
+        summary="What cancelling now would mean: refund, amount due, end, fallback",
+        responses={200: PreviewSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        workspace = billing_workspace(request.user, slug)
+        preview = cancellation_preview(
+            subscription=cancellable_subscription(workspace), at=timezone.now()
+        )
+        data = {
+            "workspace": workspace.slug,
+            "plan": preview.subscription.plan.name,
+            "quote": preview.quote.to_dict(),
+            "free_plan": preview.free_plan.name if preview.free_plan else None,
+            "exceeded_limits": [
+                {"limit": b.limit, "used": b.used, "allowed": b.allowed, "message": b.message}
+                for b in preview.exceeded
+            ],
+            "notice": preview.notice,
+        }
+        return Response(PreviewSerializer(data).data)
+
+
+class CancellationSubmitView(CustomerAPIView):
+    @extend_schema(
+        operation_id="cancellation_submit",
+        summary="Request the cancellation (returns the open request if there is one)",
+        request=SubmitSerializer,
+        parameters=[
+            OpenApiParameter(
+                HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description="Replays the first response for the same key and body.",
+            )
+        ],
+        responses={
+            201: CancellationSerializer,
+            200: OpenApiResponse(CancellationSerializer, description="The already open request"),
+            400: ErrorSerializer,
+            409: ErrorSerializer,
+            422: ErrorSerializer,
+        },
+    )
+    @idempotent
+    def post(self, request: Request, slug: str) -> Response:
+        workspace = billing_workspace(request.user, slug)
+        payload = SubmitSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        cancellation, created = cancellation_submit(
+            workspace=workspace, actor=request.user, now=timezone.now(), **payload.validated_data
+        )
+        return Response(
+            CancellationSerializer(cancellation).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class CancellationStatusView(CustomerAPIView):
+    @extend_schema(
+        operation_id="cancellation_status",
+        summary="A cancellation request and its status",
+        responses={200: CancellationSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(CancellationSerializer(billing_cancellation(request.user, pk)).data)
+
+
+class CancellationWithdrawView(CustomerAPIView):
+    @extend_schema(
+        operation_id="cancellation_withdraw",
+        summary="Withdraw an open cancellation request",
+        request=None,
+        responses={200: CancellationSerializer, 400: ErrorSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        cancellation = cancellation_withdraw(
+            request=billing_cancellation(request.user, pk), actor=request.user, now=timezone.now()
+        )
+        return Response(CancellationSerializer(cancellation).data)

@@ -1,0 +1,466 @@
+"""Cancellation requests: a customer submits, an agent approves or rejects, and
+`cancellation_apply` ends the subscription at its effective moment.
+
+Invariants:
+- at most one open (submitted / in review) request per subscription (a partial unique
+  constraint); submitting again returns the open one;
+- the quote stored on the request is the one the customer confirmed; approval acts on it
+  (refund proposals, effective moment) rather than re-quoting;
+- `cancellation_apply` is the only code that ends a subscription because of a
+  cancellation; it is idempotent (a subscription that is no longer live is left alone).
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+
+from accounts.models import User, Workspace
+from accounts.services.audit import audit_record, snapshot_fields
+from accounts.services.workspaces import workspace_set_status
+from billing.errors import DomainError
+from billing.models import AddOn, CancellationRequest, Payment, Plan, Subscription
+from billing.policy.engine import add_months
+from billing.policy.limits import LimitBreach, exceeded_limits
+from billing.policy.quotes import Quote
+from billing.policy.rules import Effective, Fallback, PolicyRules
+from billing.selectors import policy_rules, quote_for_subscription
+from billing.services.refunds import refund_propose
+from billing.states import CANCELLATION_TRANSITIONS, SUBSCRIPTION_TRANSITIONS, ensure_transition
+from billing.usage import free_plan_for, plan_limits, workspace_usage
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 2000
+EMAIL_SUBJECTS = {
+    "submitted": "We received your cancellation request",
+    "rejected": "Your cancellation request was declined",
+    "completed": "Your subscription has ended",
+}
+DESTINATION_LABELS = {
+    "original_payment_method": "original payment method",
+    "customer_credit": "customer credit balance (used for future invoices)",
+    "none": "no refund",
+}
+FALLBACK_LABELS = {
+    "free_plan": "moved to the Free plan",
+    "disabled": "disabled",
+    "expired": "expired (no plan)",
+}
+
+
+@dataclass(frozen=True)
+class CancellationPreview:
+    """Everything the customer sees before confirming."""
+
+    subscription: Subscription
+    quote: Quote
+    free_plan: Plan | None  # the plan the workspace falls back to (fallback free_plan)
+    exceeded: tuple[LimitBreach, ...]  # Free-plan limits the workspace would exceed
+    notice: str  # the notice-period explanation, empty if the policy has none
+
+
+def cancellable_subscription(workspace: Workspace) -> Subscription:
+    """The live paid subscription of the workspace, or a DomainError naming `subscription`."""
+    subscriptions = Subscription.objects.select_related("plan", "policy").filter(
+        workspace=workspace
+    )
+    live = subscriptions.filter(status__in=Subscription.LIVE_STATUSES).first()
+    if live is None:
+        latest = subscriptions.order_by("-started_at", "-pk").first()
+        if latest is None:
+            raise DomainError("This workspace has no subscription to cancel.", field="subscription")
+        raise DomainError(
+            f"The subscription is already {latest.get_status_display().lower()}.",
+            field="subscription",
+        )
+    if live.plan.is_free:
+        raise DomainError(
+            "This workspace is on the Free plan: there is no paid subscription to cancel.",
+            field="subscription",
+        )
+    if live.cancel_effective_at is not None:
+        raise DomainError(
+            f"The subscription is already cancelled and ends on "
+            f"{live.cancel_effective_at:%d %B %Y}.",
+            field="subscription",
+        )
+    return live
+
+
+def notice_explanation(rules: PolicyRules, quote: Quote) -> str:
+    notice = rules.cancellation_notice
+    if notice is None:
+        return ""
+    text = (
+        f"Cancellations must be requested at least {notice.days} days before the renewal "
+        f"date ({notice.clause.ref})."
+    )
+    if quote.notice_applied:
+        text += (
+            f" This request falls inside that window, so the subscription renews once more "
+            f"and ends on {quote.ends_at:%d %B %Y}; {quote.amount_due} {quote.currency} "
+            "is still due for that period."
+        )
+    return text
+
+
+def cancellation_preview(*, subscription: Subscription, at: datetime) -> CancellationPreview:
+    quote = quote_for_subscription(subscription, at=at)
+    free_plan = None
+    exceeded: tuple[LimitBreach, ...] = ()
+    if quote.fallback == Fallback.FREE_PLAN:
+        free_plan = free_plan_for(subscription.plan.policy_slug)
+        if free_plan is not None:
+            exceeded = exceeded_limits(
+                workspace_usage(subscription.workspace), plan_limits(free_plan)
+            )
+    rules = policy_rules(subscription.policy)
+    return CancellationPreview(
+        subscription=subscription,
+        quote=quote,
+        free_plan=free_plan,
+        exceeded=exceeded,
+        notice=notice_explanation(rules, quote),
+    )
+
+
+def cancellation_submit(
+    *,
+    workspace: Workspace,
+    actor: User | None,
+    reason: str,
+    reason_text: str,
+    now: datetime,
+) -> tuple[CancellationRequest, bool]:
+    """Create the request (or return the open one): `(request, created)`."""
+    if reason not in CancellationRequest.Reason.values:
+        raise DomainError(f"Unknown reason {reason!r}.", field="reason")
+    reason_text = (reason_text or "").strip()
+    if len(reason_text) > MAX_TEXT:
+        raise DomainError(
+            f"Keep the explanation under {MAX_TEXT} characters (it has {len(reason_text)}).",
+            field="reason_text",
+        )
+    with transaction.atomic():
+        Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
+        open_request = CancellationRequest.objects.filter(
+            workspace=workspace, status__in=CancellationRequest.OPEN_STATUSES
+        ).first()
+        if open_request is not None:
+            return open_request, False
+        subscription = cancellable_subscription(workspace)
+        quote = quote_for_subscription(subscription, at=now)
+        try:
+            with transaction.atomic():
+                request = CancellationRequest.objects.create(
+                    workspace=workspace,
+                    subscription=subscription,
+                    requested_by=actor,
+                    reason=reason,
+                    reason_text=reason_text,
+                    quote=quote.to_dict(),
+                    quoted_refund=quote.refund,
+                    currency=quote.currency,
+                    effective_at=quote.ends_at,
+                    created_at=now,
+                )
+        except IntegrityError:
+            # A concurrent submit won the partial unique constraint: return its request.
+            return CancellationRequest.objects.get(
+                subscription=subscription, status__in=CancellationRequest.OPEN_STATUSES
+            ), False
+        audit_record(
+            actor=actor,
+            action="cancellation.submit",
+            target=request,
+            now=now,
+            after={
+                "status": request.status,
+                "reason": reason,
+                "quoted_refund": quote.refund,
+                "effective_at": quote.ends_at,
+            },
+        )
+        _email_on_commit(request.pk, "submitted")
+    logger.info("cancellation %s submitted for workspace %s", request.pk, workspace.pk)
+    return request, True
+
+
+def _move(
+    request: CancellationRequest, target: str, *, actor: User | None, now: datetime, **changes
+) -> CancellationRequest:
+    """Lock the request, check the transition, save `changes` and write the audit record."""
+    locked = CancellationRequest.objects.select_for_update().get(pk=request.pk)
+    ensure_transition(CANCELLATION_TRANSITIONS, locked.status, target, what="The request")
+    names = ["status", *changes]
+    before = snapshot_fields(locked, *names)
+    locked.status = target
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=names)
+    audit_record(
+        actor=actor,
+        action=f"cancellation.{target}",
+        target=locked,
+        now=now,
+        before=before,
+        after=snapshot_fields(locked, *names),
+    )
+    return locked
+
+
+def cancellation_withdraw(
+    *, request: CancellationRequest, actor: User | None, now: datetime
+) -> CancellationRequest:
+    with transaction.atomic():
+        return _move(request, CancellationRequest.Status.WITHDRAWN, actor=actor, now=now)
+
+
+def cancellation_assign(
+    *, request: CancellationRequest, agent: User, now: datetime
+) -> CancellationRequest:
+    """Assign an open request to an agent; a submitted one moves to in review."""
+    with transaction.atomic():
+        locked = CancellationRequest.objects.select_for_update().get(pk=request.pk)
+        if not locked.is_open:
+            raise DomainError(
+                f"The request is {locked.get_status_display().lower()}: only open requests "
+                "can be assigned.",
+                field="status",
+            )
+        if locked.status == CancellationRequest.Status.SUBMITTED:
+            return _move(
+                locked,
+                CancellationRequest.Status.IN_REVIEW,
+                actor=agent,
+                now=now,
+                assigned_to=agent,
+            )
+        before = snapshot_fields(locked, "assigned_to")
+        locked.assigned_to = agent
+        locked.save(update_fields=["assigned_to"])
+        audit_record(
+            actor=agent,
+            action="cancellation.assign",
+            target=locked,
+            now=now,
+            before=before,
+            after=snapshot_fields(locked, "assigned_to"),
+        )
+        return locked
+
+
+def cancellation_approve(
+    *, request: CancellationRequest, actor: User, now: datetime
+) -> CancellationRequest:
+    """Approve as quoted: schedule the end (or apply it now) and propose the refunds."""
+    with transaction.atomic():
+        request = _move(
+            request,
+            CancellationRequest.Status.APPROVED,
+            actor=actor,
+            now=now,
+            decided_by=actor,
+            decided_at=now,
+        )
+        subscription = Subscription.objects.select_for_update().get(pk=request.subscription_id)
+        quote = request.quote
+        for entry in quote.get("payment_refunds", []):
+            refund_propose(
+                payment=Payment.objects.get(pk=int(entry["payment_ref"])),
+                amount=Decimal(entry["amount"]),
+                tax_amount=Decimal(entry["tax"]),
+                destination=quote["destination"],
+                actor=actor,
+                now=now,
+                reason=f"Cancellation #{request.pk} as quoted under {quote['policy']}",
+                cancellation=request,
+                quote=quote,
+            )
+        before = snapshot_fields(subscription, "cancel_at_period_end", "cancel_effective_at")
+        subscription.cancel_at_period_end = quote.get("effective") == Effective.PERIOD_END
+        subscription.cancel_effective_at = max(request.effective_at, now)
+        subscription.cancelled_at = now
+        subscription.save(
+            update_fields=["cancel_at_period_end", "cancel_effective_at", "cancelled_at"]
+        )
+        audit_record(
+            actor=actor,
+            action="subscription.cancel_schedule",
+            target=subscription,
+            now=now,
+            before=before,
+            after=snapshot_fields(subscription, "cancel_at_period_end", "cancel_effective_at"),
+            note=f"cancellation #{request.pk}",
+        )
+        if subscription.cancel_effective_at <= now:
+            cancellation_apply(subscription=subscription, now=now, actor=actor)
+            request.refresh_from_db()
+    return request
+
+
+def cancellation_reject(
+    *, request: CancellationRequest, actor: User, reason: str, now: datetime
+) -> CancellationRequest:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the request is rejected: the customer sees it.", field="reason")
+    if len(reason) > MAX_TEXT:
+        raise DomainError(f"Keep the reason under {MAX_TEXT} characters.", field="reason")
+    with transaction.atomic():
+        request = _move(
+            request,
+            CancellationRequest.Status.REJECTED,
+            actor=actor,
+            now=now,
+            rejection_reason=reason,
+            decided_by=actor,
+            decided_at=now,
+        )
+        _email_on_commit(request.pk, "rejected")
+    return request
+
+
+def cancellation_apply(
+    *, subscription: Subscription, now: datetime, actor: User | None = None
+) -> CancellationRequest | None:
+    """End the subscription now and move the workspace to its fallback.
+
+    Returns the completed request (None if there was none). A subscription that is no
+    longer live is left unchanged, so running this twice changes nothing more.
+    """
+    with transaction.atomic():
+        subscription = (
+            Subscription.objects.select_for_update()
+            .select_related("plan", "policy", "workspace")
+            .get(pk=subscription.pk)
+        )
+        if not subscription.is_live:
+            return None
+        request = (
+            CancellationRequest.objects.select_for_update()
+            .filter(subscription=subscription, status=CancellationRequest.Status.APPROVED)
+            .first()
+        )
+        if request is not None:
+            fallback = Fallback(request.quote["fallback"])
+        else:
+            fallback = policy_rules(subscription.policy).fallback
+        target = (
+            Subscription.Status.EXPIRED
+            if fallback == Fallback.EXPIRED
+            else Subscription.Status.CANCELLED
+        )
+        ensure_transition(
+            SUBSCRIPTION_TRANSITIONS, subscription.status, target, what="The subscription"
+        )
+        before = snapshot_fields(subscription, "status", "ended_at")
+        subscription.status = target
+        subscription.ended_at = now
+        subscription.cancelled_at = subscription.cancelled_at or now
+        subscription.save(update_fields=["status", "ended_at", "cancelled_at"])
+        AddOn.objects.filter(subscription=subscription, ends_at__isnull=True).update(ends_at=now)
+        AddOn.objects.filter(subscription=subscription, ends_at__gt=now).update(ends_at=now)
+        workspace = subscription.workspace
+        workspace.ended_at = now
+        workspace.save(update_fields=["ended_at"])
+        audit_record(
+            actor=actor,
+            action="subscription.cancel_apply",
+            target=subscription,
+            now=now,
+            before=before,
+            after={**snapshot_fields(subscription, "status", "ended_at"), "fallback": fallback},
+        )
+        _move_to_fallback(subscription, fallback, actor=actor, now=now)
+        if request is not None:
+            request = _move(
+                request,
+                CancellationRequest.Status.COMPLETED,
+                actor=actor,
+                now=now,
+                completed_at=now,
+            )
+            _email_on_commit(request.pk, "completed")
+    logger.info("subscription %s ended (fallback %s)", subscription.pk, fallback.value)
+    return request
+
+
+def _move_to_fallback(
+    subscription: Subscription, fallback: Fallback, *, actor: User | None, now: datetime
+) -> None:
+    workspace = subscription.workspace
+    if fallback == Fallback.DISABLED:
+        workspace_set_status(
+            workspace=workspace,
+            status=Workspace.Status.DISABLED,
+            actor=actor,
+            now=now,
+            note="cancellation: the policy disables the workspace",
+        )
+        return
+    if fallback == Fallback.EXPIRED:
+        return
+    free_plan = free_plan_for(subscription.plan.policy_slug)
+    if free_plan is None:
+        raise DomainError(
+            f"No active Free plan exists for {subscription.plan.policy_slug}.", field="plan"
+        )
+    free = Subscription.objects.create(
+        workspace=workspace,
+        plan=free_plan,
+        policy=subscription.policy,
+        status=Subscription.Status.ACTIVE,
+        started_at=now,
+        current_period_start=now,
+        current_period_end=add_months(now, 1),
+    )
+    audit_record(
+        actor=actor,
+        action="subscription.create_free",
+        target=free,
+        now=now,
+        after={"plan": free_plan.code, "replaces": subscription.pk},
+    )
+    exceeded = exceeded_limits(workspace_usage(workspace, free), plan_limits(free_plan))
+    if exceeded:
+        workspace_set_status(
+            workspace=workspace,
+            status=Workspace.Status.RESTRICTED,
+            actor=actor,
+            now=now,
+            note="over Free plan limits: " + ", ".join(b.limit for b in exceeded),
+        )
+
+
+def _email_on_commit(request_id: int, kind: str) -> None:
+    transaction.on_commit(lambda: cancellation_email_send(request_id=request_id, kind=kind))
+
+
+def cancellation_email_send(*, request_id: int, kind: str) -> None:
+    """Send the `emails/cancellation_<kind>.txt` email to the workspace's billing email."""
+    request = CancellationRequest.objects.select_related("workspace", "subscription__plan").get(
+        pk=request_id
+    )
+    body = render_to_string(
+        f"emails/cancellation_{kind}.txt",
+        {
+            "request": request,
+            "quote": request.quote,
+            "destination": DESTINATION_LABELS[request.quote["destination"]],
+            "fallback": FALLBACK_LABELS[request.quote["fallback"]],
+        },
+    )
+    send_mail(
+        EMAIL_SUBJECTS[kind],
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [request.workspace.billing_email],
+    )
+    logger.info("cancellation %s: %s email sent", request_id, kind)

@@ -1,0 +1,112 @@
+"""Customer cancellation pages: preview and confirm, follow and withdraw. No JavaScript."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from billing.access import billing_cancellation, billing_workspace
+from billing.errors import DomainError
+from billing.forms import CancellationForm
+from billing.models import CancellationRequest
+from billing.services.cancellations import (
+    DESTINATION_LABELS,
+    FALLBACK_LABELS,
+    cancellable_subscription,
+    cancellation_preview,
+    cancellation_submit,
+    cancellation_withdraw,
+)
+
+
+def _field_error(form: CancellationForm, exc: DomainError) -> None:
+    if exc.field in form.fields:
+        form.add_error(exc.field, exc.message)
+    else:
+        form.add_error(None, f"{exc.field.replace('_', ' ').capitalize()}: {exc.message}")
+
+
+@login_required
+def cancellation_page(request: HttpRequest, slug: str) -> HttpResponse:
+    workspace = billing_workspace(request.user, slug)
+    now = timezone.now()
+    form = CancellationForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                _cancellation, created = cancellation_submit(
+                    workspace=workspace,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    reason_text=form.cleaned_data["reason_text"],
+                    now=now,
+                )
+            except DomainError as exc:
+                _field_error(form, exc)
+            else:
+                if created:
+                    messages.success(request, "Your cancellation request was sent.")
+                else:
+                    messages.info(request, "You already have an open cancellation request.")
+                return redirect("billing:cancellation-status", slug=workspace.slug)
+        status = 400
+    elif CancellationRequest.objects.filter(
+        workspace=workspace, status__in=CancellationRequest.OPEN_STATUSES
+    ).exists():
+        return redirect("billing:cancellation-status", slug=workspace.slug)
+    preview, unavailable = None, ""
+    try:
+        preview = cancellation_preview(subscription=cancellable_subscription(workspace), at=now)
+    except DomainError as exc:
+        unavailable = exc.message
+    context = {
+        "workspace": workspace,
+        "form": form,
+        "preview": preview,
+        "unavailable": unavailable,
+        "destination_labels": DESTINATION_LABELS,
+        "fallback_labels": FALLBACK_LABELS,
+    }
+    return render(request, "billing/cancellation_form.html", context, status=status)
+
+
+@login_required
+def cancellation_status(request: HttpRequest, slug: str) -> HttpResponse:
+    workspace = billing_workspace(request.user, slug)
+    cancellation = (
+        CancellationRequest.objects.filter(workspace=workspace).order_by("-created_at").first()
+    )
+    if cancellation is None:
+        return redirect("billing:cancellation", slug=workspace.slug)
+    return _status(request, cancellation)
+
+
+def _status(
+    request: HttpRequest, cancellation: CancellationRequest, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    context = {
+        "workspace": cancellation.workspace,
+        "cancellation": cancellation,
+        "quote": cancellation.quote,
+        "destination": DESTINATION_LABELS[cancellation.quote["destination"]],
+        "fallback": FALLBACK_LABELS[cancellation.quote["fallback"]],
+        "error": error,
+    }
+    return render(request, "billing/cancellation_status.html", context, status=status)
+
+
+@login_required
+@require_POST
+def cancellation_withdraw_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    cancellation = billing_cancellation(request.user, pk)
+    if cancellation.workspace.slug != slug:
+        return redirect("billing:cancellation-status", slug=cancellation.workspace.slug)
+    try:
+        cancellation_withdraw(request=cancellation, actor=request.user, now=timezone.now())
+    except DomainError as exc:
+        return _status(request, cancellation, error=exc.message, status=400)
+    messages.success(request, "Your cancellation request was withdrawn.")
+    return redirect("billing:cancellation-status", slug=slug)
