@@ -24,7 +24,7 @@ from django.db.models import F, Sum
 
 from accounts.models import User, Workspace
 from accounts.services.audit import audit_record
-from billing.errors import DomainError, PermissionDenied, RefundRefused
+from billing.errors import DomainError, InvalidTransition, PermissionDenied, RefundRefused
 from billing.gateways import GatewayError, PaymentGateway, get_gateway
 from billing.models import (
     CancellationRequest,
@@ -382,3 +382,31 @@ def refund_mark_from_provider(
         return False
     status = Refund.Status.SUCCEEDED if succeeded else Refund.Status.FAILED
     return _finish(refund, status=status, now=now, message=message).status == status
+
+
+def refund_choose_destination(
+    *, refund: Refund, destination: str, actor: User, now: datetime
+) -> Refund:
+    """Change where a proposed refund goes, within what the policy allows."""
+    if not actor.has_perm("billing.propose_refund"):
+        raise PermissionDenied("You may not change refunds.", field="destination")
+    with transaction.atomic():
+        locked = Refund.objects.select_for_update().select_related("payment").get(pk=refund.pk)
+        if locked.status != Refund.Status.PROPOSED:
+            raise InvalidTransition(
+                "Only a proposed refund's destination can change.", field="destination"
+            )
+        chosen = _resolve_destination(locked.payment, destination)
+        if chosen == locked.destination:
+            return locked
+        audit_record(
+            actor=actor,
+            action="refund.destination",
+            target=locked,
+            now=now,
+            before={"destination": locked.destination},
+            after={"destination": chosen},
+        )
+        locked.destination = chosen
+        locked.save(update_fields=["destination"])
+    return locked
