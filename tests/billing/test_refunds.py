@@ -172,7 +172,7 @@ def test_an_agent_retries_a_failed_refund_and_the_amount_stays_reserved(
     assert refund_execute(refund_id=refund.pk, now=timezone.now(), gateway=gateway).status == (
         "succeeded"
     )
-    assert sum(gateway.moved.values()) == D("40.00")
+    assert gateway.moved == {refund.idempotency_key: [D("40.00")]}
 
 
 def test_a_credit_refund_adds_customer_credit_once():

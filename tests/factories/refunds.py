@@ -15,7 +15,9 @@ from .billing import PaymentFactory
 
 
 def staff(group: str, **kwargs):
-    """A staff user in the "Support agent" or "Billing lead" group."""
+    """A staff user in the "Support agent" or "Billing lead" group. No usable password
+    (tests sign them in with `force_login`), which also skips the slow hashing."""
+    kwargs.setdefault("password", "!")
     user = UserFactory(is_staff=True, **kwargs)
     user.groups.add(Group.objects.get(name=group))
     return user
@@ -55,12 +57,12 @@ class DisputeFactory(factory.django.DjangoModelFactory):
 
 @dataclass
 class FakeGateway:
-    """Counts the money it moves per idempotency key, like a provider honouring keys:
-    a repeated key returns the first refund without moving money again. `fail_next`
-    errors are raised before anything moves."""
+    """Records every successful refund call per idempotency key (`moved[key]` lists the
+    amounts), so a test can check money moved exactly once. `fail_next` errors are raised
+    before anything moves."""
 
     name: str = "fake"
-    moved: dict[str, Decimal] = field(default_factory=dict)
+    moved: dict[str, list[Decimal]] = field(default_factory=dict)
     calls: int = 0
     fail_next: list[GatewayError] = field(default_factory=list)
 
@@ -68,7 +70,7 @@ class FakeGateway:
         self.calls += 1
         if self.fail_next:
             raise self.fail_next.pop(0)
-        self.moved.setdefault(idempotency_key, amount)
+        self.moved.setdefault(idempotency_key, []).append(amount)
         return GatewayResult(reference=f"re_{idempotency_key[-12:]}")
 
     def charge(self, **kwargs):
