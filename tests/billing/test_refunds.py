@@ -189,3 +189,27 @@ def test_the_task_executes_with_the_local_gateway_on_commit(django_capture_on_co
         refund_approve(refund=refund, actor=lead(), now=timezone.now())
     refund.refresh_from_db()
     assert refund.status == "succeeded" and refund.provider_reference.startswith("local_re_")
+
+
+def test_the_task_retries_retryable_errors_then_its_last_attempt_marks_the_refund_failed(
+    monkeypatch,
+):
+    from celery.exceptions import Retry
+
+    from billing.tasks import execute_refund
+
+    refund = approved()
+    gateway = FakeGateway(fail_next=[GatewayError("Rate limited", retryable=True)] * 2)
+    monkeypatch.setattr("billing.services.refunds.get_gateway", lambda provider: gateway)
+    with pytest.raises(Retry):
+        execute_refund.apply(args=[refund.pk], retries=0, throw=True)
+    refund.refresh_from_db()
+    assert refund.status == "processing"
+    execute_refund.apply(args=[refund.pk], retries=execute_refund.max_retries)
+    refund.refresh_from_db()
+    assert (refund.status, refund.failure_message, refund.attempts) == (
+        "failed",
+        "Rate limited",
+        2,
+    )
+    assert gateway.moved == {}
