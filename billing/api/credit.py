@@ -1,6 +1,8 @@
 """A workspace's customer credit, for its owner and billing admins."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,25 +20,32 @@ def billing_workspace(user, slug: str) -> Workspace:
     )
 
 
+class CreditEntryOutput(serializers.Serializer):
+    created_at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    memo = serializers.CharField()
+
+
+class CreditOutput(serializers.Serializer):
+    workspace = serializers.CharField()
+    balances = serializers.DictField(
+        child=serializers.DecimalField(max_digits=14, decimal_places=2)
+    )
+    entries = CreditEntryOutput(many=True)
+
+
 class WorkspaceCreditView(APIView):
+    @extend_schema(responses=CreditOutput)
     def get(self, request: Request, slug: str) -> Response:
         workspace = billing_workspace(request.user, slug)
-        entries = workspace.credit_entries.all()[:50]
         return Response(
-            {
-                "workspace": workspace.slug,
-                "balances": {
-                    currency: str(amount) for currency, amount in credit_balances(workspace)
-                },
-                "entries": [
-                    {
-                        "created_at": entry.created_at,
-                        "kind": entry.kind,
-                        "amount": str(entry.amount),
-                        "currency": entry.currency,
-                        "memo": entry.memo,
-                    }
-                    for entry in entries
-                ],
-            }
+            CreditOutput(
+                {
+                    "workspace": workspace.slug,
+                    "balances": dict(credit_balances(workspace)),
+                    "entries": workspace.credit_entries.all()[:50],
+                }
+            ).data
         )

@@ -3,6 +3,7 @@ one's own, with the outcome."""
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,17 +43,20 @@ class ReviewRequestOutput(serializers.ModelSerializer):
             "outcome",
         ]
 
+    @extend_schema_field(serializers.DictField())
     def get_outcome(self, obj: RefundReviewRequest) -> dict:
         return review_request_outcome(obj)
 
 
 class ReviewRequestListCreateView(APIView):
+    @extend_schema(responses=ReviewRequestOutput(many=True))
     def get(self, request: Request) -> Response:
         mine = RefundReviewRequest.objects.filter(submitted_by=request.user).order_by(
             "-created_at"
         )[:50]
         return Response(ReviewRequestOutput(mine, many=True).data)
 
+    @extend_schema(request=ReviewRequestInput, responses={201: ReviewRequestOutput})
     @idempotent
     def post(self, request: Request) -> Response:
         data = ReviewRequestInput(data=request.data)
@@ -64,6 +68,7 @@ class ReviewRequestListCreateView(APIView):
 
 
 class ReviewRequestDetailView(APIView):
+    @extend_schema(responses=ReviewRequestOutput)
     def get(self, request: Request, pk: int) -> Response:
         review = get_object_or_404(RefundReviewRequest, pk=pk, submitted_by=request.user)
         return Response(ReviewRequestOutput(review).data)

@@ -302,6 +302,7 @@ def refund_execute(
 
     Claims approved → processing with a conditional UPDATE; a refund already processing
     (a task retry, or an agent's retry) is executed again with the same idempotency key.
+    A payment made from customer credit is refunded to credit whatever the destination.
     Any other status means another run finished it: nothing happens. A retryable gateway
     error raises `RefundRetryable` unless `final_attempt`; otherwise the refund is marked
     failed with the provider's message.
@@ -314,9 +315,12 @@ def refund_execute(
         return refund
     if not claimed:
         Refund.objects.filter(pk=refund_id).update(attempts=F("attempts") + 1)
-    if refund.destination == Refund.Destination.CUSTOMER_CREDIT:
-        return _execute_as_credit(refund, now=now)
     payment = refund.payment
+    if (
+        refund.destination == Refund.Destination.CUSTOMER_CREDIT
+        or payment.provider == Payment.Provider.CREDIT
+    ):
+        return _execute_as_credit(refund, now=now)
     try:
         gateway = gateway or get_gateway(payment.provider)
         result = gateway.refund(
