@@ -9,6 +9,7 @@ from billing.services.refunds import RefundRetryable, refund_execute
 
 
 @shared_task(
+    name="billing.execute_refund",
     bind=True,
     autoretry_for=(RefundRetryable,),
     retry_backoff=30,

@@ -96,14 +96,15 @@ def refund_refusal(payment: Payment, *, is_goodwill: bool) -> str | None:
 
 def _resolve_destination(payment: Payment, destination: str) -> str:
     """The policy's destination; an agent may pick customer credit where the policy allows
-    a choice. An empty `destination` means "what the policy says"."""
+    a choice. An empty `destination` (or the policy's own, as a quote carries it) means
+    "what the policy says"."""
     rules = payment_policy_rules(payment)
     if rules is None:
         return destination or Refund.Destination.ORIGINAL_PAYMENT_METHOD
     default = rules.refund_destination
     if default == Destination.NONE:
         default = Destination.CUSTOMER_CREDIT
-    if not destination or destination == default.value:
+    if destination in ("", rules.refund_destination.value, default.value):
         return default.value
     if destination not in Refund.Destination.values:
         raise DomainError(f"Unknown refund destination {destination!r}.", field="destination")

@@ -75,6 +75,10 @@ def test_destination_defaults_to_the_policy_and_credit_only_where_a_choice_is_al
     assert propose(PaymentFactory(), destination="customer_credit").destination == (
         "customer_credit"
     )
+    credit_only = payment_under("prorated-credit")
+    assert propose(credit_only).destination == "customer_credit"
+    with pytest.raises(RefundRefused):
+        propose(credit_only, destination="original_payment_method")
     sync = payment_under("sync-with-connex")
     with pytest.raises(RefundRefused) as error:
         propose(sync, destination="customer_credit")
