@@ -118,3 +118,24 @@ def test_recording_a_dispute_suspends_and_closing_it_won_restores(client):
     act(client, "/admin/billing/dispute/", "close_won", [dispute])
     payment.workspace.refresh_from_db()
     assert payment.workspace.status == "active"
+
+
+def test_review_actions_verify_then_answer_with_a_text(client):
+    payment = PaymentFactory()
+    review = review_request_submit(
+        submitted_by=None,
+        kind="other",
+        workspace_name=payment.workspace.name,
+        billing_email=payment.workspace.billing_email,
+        approximate_payment_date=dt.date(2025, 1, 2),
+        amount_charged=Decimal("1.00"),
+        currency="USD",
+        explanation="?",
+        now=timezone.now(),
+    )
+    client.force_login(agent())
+    url = "/admin/billing/refundreviewrequest/"
+    assert "1 requester(s) verified." in texts(act(client, url, "verify_by_email", [review]))
+    act(client, url, "answer", [review], apply="1", text="Nothing was charged twice.")
+    review.refresh_from_db()
+    assert (review.status, review.answer) == ("answered", "Nothing was charged twice.")

@@ -150,3 +150,13 @@ def test_an_event_for_an_unknown_object_is_acknowledged_and_ignored(client):
     body = event("evt_x", "refund.updated", {"id": "re_unknown", "status": "succeeded"})
     response = post(client, body)
     assert (response.status_code, response.json()["outcome"]) == (200, "ignored")
+
+
+def test_charge_refunded_finishes_the_refunds_it_lists(client):
+    refund = processing_refund()
+    charge = {"id": "ch_1", "refunds": {"data": [{"id": "re_1", "status": "succeeded"}]}}
+    assert post(client, event("evt_c", "charge.refunded", charge)).json()["outcome"] == (
+        "processed"
+    )
+    refund.refresh_from_db()
+    assert refund.status == "succeeded"
