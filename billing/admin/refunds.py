@@ -24,6 +24,7 @@ from billing.services.reviews import (
     accidental_renewal_propose_refund,
     accidental_renewals,
     review_request_answer,
+    review_request_assign_workspace,
     review_request_propose_refund,
     review_request_verify,
 )
@@ -281,6 +282,16 @@ class RefundReviewRequestAdmin(LargeTableAdmin):
     def get_readonly_fields(self, request, obj=None):
         editable = {"workspace"} if obj is not None and obj.verified_at is None else set()
         return [f for f in self.get_fields(request, obj) if f not in editable]
+
+    def save_model(self, request, obj, form, change):
+        """The only editable field is the workspace, before verification: audited."""
+        if change and "workspace" in form.changed_data:
+            try:
+                review_request_assign_workspace(
+                    request=obj, workspace=obj.workspace, agent=request.user, now=timezone.now()
+                )
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
 
     @admin.display(description="candidate payments")
     def candidates(self, obj: RefundReviewRequest):

@@ -137,6 +137,32 @@ def review_request_submit(
     return request
 
 
+def review_request_assign_workspace(
+    *, request: RefundReviewRequest, workspace: Workspace | None, agent: User, now: datetime
+) -> RefundReviewRequest:
+    """Say which workspace the requester means, when the name and email were ambiguous;
+    only before verification (verification is about that workspace)."""
+    _check_agent(agent)
+    if request.verified_at is not None:
+        raise InvalidTransition(
+            "The requester is verified for this workspace already.", field="workspace"
+        )
+    with transaction.atomic():
+        before = request.workspace_id
+        request.workspace = workspace
+        request.save(update_fields=["workspace"])
+        audit_record(
+            actor=agent,
+            action="review.workspace",
+            target=request,
+            now=now,
+            before={"workspace": before},
+            after={"workspace": workspace.pk if workspace else None},
+            workspace_id=workspace.pk if workspace else before,
+        )
+    return request
+
+
 def review_request_verify(
     *, request: RefundReviewRequest, agent: User, method: str, now: datetime, note: str = ""
 ) -> RefundReviewRequest:

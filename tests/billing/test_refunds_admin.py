@@ -7,6 +7,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.utils import timezone
 
+from accounts.models import AuditRecord
 from billing.models import Dispute, Refund
 from billing.services.refunds import refund_propose
 from billing.services.reviews import review_request_submit, review_request_verify
@@ -139,3 +140,24 @@ def test_review_actions_verify_then_answer_with_a_text(client):
     act(client, url, "answer", [review], apply="1", text="Nothing was charged twice.")
     review.refresh_from_db()
     assert (review.status, review.answer) == ("answered", "Nothing was charged twice.")
+
+
+def test_an_agent_picks_the_workspace_of_an_ambiguous_request_before_verifying(client):
+    payment = PaymentFactory()
+    review = review_request_submit(
+        submitted_by=None,
+        kind="other",
+        workspace_name="Nobody knows",
+        billing_email="unknown@example.com",
+        approximate_payment_date=dt.date(2025, 1, 2),
+        amount_charged=Decimal("1.00"),
+        currency="USD",
+        explanation="?",
+        now=timezone.now(),
+    )
+    client.force_login(agent())
+    url = f"/admin/billing/refundreviewrequest/{review.pk}/change/"
+    client.post(url, {"workspace": payment.workspace_id})
+    review.refresh_from_db()
+    assert review.workspace == payment.workspace
+    assert AuditRecord.objects.filter(action="review.workspace").exists()
