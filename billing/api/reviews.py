@@ -51,9 +51,11 @@ class ReviewRequestOutput(serializers.ModelSerializer):
 class ReviewRequestListCreateView(APIView):
     @extend_schema(responses=ReviewRequestOutput(many=True))
     def get(self, request: Request) -> Response:
-        mine = RefundReviewRequest.objects.filter(submitted_by=request.user).order_by(
-            "-created_at"
-        )[:50]
+        mine = (
+            RefundReviewRequest.objects.filter(submitted_by=request.user)
+            .prefetch_related("refunds")
+            .order_by("-created_at")[:50]
+        )
         return Response(ReviewRequestOutput(mine, many=True).data)
 
     @extend_schema(request=ReviewRequestInput, responses={201: ReviewRequestOutput})

@@ -304,6 +304,7 @@ def refund_execute(
     Claims approved → processing with a conditional UPDATE; a refund already processing
     (a task retry, or an agent's retry) is executed again with the same idempotency key.
     A payment made from customer credit is refunded to credit whatever the destination.
+    A dispute opened since approval fails the refund instead of paying twice.
     Any other status means another run finished it: nothing happens. A retryable gateway
     error raises `RefundRetryable` unless `final_attempt`; otherwise the refund is marked
     failed with the provider's message.
@@ -317,6 +318,9 @@ def refund_execute(
     if not claimed:
         Refund.objects.filter(pk=refund_id).update(attempts=F("attempts") + 1)
     payment = refund.payment
+    blocked = _execution_blocked(payment)
+    if blocked:
+        return _finish(refund, status=Refund.Status.FAILED, now=now, message=blocked)
     if (
         refund.destination == Refund.Destination.CUSTOMER_CREDIT
         or payment.provider == Payment.Provider.CREDIT
@@ -336,6 +340,17 @@ def refund_execute(
             raise RefundRetryable(error.message) from error
         return _finish(refund, status=Refund.Status.FAILED, now=now, message=error.message)
     return _finish(refund, status=Refund.Status.SUCCEEDED, now=now, reference=result.reference)
+
+
+def _execution_blocked(payment: Payment) -> str:
+    """A dispute opened (or was lost) after approval: paying out now could pay the
+    customer twice. The refund fails with this message; an agent retries it once the
+    dispute is won."""
+    if payment.status == Payment.Status.LOST:
+        return "The payment was lost to a chargeback; it cannot be refunded."
+    if payment.disputes.filter(status=Dispute.Status.OPEN).exists():
+        return f"A dispute opened on this payment after approval ({OPEN_CHARGEBACK_CLAUSE})."
+    return ""
 
 
 def _execute_as_credit(refund: Refund, *, now: datetime) -> Refund:

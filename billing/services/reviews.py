@@ -298,8 +298,8 @@ def review_request_answer(
 
 def review_request_outcome(request: RefundReviewRequest) -> dict:
     """What the customer sees: the status, our answer and, once proposed, the refund's
-    progress (amount and status only)."""
-    refund = request.refunds.order_by("-created_at").first()
+    progress (amount and status only). Works from `prefetch_related("refunds")`."""
+    refund = max(request.refunds.all(), key=lambda r: (r.created_at, r.pk), default=None)
     return {
         "status": request.status,
         "status_display": request.get_status_display(),

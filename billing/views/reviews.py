@@ -41,7 +41,11 @@ def review_request_page(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Thank you: we will review your request and answer here.")
             return redirect("billing:review")
-    mine = RefundReviewRequest.objects.filter(submitted_by=request.user).order_by("-created_at")
+    mine = (
+        RefundReviewRequest.objects.filter(submitted_by=request.user)
+        .prefetch_related("refunds")
+        .order_by("-created_at")
+    )
     requests = [(review, review_request_outcome(review)) for review in mine[:20]]
     return render(request, "billing/review_request.html", {"form": form, "requests": requests})
 

@@ -217,3 +217,11 @@ def test_the_task_retries_retryable_errors_then_its_last_attempt_marks_the_refun
         2,
     )
     assert gateway.moved == {}
+
+
+def test_a_dispute_opened_after_approval_fails_the_refund_instead_of_paying_twice():
+    refund, gateway = approved(), FakeGateway()
+    DisputeFactory(payment=refund.payment)
+    failed = refund_execute(refund_id=refund.pk, now=timezone.now(), gateway=gateway)
+    assert failed.status == "failed" and "dispute opened" in failed.failure_message
+    assert gateway.calls == 0
