@@ -89,8 +89,8 @@ def refund_refusal(payment: Payment, *, is_goodwill: bool) -> str | None:
         if is_goodwill and rules.case_by_case_review:
             return None
         label = payment.get_kind_display().lower()
-        suffix = "" if rules.case_by_case_review else " and allows no case-by-case exception"
-        return f"The {rules.name} policy never refunds a {label} payment{suffix}."
+        suffix = "" if rules.case_by_case_review else ", with no case-by-case exception"
+        return f"The {rules.name} policy never refunds {label} payments{suffix}."
     return None
 
 
@@ -98,6 +98,8 @@ def _resolve_destination(payment: Payment, destination: str) -> str:
     """The policy's destination; an agent may pick customer credit where the policy allows
     a choice. An empty `destination` (or the policy's own, as a quote carries it) means
     "what the policy says"."""
+    if destination and destination not in (*Refund.Destination.values, Destination.NONE):
+        raise DomainError(f"Unknown refund destination {destination!r}.", field="destination")
     rules = payment_policy_rules(payment)
     if rules is None:
         return destination or Refund.Destination.ORIGINAL_PAYMENT_METHOD
@@ -106,8 +108,6 @@ def _resolve_destination(payment: Payment, destination: str) -> str:
         default = Destination.CUSTOMER_CREDIT
     if destination in ("", rules.refund_destination.value, default.value):
         return default.value
-    if destination not in Refund.Destination.values:
-        raise DomainError(f"Unknown refund destination {destination!r}.", field="destination")
     if destination == Refund.Destination.CUSTOMER_CREDIT and rules.destination_choice_allowed:
         return destination
     raise RefundRefused(

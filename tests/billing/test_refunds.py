@@ -59,7 +59,7 @@ def test_a_kind_never_refunded_is_refused_unless_proposed_as_goodwill_under_case
     addon = PaymentFactory(kind=Payment.Kind.ADD_ON)
     with pytest.raises(RefundRefused) as error:
         propose(addon)
-    assert "never refunds a add-on payment" in error.value.message
+    assert "never refunds add-on payments" in error.value.message
     assert propose(addon, is_goodwill=True).is_goodwill
 
 
@@ -82,6 +82,9 @@ def test_destination_defaults_to_the_policy_and_credit_only_where_a_choice_is_al
     sync = payment_under("sync-with-connex")
     with pytest.raises(RefundRefused) as error:
         propose(sync, destination="customer_credit")
+    assert error.value.field == "destination"
+    with pytest.raises(DomainError) as error:
+        propose(PaymentFactory(), destination="cheque")
     assert error.value.field == "destination"
 
 
