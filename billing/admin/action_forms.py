@@ -2,6 +2,7 @@
 the intermediate page for actions that need a text (a rejection reason, an answer)."""
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,6 +12,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from billing.errors import DomainError
+from billing.models import Refund
 
 
 class ReasonForm(forms.Form):
@@ -69,3 +71,17 @@ def with_reason(
             "opts": modeladmin.model._meta,
         },
     )
+
+
+class ProposeRefundForm(forms.Form):
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    tax_amount = forms.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0"), initial=Decimal("0")
+    )
+    destination = forms.ChoiceField(
+        choices=[("", "As the policy says"), *Refund.Destination.choices], required=False
+    )
+    is_goodwill = forms.BooleanField(
+        required=False, label="Goodwill (not granted by the policy: needs a Billing lead)"
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))

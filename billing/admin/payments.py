@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.admin.workspaces import WORKSPACE_SEARCH
@@ -30,6 +32,20 @@ class PaymentAdmin(AppendOnlyAdmin):
     amount_display = money("amount", description="amount")
     tax_display = money("tax", description="tax")
     refunded_display = money("amount_refunded", description="refunded")
+    actions = ["propose_refund"]
+
+    @admin.action(description="Propose a refund of this payment…", permissions=["propose"])
+    def propose_refund(self, request, queryset):
+        """Opens the refund proposal form (refunds admin) for the one selected payment."""
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one payment.", messages.ERROR)
+            return None
+        return HttpResponseRedirect(
+            reverse("admin:billing_refund_propose", args=[queryset.get().pk])
+        )
+
+    def has_propose_permission(self, request) -> bool:
+        return request.user.has_perm("billing.propose_refund")
 
 
 @admin.register(CreditEntry)

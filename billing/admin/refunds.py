@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -8,15 +9,16 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.admin.workspaces import WORKSPACE_SEARCH
 from backoffice.admin_mixins import LargeTableAdmin, money
-from billing.admin.action_forms import run_per_row, with_reason
+from billing.admin.action_forms import ProposeRefundForm, run_per_row, with_reason
 from billing.errors import DomainError
-from billing.models import CancellationRequest, Refund, RefundReviewRequest, Subscription
+from billing.models import CancellationRequest, Payment, Refund, RefundReviewRequest, Subscription
 from billing.money import format_money
 from billing.services.credit import credit_balances
 from billing.services.refunds import (
     needs_billing_lead,
     refund_approve,
     refund_choose_destination,
+    refund_propose,
     refund_reject,
     refund_retry,
 )
@@ -208,9 +210,42 @@ class RefundAdmin(LargeTableAdmin):
                 "accidental-renewals/",
                 self.admin_site.admin_view(self.accidental_renewals_view),
                 name="billing_refund_accidental_renewals",
-            )
+            ),
+            path(
+                "propose/<int:payment_id>/",
+                self.admin_site.admin_view(self.propose_view),
+                name="billing_refund_propose",
+            ),
         ]
         return custom + super().get_urls()
+
+    def propose_view(self, request: HttpRequest, payment_id: int):
+        """An agent proposes a refund of one payment (from the payments list)."""
+        payment = get_object_or_404(Payment.objects.select_related("workspace"), pk=payment_id)
+        form = ProposeRefundForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                refund = refund_propose(
+                    payment=payment, actor=request.user, now=timezone.now(), **form.cleaned_data
+                )
+            except DomainError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                self.message_user(request, f"{refund} proposed; it awaits a second agent.")
+                return HttpResponseRedirect(
+                    reverse("admin:billing_refund_change", args=[refund.pk])
+                )
+        return TemplateResponse(
+            request,
+            "admin/billing/refund/propose.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Propose a refund of {payment}",
+                "payment": payment,
+                "form": form,
+                "opts": self.model._meta,
+            },
+        )
 
     def accidental_renewals_view(self, request: HttpRequest):
         """Flagged unused renewals, each with a one-click refund proposal."""

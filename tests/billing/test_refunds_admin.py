@@ -161,3 +161,20 @@ def test_an_agent_picks_the_workspace_of_an_ambiguous_request_before_verifying(c
     review.refresh_from_db()
     assert review.workspace == payment.workspace
     assert AuditRecord.objects.filter(action="review.workspace").exists()
+
+
+def test_an_agent_proposes_a_refund_from_the_payments_list(client):
+    payment = PaymentFactory()
+    client.force_login(agent())
+    chosen = act(client, "/admin/billing/payment/", "propose_refund", [payment])
+    assert chosen.redirect_chain[-1][0] == f"{CHANGELIST}propose/{payment.pk}/"
+    url = f"{CHANGELIST}propose/{payment.pk}/"
+    too_much = client.post(url, {"amount": "500.00", "tax_amount": "0", "reason": "x"})
+    assert "can still be refunded" in too_much.content.decode()
+    client.post(url, {"amount": "25.00", "tax_amount": "0", "destination": "", "reason": "Bug"})
+    refund = payment.refunds.get()
+    assert (refund.amount, refund.destination, refund.reason) == (
+        Decimal("25.00"),
+        "original_payment_method",
+        "Bug",
+    )
