@@ -178,3 +178,20 @@ def test_an_agent_proposes_a_refund_from_the_payments_list(client):
         "original_payment_method",
         "Bug",
     )
+
+
+def test_the_refund_queue_costs_the_same_queries_for_more_rows(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(lead())
+    proposer = agent()
+    proposed(proposer)
+    client.get(CHANGELIST)  # the first request of a session also records activity
+    with CaptureQueriesContext(connection) as one:
+        client.get(CHANGELIST)
+    for _ in range(4):
+        proposed(proposer)
+    with CaptureQueriesContext(connection) as five:
+        client.get(CHANGELIST)
+    assert len(five) == len(one)
