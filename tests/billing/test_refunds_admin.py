@@ -195,3 +195,30 @@ def test_the_refund_queue_costs_the_same_queries_for_more_rows(client):
     with CaptureQueriesContext(connection) as five:
         client.get(CHANGELIST)
     assert len(five) == len(one)
+
+
+def test_propose_refund_from_a_verified_review_request(client):
+    payment = PaymentFactory(paid_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    review = review_request_submit(
+        submitted_by=None,
+        kind="accidental_payment",
+        workspace_name=payment.workspace.name,
+        billing_email=payment.workspace.billing_email,
+        approximate_payment_date=dt.date(2025, 1, 1),
+        amount_charged=payment.amount,
+        currency=payment.currency,
+        explanation="Paid by mistake",
+        now=timezone.now(),
+    )
+    client.force_login(agent())
+    url = "/admin/billing/refundreviewrequest/"
+    refused = act(client, url, "propose_refund", [review])
+    assert any("Verify the requester" in text for text in texts(refused))
+    act(client, url, "verify_by_email", [review])
+    act(client, url, "propose_refund", [review])
+    refund = payment.refunds.get()
+    assert (refund.amount, refund.is_goodwill, refund.review_request) == (
+        payment.amount,
+        True,
+        review,
+    )

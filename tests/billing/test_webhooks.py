@@ -160,3 +160,17 @@ def test_charge_refunded_finishes_the_refunds_it_lists(client):
     )
     refund.refresh_from_db()
     assert refund.status == "succeeded"
+
+
+def test_a_dispute_created_event_suspends_the_workspace_once(client):
+    payment = PaymentFactory(provider="stripe", provider_reference="pi_7")
+    dispute = {"id": "dp_7", "payment_intent": "pi_7", "amount": 5000, "currency": "usd"}
+    assert post(client, event("evt_d", "charge.dispute.created", dispute)).json()["outcome"] == (
+        "processed"
+    )
+    assert post(client, event("evt_d", "charge.dispute.created", dispute)).json()["outcome"] == (
+        "replayed"
+    )
+    payment.workspace.refresh_from_db()
+    assert payment.workspace.suspension_reason == "chargeback"
+    assert payment.disputes.get().amount == Decimal("50.00")
