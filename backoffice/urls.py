@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from billing.webhooks import stripe_webhook
+
 admin.site.site_header = "Cancellations & refunds back-office"
 admin.site.site_title = "Back-office"
 admin.site.index_title = "Support desk"
@@ -13,5 +15,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/", include("billing.api.urls")),
+    path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
     path("", include("billing.urls")),
 ]

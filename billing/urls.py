@@ -8,6 +8,7 @@ from billing.views.cancellations import (
     cancellation_withdraw_view,
 )
 from billing.views.home import home
+from billing.views.reviews import review_request_page, workspace_credit_page
 
 app_name = "billing"
 urlpatterns: list = [
@@ -19,4 +20,6 @@ urlpatterns: list = [
         cancellation_withdraw_view,
         name="cancellation-withdraw",
     ),
+    path("billing/review/", review_request_page, name="review"),
+    path("workspaces/<slug:slug>/credit/", workspace_credit_page, name="workspace-credit"),
 ]

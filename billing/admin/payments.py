@@ -1,8 +1,15 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
 
 from accounts.admin.workspaces import WORKSPACE_SEARCH
 from backoffice.admin_mixins import AppendOnlyAdmin, LargeTableAdmin, money
+from billing.admin.action_forms import run_per_row
+from billing.errors import DomainError
 from billing.models import CreditEntry, Dispute, Payment
+from billing.services.disputes import dispute_close, dispute_open
 
 
 @admin.register(Payment)
@@ -25,6 +32,20 @@ class PaymentAdmin(AppendOnlyAdmin):
     amount_display = money("amount", description="amount")
     tax_display = money("tax", description="tax")
     refunded_display = money("amount_refunded", description="refunded")
+    actions = ["propose_refund"]
+
+    @admin.action(description="Propose a refund of this payment…", permissions=["propose"])
+    def propose_refund(self, request, queryset):
+        """Opens the refund proposal form (refunds admin) for the one selected payment."""
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one payment.", messages.ERROR)
+            return None
+        return HttpResponseRedirect(
+            reverse("admin:billing_refund_propose", args=[queryset.get().pk])
+        )
+
+    def has_propose_permission(self, request) -> bool:
+        return request.user.has_perm("billing.propose_refund")
 
 
 @admin.register(CreditEntry)
@@ -37,12 +58,75 @@ class CreditEntryAdmin(AppendOnlyAdmin):
     amount_display = money("amount", description="amount")
 
 
+class DisputeForm(forms.ModelForm):
+    class Meta:
+        model = Dispute
+        fields = ["payment", "amount", "reason", "provider_reference"]
+
+    def clean(self):
+        data = super().clean()
+        payment, amount = data.get("payment"), data.get("amount")
+        if payment and amount is not None and not 0 < amount <= payment.amount:
+            self.add_error("amount", f"A dispute is for part or all of {payment.amount}.")
+        return data
+
+
 @admin.register(Dispute)
 class DisputeAdmin(LargeTableAdmin):
+    """Record a dispute on a payment (suspends the workspace's paid features, orgix §11),
+    then close it won or lost; both go through `billing.services.disputes` and are audited."""
+
     list_display = ["opened_at", "payment", "status", "amount_display", "reason", "closed_at"]
     list_filter = ["status"]
     search_fields = [f"payment__workspace__{field}" for field in WORKSPACE_SEARCH]
     list_select_related = ["payment__workspace"]
-    readonly_fields = ["status", "closed_at"]
+    form = DisputeForm
+    fields = ["payment", "amount", "reason", "provider_reference", "status", "opened_at"]
     raw_id_fields = ["payment"]
     amount_display = money("amount", description="amount")
+    actions = ["close_won", "close_lost"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["status", "opened_at"]
+        return [*self.fields, "closed_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        try:
+            dispute = dispute_open(
+                payment=obj.payment,
+                amount=obj.amount,
+                reason=obj.reason,
+                reference=obj.provider_reference,
+                actor=request.user,
+                now=timezone.now(),
+            )
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        obj.pk = dispute.pk
+
+    def _close(self, request, queryset, outcome: str):
+        now = timezone.now()
+        run_per_row(
+            self,
+            request,
+            queryset,
+            lambda dispute: dispute_close(
+                dispute=dispute, outcome=outcome, actor=request.user, now=now
+            ),
+            done=f"dispute(s) closed as {outcome}",
+        )
+
+    @admin.action(description="Close as won (restore the workspace)", permissions=["change"])
+    def close_won(self, request, queryset):
+        self._close(request, queryset, Dispute.Status.WON)
+
+    @admin.action(description="Close as lost (payment unpaid)", permissions=["change"])
+    def close_lost(self, request, queryset):
+        self._close(request, queryset, Dispute.Status.LOST)

@@ -3,7 +3,9 @@
 from django.urls import path
 from rest_framework.authtoken.views import ObtainAuthToken
 
-from . import cancellations
+from . import cancellations, refunds
+from .credit import WorkspaceCreditView
+from .reviews import ReviewRequestDetailView, ReviewRequestListCreateView
 from .throttles import AnonymousRateThrottle
 
 app_name = "api"
@@ -33,4 +35,12 @@ urlpatterns: list = [
         cancellations.CancellationWithdrawView.as_view(),
         name="cancellation-withdraw",
     ),
+    path("reviews/", ReviewRequestListCreateView.as_view(), name="review-list"),
+    path("reviews/<int:pk>/", ReviewRequestDetailView.as_view(), name="review-detail"),
+    path("workspaces/<slug:slug>/credit/", WorkspaceCreditView.as_view(), name="workspace-credit"),
+    path("refunds/", refunds.RefundProposeView.as_view(), name="refund-propose"),
+    path("refunds/<int:pk>/", refunds.RefundDetailView.as_view(), name="refund-detail"),
+    path("refunds/<int:pk>/approve/", refunds.RefundApproveView.as_view(), name="refund-approve"),
+    path("refunds/<int:pk>/reject/", refunds.RefundRejectView.as_view(), name="refund-reject"),
+    path("refunds/<int:pk>/retry/", refunds.RefundRetryView.as_view(), name="refund-retry"),
 ]

@@ -84,3 +84,18 @@ def credit_apply(
             after={"balance": available - applied},
         )
     return applied
+
+
+def credit_balances(workspace: Workspace) -> list[tuple[str, Decimal]]:
+    """Every currency the workspace holds credit in, with its balance (zero ones omitted)."""
+    totals = (
+        CreditEntry.objects.filter(workspace=workspace)
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .order_by("currency")
+    )
+    return [
+        (row["currency"], round_money(row["total"], row["currency"]))
+        for row in totals
+        if row["total"]
+    ]

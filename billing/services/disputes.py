@@ -1,0 +1,143 @@
+"""Chargebacks and payment disputes (orgix §11).
+
+While a dispute is open the workspace's paid features are suspended (reason
+"chargeback") and no refund of the payment is possible. Won: the suspension is lifted once
+no other dispute is open. Lost: the payment counts as unpaid (`lost`), the subscription
+enters the non-payment path, and the workspace moves from the chargeback suspension to
+the non-payment restriction dunning works with. A workspace suspended for another reason
+(misuse) keeps that suspension.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+
+from accounts.models import User, Workspace
+from accounts.services.audit import audit_record
+from accounts.services.workspaces import workspace_set_status
+from billing.errors import DomainError, InvalidTransition
+from billing.models import Dispute, Payment
+from billing.services.nonpayment import subscription_enter_non_payment
+
+CHARGEBACK = Workspace.SuspensionReason.CHARGEBACK
+
+
+def dispute_open(
+    *,
+    payment: Payment,
+    amount: Decimal,
+    reason: str,
+    reference: str,
+    actor: User | None,
+    now: datetime,
+) -> Dispute:
+    """Record a dispute; a provider reference already recorded returns that dispute."""
+    if amount <= 0 or amount > payment.amount:
+        raise DomainError("A dispute is for part or all of the payment.", field="amount")
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if reference:
+            existing = Dispute.objects.filter(provider_reference=reference).first()
+            if existing:
+                return existing
+        dispute = Dispute.objects.create(
+            payment=locked,
+            amount=amount,
+            currency=locked.currency,
+            reason=reason[:120],
+            provider_reference=reference,
+            opened_at=now,
+        )
+        audit_record(
+            actor=actor,
+            action="dispute.open",
+            target=dispute,
+            now=now,
+            after={"amount": amount, "reason": reason, "reference": reference},
+            workspace_id=locked.workspace_id,
+        )
+        workspace = locked.workspace
+        if workspace.status in (Workspace.Status.ACTIVE, Workspace.Status.RESTRICTED):
+            workspace_set_status(
+                workspace=workspace,
+                status=Workspace.Status.SUSPENDED,
+                reason=CHARGEBACK,
+                actor=actor,
+                now=now,
+                note=f"Dispute #{dispute.pk} opened (orgix §11)",
+            )
+    return dispute
+
+
+def dispute_close(*, dispute: Dispute, outcome: str, actor: User | None, now: datetime) -> Dispute:
+    """Close an open dispute as `won` or `lost`."""
+    if outcome not in (Dispute.Status.WON, Dispute.Status.LOST):
+        raise DomainError("A dispute is closed as won or lost.", field="outcome")
+    with transaction.atomic():
+        locked = Dispute.objects.select_for_update().select_related("payment").get(pk=dispute.pk)
+        if locked.status != Dispute.Status.OPEN:
+            raise InvalidTransition(
+                f"This dispute is already {locked.get_status_display().lower()}.",
+                field="status",
+            )
+        locked.status = outcome
+        locked.closed_at = now
+        locked.save(update_fields=["status", "closed_at"])
+        payment = locked.payment
+        audit_record(
+            actor=actor,
+            action=f"dispute.{outcome}",
+            target=locked,
+            now=now,
+            before={"status": "open"},
+            after={"status": outcome},
+            workspace_id=payment.workspace_id,
+        )
+        if outcome == Dispute.Status.LOST:
+            _payment_lost(payment, actor=actor, now=now, dispute=locked)
+        _lift_chargeback_suspension(payment.workspace, outcome=outcome, actor=actor, now=now)
+    return locked
+
+
+def _payment_lost(payment: Payment, *, actor: User | None, now: datetime, dispute: Dispute):
+    Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.LOST)
+    audit_record(
+        actor=actor,
+        action="payment.lost",
+        target=payment,
+        now=now,
+        before={"status": payment.status},
+        after={"status": "lost"},
+        note=f"Dispute #{dispute.pk} lost",
+    )
+    if payment.subscription_id:
+        subscription_enter_non_payment(
+            subscription=payment.subscription,
+            actor=actor,
+            now=now,
+            note=f"Payment #{payment.pk} lost to dispute #{dispute.pk} (orgix §11)",
+        )
+
+
+def _lift_chargeback_suspension(
+    workspace: Workspace, *, outcome: str, actor: User | None, now: datetime
+) -> None:
+    workspace.refresh_from_db()
+    still_open = Dispute.objects.filter(
+        payment__workspace=workspace, status=Dispute.Status.OPEN
+    ).exists()
+    if still_open or workspace.suspension_reason != CHARGEBACK:
+        return
+    if outcome == Dispute.Status.WON:
+        status, reason = Workspace.Status.ACTIVE, ""
+    else:
+        status, reason = Workspace.Status.RESTRICTED, Workspace.SuspensionReason.NON_PAYMENT
+    workspace_set_status(
+        workspace=workspace,
+        status=status,
+        reason=reason,
+        actor=actor,
+        now=now,
+        note=f"Dispute {outcome}",
+    )

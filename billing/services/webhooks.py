@@ -1,0 +1,169 @@
+"""Stripe events → our records. Each event is processed once (`WebhookEvent` is unique per
+provider and event id) and an event older than one already processed for the same Stripe
+object is recorded but not applied, so replays and out-of-order deliveries are harmless.
+Terminal states never move back (a refund that succeeded stays succeeded; a closed dispute
+stays closed).
+
+Stripe objects are matched to ours by provider reference: refunds by `Refund.provider_
+reference`, charges and payment intents by `Payment.provider_reference`, disputes by
+`Dispute.provider_reference`. A failed invoice names its workspace by `metadata.workspace`
+(the slug) or, failing that, by the customer's billing email.
+"""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from accounts.models import Workspace
+from billing.models import Dispute, Payment, Refund, Subscription, WebhookEvent
+from billing.money import MINOR_UNITS
+from billing.services.disputes import dispute_close, dispute_open
+from billing.services.nonpayment import subscription_enter_non_payment
+from billing.services.refunds import refund_mark_from_provider
+
+PROVIDER = "stripe"
+
+
+def from_minor_units(amount: int, currency: str) -> Decimal:
+    return Decimal(amount).scaleb(-MINOR_UNITS[currency.upper()])
+
+
+def webhook_stripe_handle(*, event: dict[str, Any], now: datetime) -> str:
+    """Apply a verified Stripe event. Returns what happened: processed, replayed, stale or
+    ignored (a type or object we don't track)."""
+    obj = event["data"]["object"]
+    created = datetime.fromtimestamp(event["created"], tz=UTC)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                WebhookEvent.objects.create(
+                    provider=PROVIDER,
+                    event_id=event["id"],
+                    event_type=event["type"],
+                    created=created,
+                    received_at=now,
+                    payload=event,
+                )
+        except IntegrityError:
+            return "replayed"
+        newer = (
+            WebhookEvent.objects.filter(
+                provider=PROVIDER, payload__data__object__id=obj.get("id"), created__gt=created
+            )
+            .exclude(event_id=event["id"])
+            .exists()
+        )
+        if newer:
+            return "stale"
+        handler = HANDLERS.get(event["type"])
+        if handler is None:
+            return "ignored"
+        return "processed" if handler(obj, now=now) else "ignored"
+
+
+def _refund_event(obj: dict[str, Any], *, now: datetime) -> bool:
+    refund = Refund.objects.filter(provider_reference=obj["id"]).first()
+    if refund is None or obj.get("status") not in ("succeeded", "failed", "canceled"):
+        return False
+    message = (
+        ""
+        if obj["status"] == "succeeded"
+        else f"Stripe: {obj.get('failure_reason') or obj['status']}"
+    )
+    return refund_mark_from_provider(
+        refund=refund, succeeded=obj["status"] == "succeeded", message=message, now=now
+    )
+
+
+def _charge_refunded(obj: dict[str, Any], *, now: datetime) -> bool:
+    refunds = (obj.get("refunds") or {}).get("data") or []
+    return any([_refund_event(refund, now=now) for refund in refunds])
+
+
+def _disputed_payment(obj: dict[str, Any]) -> Payment | None:
+    references = [ref for ref in (obj.get("charge"), obj.get("payment_intent")) if ref]
+    return Payment.objects.filter(provider_reference__in=references).first()
+
+
+def _dispute_created(obj: dict[str, Any], *, now: datetime) -> Dispute | None:
+    payment = _disputed_payment(obj)
+    if payment is None:
+        return None
+    return dispute_open(
+        payment=payment,
+        amount=from_minor_units(obj["amount"], obj["currency"]),
+        reason=obj.get("reason") or "",
+        reference=obj["id"],
+        actor=None,
+        now=now,
+    )
+
+
+def _dispute_closed(obj: dict[str, Any], *, now: datetime) -> bool:
+    dispute = Dispute.objects.filter(provider_reference=obj["id"]).first()
+    dispute = dispute or _dispute_created(obj, now=now)
+    if dispute is None or dispute.status != Dispute.Status.OPEN:
+        return False
+    outcome = Dispute.Status.LOST if obj.get("status") == "lost" else Dispute.Status.WON
+    dispute_close(dispute=dispute, outcome=outcome, actor=None, now=now)
+    return True
+
+
+def invoice_payment_failed_record(*, invoice: dict[str, Any], now: datetime) -> Payment | None:
+    """Record a failed Stripe invoice payment (one Payment per invoice, updated on each
+    failed attempt) and put the workspace's live subscription on the non-payment path.
+    The integrator may route this to the dunning service."""
+    slug = (invoice.get("metadata") or {}).get("workspace")
+    workspaces = Workspace.objects.all()
+    workspace = (
+        workspaces.filter(slug=slug).first()
+        if slug
+        else workspaces.filter(billing_email__iexact=invoice.get("customer_email") or "").first()
+    )
+    if workspace is None:
+        return None
+    currency = invoice["currency"].upper()
+    subscription = workspace.subscriptions.filter(status__in=Subscription.LIVE_STATUSES).first()
+    error = invoice.get("last_finalization_error") or {}
+    message = (error.get("message") or "Stripe could not collect the invoice.")[:300]
+    payment, _ = Payment.objects.update_or_create(
+        provider=Payment.Provider.STRIPE,
+        provider_reference=invoice["id"],
+        status=Payment.Status.FAILED,
+        defaults={"failure_message": message},
+        create_defaults={
+            "workspace": workspace,
+            "subscription": subscription,
+            "kind": Payment.Kind.SUBSCRIPTION,
+            "amount": from_minor_units(invoice.get("amount_due") or 0, currency),
+            "currency": currency,
+            "paid_at": now,
+            "failure_message": message,
+        },
+    )
+    if subscription:
+        subscription_enter_non_payment(
+            subscription=subscription,
+            actor=None,
+            now=now,
+            note=f"Stripe invoice {invoice['id']} payment failed",
+        )
+    return payment
+
+
+def _invoice_payment_failed(obj: dict[str, Any], *, now: datetime) -> bool:
+    return invoice_payment_failed_record(invoice=obj, now=now) is not None
+
+
+HANDLERS = {
+    "refund.created": _refund_event,
+    "refund.updated": _refund_event,
+    "refund.failed": _refund_event,
+    "charge.refund.updated": _refund_event,
+    "charge.refunded": _charge_refunded,
+    "charge.dispute.created": lambda obj, now: _dispute_created(obj, now=now) is not None,
+    "charge.dispute.closed": _dispute_closed,
+    "invoice.payment_failed": _invoice_payment_failed,
+}
