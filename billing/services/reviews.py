@@ -21,9 +21,10 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery
 from accounts.models import User, Workspace
 from accounts.services.audit import audit_record
 from billing.errors import DomainError, InvalidTransition, PermissionDenied
-from billing.models import Payment, Refund, RefundReviewRequest, Subscription
+from billing.models import CancellationRequest, Payment, Refund, RefundReviewRequest, Subscription
 from billing.money import MINOR_UNITS, round_money
 from billing.policy.rules import PolicyRules, WindowFrom
+from billing.services.cancellations import cancellation_submit
 from billing.services.refunds import refund_propose
 
 MATCH_DAYS = 10  # a payment within ±10 days of the approximate date is a candidate
@@ -352,9 +353,9 @@ def accidental_renewals():
 def accidental_renewal_propose_refund(
     *, subscription: Subscription, agent: User, now: datetime
 ) -> Refund:
-    """One click from the flagged list: propose refunding the whole renewal (goodwill unless
-    the policy grants it), still subject to approval. Cancelling is a separate step: the
-    agent records the cancellation request (cancellation service) alongside."""
+    """One click from the flagged list: open a cancellation request for the subscription and
+    propose refunding the whole renewal (goodwill unless the policy grants it). Both still
+    go through approval: the cancellation in its queue, the refund with four eyes."""
     if not agent.has_perm("billing.propose_refund"):
         raise PermissionDenied("You may not propose refunds.", field="status")
     flagged = accidental_renewals().filter(pk=subscription.pk).first()
@@ -366,13 +367,22 @@ def accidental_renewal_propose_refund(
         pk=flagged.renewal_id
     )
     remainder = payment.amount - payment.amount_refunded
-    return refund_propose(
-        payment=payment,
-        amount=remainder,
-        tax_amount=round_money(payment.tax * remainder / payment.amount, payment.currency),
-        destination="",
-        actor=agent,
-        now=now,
-        reason="Accidental renewal: no activity in the workspace since it renewed (orgix §9).",
-        is_goodwill=not policy_grants_refund(payment, now=now),
-    )
+    with transaction.atomic():
+        cancellation, _ = cancellation_submit(
+            workspace=payment.workspace,
+            actor=agent,
+            reason=CancellationRequest.Reason.NOT_USING,
+            reason_text="Accidental renewal flagged by support: no activity since it renewed.",
+            now=now,
+        )
+        return refund_propose(
+            payment=payment,
+            amount=remainder,
+            tax_amount=round_money(payment.tax * remainder / payment.amount, payment.currency),
+            destination="",
+            actor=agent,
+            now=now,
+            reason="Accidental renewal: no activity in the workspace since it renewed (orgix §9).",
+            is_goodwill=not policy_grants_refund(payment, now=now),
+            cancellation=cancellation,
+        )

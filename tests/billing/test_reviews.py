@@ -170,6 +170,10 @@ def test_an_unused_renewal_is_flagged_and_one_click_proposes_its_refund(renewal)
         "proposed",
         True,
     )
+    assert (refund.cancellation.status, refund.cancellation.subscription_id) == (
+        "submitted",
+        renewal.subscription_id,
+    )
     assert not accidental_renewals().exists()
 
 
