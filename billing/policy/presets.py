@@ -70,6 +70,7 @@ CONNEX = PolicyRules(
             "the rule after it or after a trial. Implementation fees are refunded only for "
             "services not yet rendered.",
         ),
+        applies_after_trial=False,
     ),
     service_deductions=(
         ServiceDeduction(
@@ -97,6 +98,7 @@ CONNEX = PolicyRules(
             "Monthly after a trial: the last month is due in full. Annual after a trial: "
             "prorated by day for the first 30 days of the paid period, then non-refundable.",
         ),
+        governs_after_trial=True,
     ),
     proration=(
         ProrationRule(
@@ -367,7 +369,12 @@ PRORATED_CREDIT = PolicyRules(
             mode=Proration.BY_MINUTE,
             fixed_deduction=D0,
             fixed_deduction_label="",
-            clause=Clause("prorated-credit §Refund: remaining time, single minute precision"),
+            clause=Clause(
+                "prorated-credit §Refund: remaining time, single minute precision",
+                "Recurring add-ons are time-based too and prorated the same way; one-time "
+                "purchases have no unused time and are not refunded.",
+            ),
+            kinds=(K.SUBSCRIPTION, K.ADD_ON),
         ),
     ),
     cancellation_notice=None,

@@ -83,6 +83,7 @@ class RefundWindow:
     counted_from: WindowFrom
     refundable_kinds: tuple[PaymentKind, ...]
     clause: Clause
+    applies_after_trial: bool = True  # connex: "30-Day Refund No Trial" sets this to False
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ class TrialRule:
     annual_prorate_days: int | None  # prorate for the first N days after the trial, then none
     cancel_during_trial_charges_nothing: bool
     clause: Clause
+    # True: after a trial this rule (not the window or proration rules) decides the refund.
+    governs_after_trial: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,8 @@ class ProrationRule:
     fixed_deduction: Decimal
     fixed_deduction_label: str
     clause: Clause
+    # Time-based payment kinds the proration applies to; other kinds are not refunded.
+    kinds: tuple[PaymentKind, ...] = (PaymentKind.SUBSCRIPTION,)
 
 
 @dataclass(frozen=True)
