@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import transaction
 
@@ -121,7 +122,7 @@ def _price(subscription: Subscription, rules: PolicyRules, start: datetime):
     return renewal_charge(
         plan_name=plan.name,
         plan_price=plan.price,
-        discount_percent=subscription.discount_percent,
+        discount_percent=Decimal(subscription.discount_percent),
         discount_void=subscription.discount_void,
         addons=addons,
         currency=plan.currency,

@@ -117,7 +117,9 @@ def _snapshot(subscription: Subscription) -> SubscriptionSnapshot:
         trial_end=subscription.trial_end,
         period_start=subscription.current_period_start,
         period_end=subscription.current_period_end,
-        discount_percent=ZERO if subscription.discount_void else subscription.discount_percent,
+        discount_percent=ZERO
+        if subscription.discount_void
+        else Decimal(subscription.discount_percent),
         status=subscription.status,
     )
 
