@@ -20,8 +20,7 @@ from billing.services.plan_changes import (
 )
 from billing.services.renewals import subscriptions_renew_due
 from billing.usage import subscription_limits
-from tests.factories import WorkspaceMemberFactory
-from tests.factories.lifecycle import ScriptedGateway, family_plans, subscription_on
+from tests.factories.lifecycle import ScriptedGateway, add_members, family_plans, subscription_on
 
 pytestmark = pytest.mark.django_db
 JAN = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -142,7 +141,7 @@ def test_downgrade_waits_for_the_period_end_and_the_notice(policy, moment, effec
 def test_preview_warns_of_the_limits_a_downgrade_would_exceed():
     plans = family_plans("orgix")
     subscription = subscription_on(plans["pro"], start=JAN)
-    WorkspaceMemberFactory.create_batch(4, workspace=subscription.workspace)
+    add_members(subscription.workspace, 4)
 
     preview = plan_change_preview(subscription=subscription, plan=plans["basic"], now=at(5))
 
@@ -156,7 +155,7 @@ def test_an_applied_downgrade_over_the_limits_restricts_with_a_message_naming_th
 ):
     plans = family_plans("orgix")
     subscription = subscription_on(plans["pro"], start=JAN)
-    WorkspaceMemberFactory.create_batch(4, workspace=subscription.workspace)
+    add_members(subscription.workspace, 4)
     subscription_downgrade(subscription=subscription, plan=plans["basic"], actor=None, now=at(5))
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -176,7 +175,7 @@ def test_an_applied_downgrade_over_the_limits_restricts_with_a_message_naming_th
 def test_addons_raise_limits_are_prorated_and_lower_them_once_they_end():
     plans = family_plans("orgix")
     subscription = subscription_on(plans["pro"], start=JAN)
-    WorkspaceMemberFactory.create_batch(10, workspace=subscription.workspace)  # 11 seats of 10
+    add_members(subscription.workspace, 10)  # 11 seats of 10
     workspace_limits_enforce(subscription=subscription, now=at(2))
     assert Workspace.objects.get(pk=subscription.workspace_id).status == "restricted"
 

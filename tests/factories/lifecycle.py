@@ -78,3 +78,18 @@ class ScriptedGateway:
 
     def refund(self, *, payment_reference, amount, currency, idempotency_key):
         return GatewayResult(reference=f"re_{idempotency_key}")
+
+
+def add_members(workspace, count: int) -> None:
+    """`count` more members (seats), without password hashing (that is slow)."""
+    from accounts.models import User, WorkspaceMember
+
+    start = WorkspaceMember.objects.count()
+    users = User.objects.bulk_create(
+        User(email=f"member{start + i}-{workspace.pk}@example.com", password="!")
+        for i in range(count)
+    )
+    WorkspaceMember.objects.bulk_create(
+        WorkspaceMember(workspace=workspace, user=user, joined_at=workspace.created_at)
+        for user in users
+    )
