@@ -1,8 +1,12 @@
 from django.contrib import admin
+from django.utils import timezone
 
 from accounts.admin.workspaces import WORKSPACE_SEARCH
 from backoffice.admin_mixins import LargeTableAdmin, money
 from billing.models import AddOn, OnboardingService, Subscription
+from billing.selectors import quote_for_subscription
+
+from .policies import render_quote
 
 SUBSCRIPTION_READONLY = [
     "status",
@@ -52,8 +56,15 @@ class SubscriptionAdmin(LargeTableAdmin):
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
     list_select_related = ["workspace", "plan", "policy"]
     autocomplete_fields = ["workspace", "plan"]
-    readonly_fields = SUBSCRIPTION_READONLY
+    readonly_fields = [*SUBSCRIPTION_READONLY, "quote_if_cancelled_now"]
     inlines = [AddOnInline, ServiceInline]
+
+    @admin.display(description="If cancelled now")
+    def quote_if_cancelled_now(self, obj: Subscription) -> str:
+        """The live quote under the subscription's policy version, explained line by line."""
+        if obj.pk is None or not obj.is_live:
+            return "—"
+        return render_quote(quote_for_subscription(obj, at=timezone.now()))
 
 
 @admin.register(AddOn)

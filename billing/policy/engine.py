@@ -58,6 +58,12 @@ SERVICE_LABELS = {
     ServiceKind.FOLLOW_UP_CALL: "30-minute follow-up call",
     ServiceKind.CUSTOMIZATION: "Paid customization",
 }
+# Which entry of `PolicyRules.clauses` explains why a never-refunded kind is never refunded.
+NEVER_CLAUSE_KEYS = {
+    PaymentKind.ADD_ON: "addons",
+    PaymentKind.INTERNAL_MEMBERSHIP: "internal",
+    PaymentKind.ACTIVATION_FEE: "activation_fee",
+}
 MISUSE = "suspended_for_misuse"
 CHARGEBACK = "open_chargeback"
 
@@ -197,10 +203,21 @@ def quote_cancellation(
             payment_refunds.append(PaymentRefund(pay.ref, refund, tax))
             tax_total += tax
             time_refund = time_refund or pq.time_based
-    lines.extend(QuoteLine(label, amount, clause) for label, amount, clause in notes)
+    lines.extend(
+        QuoteLine(label, round_money(amount, currency), clause) for label, amount, clause in notes
+    )
     refund_total = round_money(sum((p.amount for p in payment_refunds), ZERO), currency)
 
     timing = _timing(rules, snapshot, at, in_trial, time_refund)
+    if timing.notice_applied and rules.cancellation_notice is not None:
+        days = rules.cancellation_notice.days
+        label = (
+            f"Requested less than {days} days before renewal: the next period "
+            f"({round_money(timing.amount_due, currency)} {currency}) is due"
+        )
+        lines.append(
+            QuoteLine(label, round_money(ZERO, currency), rules.cancellation_notice.clause.ref)
+        )
     if refund_total > 0:
         chosen = rules.refund_destination
         if destination is not None and rules.destination_choice_allowed:
@@ -211,7 +228,7 @@ def quote_cancellation(
         policy=policy_label,
         currency=currency,
         refund=refund_total,
-        tax_refund=tax_total,
+        tax_refund=round_money(tax_total, currency),
         destination=chosen,
         amount_due=round_money(timing.amount_due, currency),
         effective=timing.effective,
@@ -257,7 +274,8 @@ def _timing(
     elif in_trial:
         ends_at = snapshot.trial_end or snapshot.period_end
     else:
-        ends_at = snapshot.period_end
+        # A period already over (a renewal not yet recorded) ends now, not in the past.
+        ends_at = max(snapshot.period_end, at)
         notice = rules.cancellation_notice
         if notice is not None and at > snapshot.period_end - timedelta(days=notice.days):
             ends_at = add_months(snapshot.period_end, interval_months(snapshot.interval))
@@ -340,8 +358,10 @@ def _payment_quotes(
 
 
 def _window_start(counted_from: WindowFrom, snapshot: SubscriptionSnapshot) -> datetime:
-    if counted_from == WindowFrom.PURCHASE and snapshot.payments:
-        return min(p.paid_at for p in snapshot.payments)
+    """Signup is the start of the subscription; the purchase is the first paid moment,
+    the end of the trial if there was one."""
+    if counted_from == WindowFrom.PURCHASE and snapshot.trial_end is not None:
+        return max(snapshot.trial_end, snapshot.subscribed_at)
     return snapshot.subscribed_at
 
 
@@ -353,12 +373,9 @@ def _covers(pay: PaymentSnapshot, snapshot: SubscriptionSnapshot, at: datetime) 
 
 
 def _never_clause(rules: PolicyRules, kind: PaymentKind) -> str:
-    key = {PaymentKind.ADD_ON: "addons", PaymentKind.INTERNAL_MEMBERSHIP: "internal"}.get(kind)
-    if key in rules.clauses:
-        return rules.clauses[key].ref
-    for rule in rules.proration:
-        return rule.clause.ref
-    return ""
+    key = NEVER_CLAUSE_KEYS.get(kind, "never_refunded")
+    clause = rules.clauses.get(key) or rules.clauses.get("never_refunded")
+    return clause.ref if clause is not None else ""
 
 
 def _after_trial(

@@ -153,6 +153,11 @@ CONNEX = PolicyRules(
     case_by_case_review=False,
     order_packs_reset_at_renewal=False,
     clauses={
+        "never_refunded": Clause(
+            "connex §30-Day Refund: completed services and paid customization are not refunded",
+            "Upgrade charges and one-time purchases are not named by the text; like paid "
+            "customization they buy something already delivered, so they are never refunded.",
+        ),
         "unused": Clause("connex §What if I have never used my subscription"),
         "access": Clause("connex §Can I use Connex until the end of my billing period"),
     },
@@ -257,6 +262,14 @@ SYNC_WITH_CONNEX = PolicyRules(
     case_by_case_review=False,
     order_packs_reset_at_renewal=True,
     clauses={
+        "never_refunded": Clause(
+            "sync-with-connex §no refunds for plan upgrades, and no refunds for one-time "
+            "purchases of additional orders"
+        ),
+        "activation_fee": Clause(
+            "sync-with-connex §annual first year: minus our one-time activation fee",
+            "The activation fee itself is never refunded, inside the 30 days too.",
+        ),
         "order_packs": Clause(
             "sync-with-connex §Buying more orders: reset when the account renews"
         ),
@@ -336,6 +349,7 @@ ORGIX = PolicyRules(
     case_by_case_review=True,
     order_packs_reset_at_renewal=False,
     clauses={
+        "never_refunded": Clause("orgix §6 / §8: no refunds for upgrades or one-time purchases"),
         "free_plan": Clause("orgix §3 Free plan: no right to refunds or credits"),
         "addons": Clause("orgix §7 Add-ons: generally non-refundable"),
         "internal": Clause("orgix §15 Internal payments through Orgix modules"),
@@ -411,6 +425,17 @@ PRORATED_CREDIT = PolicyRules(
     refusals=(_OPEN_CHARGEBACK,),
     case_by_case_review=False,
     order_packs_reset_at_renewal=False,
+    clauses={
+        "internal": Clause(
+            "prorated-credit (house rule)",
+            "Payments between a customer organisation and its members are not ours to refund.",
+        ),
+        "example": Clause(
+            "prorated-credit §Example",
+            "'On 10th of January' with '21 unused days' of 31: the cancellation is read as "
+            "the end of 10 January (2022-01-11T00:00Z), the only moment giving 21 days.",
+        ),
+    },
 )
 
 PRESETS: dict[str, PolicyRules] = {

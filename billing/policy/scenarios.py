@@ -1,0 +1,266 @@
+"""Scenario files for the simulator (`manage.py quote_refund`, the admin "Policy simulator").
+
+A scenario names a policy (`slug` or `slug@version`) and describes a subscription and a
+cancellation moment; `parse_scenario` turns the JSON object into a `Scenario` or raises
+`ScenarioError` naming the first bad field (e.g. `payments[1].kind`). Pure: no database.
+Datetimes are ISO 8601; without an offset they are read as UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from billing.errors import DomainError
+from billing.money import MINOR_UNITS, ZERO
+
+from .rules import Destination, Interval, PaymentKind, ServiceKind
+from .snapshot import PaymentSnapshot, RefundSnapshot, ServiceSnapshot, SubscriptionSnapshot
+
+# The shipped example (in `scenarios/`) the admin simulator starts from, per preset.
+EXAMPLES = {
+    "connex": "connex-preliminary-call.json",
+    "sync-with-connex": "sync-with-connex-annual-first-year.json",
+    "orgix": "orgix-monthly.json",
+    "prorated-credit": "prorated-credit-example.json",
+}
+
+
+class ScenarioError(DomainError):
+    """A scenario field is missing or malformed; `field` names it."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    policy_slug: str
+    policy_version: int | None  # None: the latest version
+    snapshot: SubscriptionSnapshot
+    cancel_at: datetime
+    destination: Destination | None = None
+
+
+def parse_scenario(data: Any) -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError("the scenario must be a JSON object", field="scenario")
+    slug, version = parse_policy_ref(_required(data, "policy"))
+    currency = _required(data, "currency")
+    if currency not in MINOR_UNITS:
+        raise ScenarioError(
+            f"unknown currency {currency!r} (expected one of {', '.join(MINOR_UNITS)})",
+            field="currency",
+        )
+    plan = _required(data, "plan")
+    if not isinstance(plan, dict):
+        raise ScenarioError("expected an object with interval and price", field="plan")
+    interval = _enum(Interval, _required(plan, "interval", "plan."), "plan.interval")
+    price = _money(_required(plan, "price", "plan."), currency, "plan.price")
+    subscribed_at = _moment(_required(data, "subscribed_at"), "subscribed_at")
+    trial_end = data.get("trial_end")
+    trial_end = None if trial_end is None else _moment(trial_end, "trial_end")
+    period_start = _moment(_required(data, "period_start"), "period_start")
+    period_end = _moment(_required(data, "period_end"), "period_end")
+    if period_end <= period_start:
+        raise ScenarioError("must be after period_start", field="period_end")
+    cancel_at = _moment(_required(data, "cancel_at"), "cancel_at")
+    if cancel_at < subscribed_at:
+        raise ScenarioError("the cancellation is before subscribed_at", field="cancel_at")
+    payments = tuple(
+        _payment(item, index, currency) for index, item in enumerate(_list(data, "payments"))
+    )
+    refs = {p.ref for p in payments}
+    refunds = tuple(
+        _refund(item, index, currency, refs) for index, item in enumerate(_list(data, "refunds"))
+    )
+    services = tuple(
+        _service(item, index, currency) for index, item in enumerate(_list(data, "services"))
+    )
+    discount = _decimal(data.get("discount_percent", "0"), "discount_percent")
+    if not ZERO <= discount <= 100:
+        raise ScenarioError("must be between 0 and 100", field="discount_percent")
+    misuse = data.get("suspended_for_misuse", False)
+    if not isinstance(misuse, bool):
+        raise ScenarioError("must be true or false", field="suspended_for_misuse")
+    destination = data.get("destination")
+    destination = None if destination is None else _enum(Destination, destination, "destination")
+    snapshot = SubscriptionSnapshot(
+        currency=currency,
+        interval=interval,
+        price=price,
+        subscribed_at=subscribed_at,
+        trial_end=trial_end,
+        period_start=period_start,
+        period_end=period_end,
+        payments=payments,
+        refunds=refunds,
+        services=services,
+        discount_percent=discount,
+        suspended_for_misuse=misuse,
+    )
+    return Scenario(slug, version, snapshot, cancel_at, destination)
+
+
+def parse_policy_ref(value: Any) -> tuple[str, int | None]:
+    """`connex` → ("connex", None); `connex@2` → ("connex", 2)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ScenarioError("expected a policy slug, optionally slug@version", field="policy")
+    slug, _, version = value.strip().partition("@")
+    if not version:
+        return slug, None
+    if not version.isdigit():
+        raise ScenarioError(f"bad version in {value!r}: expected slug@N", field="policy")
+    return slug, int(version)
+
+
+def _required(data: dict, key: str, prefix: str = "") -> Any:
+    if key not in data:
+        raise ScenarioError("this field is required", field=f"{prefix}{key}")
+    return data[key]
+
+
+def _list(data: dict, key: str) -> list:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise ScenarioError("expected a list", field=key)
+    return value
+
+
+def _moment(value: Any, name: str) -> datetime:
+    if not isinstance(value, str):
+        raise ScenarioError("expected an ISO 8601 date-time string", field=name)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ScenarioError(f"not an ISO 8601 date-time: {value!r}", field=name) from None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _decimal(value: Any, name: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ScenarioError("expected a number or a decimal string", field=name)
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ScenarioError(f"not a number: {value!r}", field=name) from None
+    if not amount.is_finite():
+        raise ScenarioError(f"not a number: {value!r}", field=name)
+    return amount
+
+
+def _money(value: Any, currency: str, name: str) -> Decimal:
+    amount = _decimal(value, name)
+    if amount < 0:
+        raise ScenarioError("cannot be negative", field=name)
+    places = MINOR_UNITS[currency]
+    if amount.as_tuple().exponent < -places:  # type: ignore[operator]
+        raise ScenarioError(f"{currency} amounts have {places} decimal places", field=name)
+    return amount
+
+
+def _enum(enum: type[StrEnum], value: Any, name: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        expected = ", ".join(member.value for member in enum)
+        raise ScenarioError(f"unknown value {value!r} (expected {expected})", field=name) from None
+
+
+def _object(item: Any, name: str) -> dict:
+    if not isinstance(item, dict):
+        raise ScenarioError("expected an object", field=name)
+    return item
+
+
+def _payment(item: Any, index: int, currency: str) -> PaymentSnapshot:
+    name = f"payments[{index}]"
+    item = _object(item, name)
+    kind = _enum(PaymentKind, _required(item, "kind", f"{name}."), f"{name}.kind")
+    amount = _money(_required(item, "amount", f"{name}."), currency, f"{name}.amount")
+    tax = _money(item.get("tax", "0"), currency, f"{name}.tax")
+    if tax > amount:
+        raise ScenarioError("cannot exceed the amount (amounts include tax)", field=f"{name}.tax")
+    refunded = _money(item.get("refunded", "0"), currency, f"{name}.refunded")
+    if refunded > amount:
+        raise ScenarioError("cannot exceed the amount", field=f"{name}.refunded")
+    disputed = item.get("disputed", False)
+    if not isinstance(disputed, bool):
+        raise ScenarioError("must be true or false", field=f"{name}.disputed")
+    start, end = item.get("period_start"), item.get("period_end")
+    return PaymentSnapshot(
+        ref=str(item.get("ref", index + 1)),
+        kind=kind,
+        amount=amount,
+        paid_at=_moment(_required(item, "paid_at", f"{name}."), f"{name}.paid_at"),
+        tax=tax,
+        refunded=refunded,
+        disputed=disputed,
+        period_start=None if start is None else _moment(start, f"{name}.period_start"),
+        period_end=None if end is None else _moment(end, f"{name}.period_end"),
+    )
+
+
+def _refund(item: Any, index: int, currency: str, refs: set[str]) -> RefundSnapshot:
+    name = f"refunds[{index}]"
+    item = _object(item, name)
+    amount = _money(_required(item, "amount", f"{name}."), currency, f"{name}.amount")
+    payment = item.get("payment")
+    if payment is not None and str(payment) not in refs:
+        raise ScenarioError(f"no payment {payment!r} in payments", field=f"{name}.payment")
+    return RefundSnapshot(amount=amount, payment_ref=None if payment is None else str(payment))
+
+
+def _service(item: Any, index: int, currency: str) -> ServiceSnapshot:
+    name = f"services[{index}]"
+    item = _object(item, name)
+    kind = _enum(ServiceKind, _required(item, "kind", f"{name}."), f"{name}.kind")
+    done = item.get("completed_at")
+    return ServiceSnapshot(
+        kind=kind,
+        completed_at=None if done is None else _moment(done, f"{name}.completed_at"),
+        price=_money(item.get("price", "0"), currency, f"{name}.price"),
+    )
+
+
+def scenario_from_snapshot(
+    policy_label: str, snapshot: SubscriptionSnapshot, cancel_at: datetime
+) -> dict[str, Any]:
+    """The scenario JSON for an existing subscription (admin: "start from a subscription")."""
+    return {
+        "policy": policy_label,
+        "currency": snapshot.currency,
+        "plan": {"interval": snapshot.interval.value, "price": str(snapshot.price)},
+        "subscribed_at": snapshot.subscribed_at.isoformat(),
+        "trial_end": snapshot.trial_end.isoformat() if snapshot.trial_end else None,
+        "period_start": snapshot.period_start.isoformat(),
+        "period_end": snapshot.period_end.isoformat(),
+        "payments": [
+            {
+                "ref": p.ref,
+                "kind": p.kind.value,
+                "amount": str(p.amount),
+                "tax": str(p.tax),
+                "paid_at": p.paid_at.isoformat(),
+                "refunded": str(p.refunded),
+                "disputed": p.disputed,
+                "period_start": p.period_start.isoformat() if p.period_start else None,
+                "period_end": p.period_end.isoformat() if p.period_end else None,
+            }
+            for p in snapshot.payments
+        ],
+        "refunds": [{"amount": str(r.amount), "payment": r.payment_ref} for r in snapshot.refunds],
+        "services": [
+            {
+                "kind": s.kind.value,
+                "completed_at": s.completed_at.isoformat() if s.completed_at else None,
+                "price": str(s.price),
+            }
+            for s in snapshot.services
+        ],
+        "discount_percent": str(snapshot.discount_percent),
+        "suspended_for_misuse": snapshot.suspended_for_misuse,
+        "cancel_at": cancel_at.isoformat(),
+    }

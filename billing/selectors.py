@@ -1,0 +1,129 @@
+"""Read-side helpers: turn models into the frozen inputs of the pure policy engine.
+
+Query budget: `subscription_snapshot` costs a constant number of queries (payments with
+their open disputes, services, add-ons), whatever the number of payments; `policy_rules`
+parses a policy version's JSON once per process (versions in use are never edited).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+
+from django.db.models import Exists, OuterRef
+
+from billing.models import Dispute, Payment, RefundPolicy, Subscription
+from billing.policy.engine import quote_cancellation
+from billing.policy.quotes import Quote
+from billing.policy.rules import Interval, PaymentKind, PolicyRules, ServiceKind
+from billing.policy.snapshot import (
+    AddOnSnapshot,
+    PaymentSnapshot,
+    ServiceSnapshot,
+    SubscriptionSnapshot,
+)
+
+REFUNDABLE_PAYMENT_STATUSES = (Payment.Status.SUCCEEDED,)
+
+
+def policy_rules(policy: RefundPolicy) -> PolicyRules:
+    """The parsed rules of a policy version, cached by (pk, version, JSON) so an edit of an
+    unused version is never served stale."""
+    return _parse_rules(policy.pk, policy.version, _freeze(policy.rules))
+
+
+@lru_cache(maxsize=256)
+def _parse_rules(pk: int, version: int, frozen: str) -> PolicyRules:
+    return PolicyRules.from_dict(json.loads(frozen))
+
+
+def _freeze(rules: dict) -> str:
+    return json.dumps(rules, sort_keys=True)
+
+
+def policy_by_ref(slug: str, version: int | None = None) -> RefundPolicy | None:
+    """`slug@version`, or the latest version of `slug`; None if there is none."""
+    qs = RefundPolicy.objects.filter(slug=slug)
+    if version is not None:
+        return qs.filter(version=version).first()
+    return qs.order_by("-version").first()
+
+
+def subscription_snapshot(
+    subscription: Subscription, *, payments: list[Payment] | None = None
+) -> SubscriptionSnapshot:
+    """The engine's view of a subscription. Pass `payments` to reuse rows already loaded;
+    they must carry the `has_open_dispute` annotation (see `snapshot_payments`)."""
+    if payments is None:
+        payments = list(snapshot_payments(subscription))
+    plan = subscription.plan
+    interval = Interval.YEAR if plan.interval == Interval.YEAR else Interval.MONTH
+    return SubscriptionSnapshot(
+        currency=plan.currency,
+        interval=interval,
+        price=plan.price,
+        subscribed_at=subscription.started_at,
+        trial_end=subscription.trial_end,
+        period_start=subscription.current_period_start,
+        period_end=subscription.current_period_end,
+        payments=tuple(
+            PaymentSnapshot(
+                ref=str(p.pk),
+                kind=PaymentKind(p.kind),
+                amount=p.amount,
+                paid_at=p.paid_at,
+                tax=p.tax,
+                refunded=p.amount_refunded,
+                disputed=bool(getattr(p, "has_open_dispute", False)),
+                period_start=p.period_start,
+                period_end=p.period_end,
+            )
+            for p in payments
+        ),
+        services=tuple(
+            ServiceSnapshot(ServiceKind(s.kind), s.completed_at, s.price)
+            for s in subscription.services.all()
+        ),
+        addons=tuple(
+            AddOnSnapshot(a.kind, a.quantity, a.price, a.started_at, a.ends_at)
+            for a in subscription.addons.all()
+        ),
+        discount_percent=(
+            Decimal("0") if subscription.discount_void else Decimal(subscription.discount_percent)
+        ),
+        status=subscription.status,
+        suspended_for_misuse=subscription.workspace.suspension_reason == "misuse",
+    )
+
+
+def snapshot_payments(subscription: Subscription):
+    """Succeeded payments of a subscription, annotated with `has_open_dispute`."""
+    open_dispute = Dispute.objects.filter(payment=OuterRef("pk"), status=Dispute.Status.OPEN)
+    return (
+        Payment.objects.filter(subscription=subscription, status__in=REFUNDABLE_PAYMENT_STATUSES)
+        .annotate(has_open_dispute=Exists(open_dispute))
+        .order_by("paid_at", "pk")
+    )
+
+
+def quote_for_subscription(subscription: Subscription, *, at: datetime) -> Quote:
+    """The live quote: what cancelling `subscription` at `at` would do, under its policy."""
+    policy = subscription.policy
+    return quote_cancellation(
+        rules=policy_rules(policy),
+        policy_label=policy.label,
+        snapshot=subscription_snapshot(subscription),
+        at=max(at, subscription.started_at),
+    )
+
+
+def subscription_for_quote(pk: int) -> Subscription | None:
+    """A subscription with everything the snapshot needs loaded in one go."""
+    return (
+        Subscription.objects.select_related("plan", "policy", "workspace")
+        .prefetch_related("services", "addons")
+        .filter(pk=pk)
+        .first()
+    )
