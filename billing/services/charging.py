@@ -24,21 +24,9 @@ from billing.gateways import GatewayError, PaymentGateway
 from billing.models import AddOn, Payment, RefundPolicy, Subscription
 from billing.money import ZERO
 from billing.policy.engine import add_months, interval_months
-from billing.policy.lifecycle import order_packs_carried_over, renewal_charge
+from billing.policy.lifecycle import Charge, order_packs_carried_over, renewal_charge
 from billing.policy.rules import Interval, PolicyRules
 from billing.services.credit import credit_apply
-
-
-def policy_rules_of(
-    policy: RefundPolicy, cache: dict[int, PolicyRules] | None = None
-) -> PolicyRules:
-    """The parsed rules of a policy version; `cache` spares re-parsing inside a batch."""
-    if cache is not None and policy.pk in cache:
-        return cache[policy.pk]
-    rules = PolicyRules.from_dict(policy.rules)
-    if cache is not None:
-        cache[policy.pk] = rules
-    return rules
 
 
 def customer_reference(workspace: Workspace) -> str:
@@ -84,7 +72,7 @@ def subscription_period_charge(
             )
     except GatewayError as error:
         subscription.refresh_from_db()
-        amount = _price(subscription, rules, start).amount
+        amount = _price(subscription, start).amount
         payment = Payment.objects.create(
             workspace_id=subscription.workspace_id,
             subscription=subscription,
@@ -114,7 +102,7 @@ def _active_addons(subscription: Subscription, at: datetime) -> list[AddOn]:
     ]
 
 
-def _price(subscription: Subscription, rules: PolicyRules, start: datetime):
+def _price(subscription: Subscription, start: datetime) -> Charge:
     plan = subscription.plan
     addons = tuple(
         (str(a), a.price) for a in _active_addons(subscription, start) if not a.is_one_time
@@ -145,7 +133,7 @@ def _charge_and_roll(
         subscription.pending_plan = None
         subscription.pending_plan_effective_at = None
     end = _period_end(subscription, start)
-    charge = _price(subscription, rules, start)
+    charge = _price(subscription, start)
     currency = subscription.plan.currency
     payment = None
     if charge.amount > 0:

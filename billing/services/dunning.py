@@ -35,7 +35,8 @@ from billing.policy.lifecycle import (
 )
 from billing.policy.limits import exceeded_limits
 from billing.policy.rules import Fallback, PolicyRules
-from billing.services.charging import policy_rules_of, subscription_period_charge
+from billing.selectors import policy_rules
+from billing.services.charging import subscription_period_charge
 from billing.services.lifecycle_emails import email_owners
 from billing.services.subscription_locks import subscription_id_batches, subscription_lock
 from billing.states import SUBSCRIPTION_TRANSITIONS, ensure_transition
@@ -62,7 +63,7 @@ def subscription_charge_failed(
         ensure_transition(
             SUBSCRIPTION_TRANSITIONS, locked.status, S.PAST_DUE, what="The subscription"
         )
-        rule = policy_rules_of(locked.policy).dunning
+        rule = policy_rules(locked.policy).dunning
         before = snapshot_fields(locked, *DUNNING_FIELDS)
         locked.status = S.PAST_DUE
         locked.past_due_since = now
@@ -125,7 +126,6 @@ def dunning_run_due(
     Each subscription is one transaction; a second run the same day finds nothing due."""
     gateway = gateway or get_gateway()
     summary = DunningSummary()
-    cache: dict[int, PolicyRules] = {}
     for ids in subscription_id_batches(dunning_due_queryset(), batch_size=batch_size):
         for pk in ids:
             with transaction.atomic():
@@ -134,7 +134,7 @@ def dunning_run_due(
                     summary.skipped_locked += 1
                     continue
                 summary.examined += 1
-                _steps_apply(locked, policy_rules_of(locked.policy, cache), now, gateway, summary)
+                _steps_apply(locked, policy_rules(locked.policy), now, gateway, summary)
     return summary
 
 
@@ -334,7 +334,7 @@ def dunning_retry_now(
     """An agent (or the customer, by reinstating) retries the unpaid charge now."""
     with transaction.atomic():
         locked = _locked_in_dunning(subscription)
-        rules = policy_rules_of(locked.policy)
+        rules = policy_rules(locked.policy)
         audit_record(actor=actor, action="subscription.retry_now", target=locked, now=now)
         return _retry(locked, rules, now, gateway or get_gateway(), actor=actor)
 
@@ -366,7 +366,7 @@ def dunning_extend_grace(
         raise DomainError("Say why the grace period is extended.", field="reason")
     with transaction.atomic():
         locked = _locked_in_dunning(subscription)
-        rules = policy_rules_of(locked.policy)
+        rules = policy_rules(locked.policy)
         before = snapshot_fields(locked, *DUNNING_FIELDS)
         locked.grace_until = _grace_until(locked, rules) + timedelta(days=days)
         if locked.status == S.SUSPENDED and locked.grace_until > now:

@@ -52,8 +52,8 @@ from billing.policy.limits import (
 )
 from billing.policy.quotes import QuoteLine
 from billing.policy.rules import Effective, Interval, PolicyRules
-from billing.policy.snapshot import SubscriptionSnapshot
-from billing.services.charging import customer_reference, policy_rules_of
+from billing.selectors import policy_rules, subscription_snapshot
+from billing.services.charging import customer_reference
 from billing.services.credit import credit_add
 from billing.services.lifecycle_emails import email_owners
 from billing.services.subscription_locks import subscription_id_batches, subscription_lock
@@ -107,23 +107,6 @@ def workspace_limits_enforce(
 # --- plan changes -----------------------------------------------------------------------
 
 
-def _snapshot(subscription: Subscription) -> SubscriptionSnapshot:
-    plan = subscription.plan
-    return SubscriptionSnapshot(
-        currency=plan.currency,
-        interval=Interval(plan.interval),
-        price=plan.price,
-        subscribed_at=subscription.started_at,
-        trial_end=subscription.trial_end,
-        period_start=subscription.current_period_start,
-        period_end=subscription.current_period_end,
-        discount_percent=ZERO
-        if subscription.discount_void
-        else Decimal(subscription.discount_percent),
-        status=subscription.status,
-    )
-
-
 def _check_changeable(subscription: Subscription) -> None:
     if subscription.status not in CHANGEABLE:
         raise InvalidTransition(
@@ -155,7 +138,7 @@ def _quote(subscription: Subscription, plan: Plan, rules: PolicyRules, now: date
     quote = quote_plan_change(
         rules=rules,
         policy_label=subscription.policy.label,
-        snapshot=_snapshot(subscription),
+        snapshot=subscription_snapshot(subscription, payments=[]),
         new_price=plan.price,
         at=now,
     )
@@ -174,7 +157,7 @@ def plan_change_preview(*, subscription: Subscription, plan: Plan, now: datetime
     limits the workspace would exceed on the new plan (with its current add-ons)."""
     _check_changeable(subscription)
     _check_target(subscription, plan)
-    quote = _quote(subscription, plan, policy_rules_of(subscription.policy), now)
+    quote = _quote(subscription, plan, policy_rules(subscription.policy), now)
     addons = subscription.addons.filter(ends_at__isnull=True).values_list("kind", "quantity")
     breaches = exceeded_limits(
         workspace_usage(subscription.workspace, subscription),
@@ -201,7 +184,7 @@ def subscription_upgrade(
         locked = subscription_lock(subscription.pk, skip_locked=False)
         _check_changeable(locked)
         _check_target(locked, plan)
-        rules = policy_rules_of(locked.policy)
+        rules = policy_rules(locked.policy)
         quote = _quote(locked, plan, rules, now)
         if quote.direction != "upgrade":
             raise DomainError("This plan is not an upgrade: downgrade to it.", field="plan")
@@ -251,7 +234,7 @@ def subscription_downgrade(
         locked = subscription_lock(subscription.pk, skip_locked=False)
         _check_changeable(locked)
         _check_target(locked, plan)
-        quote = _quote(locked, plan, policy_rules_of(locked.policy), now)
+        quote = _quote(locked, plan, policy_rules(locked.policy), now)
         if quote.direction != "downgrade":
             raise DomainError("This plan is not a downgrade: upgrade to it.", field="plan")
         before = snapshot_fields(locked, "plan", "pending_plan", "pending_plan_effective_at")
@@ -374,7 +357,7 @@ def _check_addons_allowed(subscription: Subscription) -> None:
 def addon_preview(*, subscription: Subscription, kind: str, quantity: int, now: datetime) -> Charge:
     """What buying the add-on (or order pack) would charge now, explained."""
     _check_addons_allowed(subscription)
-    return _addon_charge(subscription, kind, quantity, policy_rules_of(subscription.policy), now)[1]
+    return _addon_charge(subscription, kind, quantity, policy_rules(subscription.policy), now)[1]
 
 
 def addon_add(
@@ -420,7 +403,7 @@ def _purchase(
     with transaction.atomic():
         locked = subscription_lock(subscription.pk, skip_locked=False)
         _check_addons_allowed(locked)
-        rules = policy_rules_of(locked.policy)
+        rules = policy_rules(locked.policy)
         price, charge = _addon_charge(locked, kind, quantity, rules, now)
         one_time = ADDON_PRICES[kind].one_time
         addon = AddOn.objects.create(

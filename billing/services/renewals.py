@@ -21,8 +21,8 @@ from django.db.models import Q, QuerySet
 
 from billing.gateways import PaymentGateway, get_gateway
 from billing.models import Plan, Subscription
-from billing.policy.rules import PolicyRules
-from billing.services.charging import policy_rules_of, subscription_period_charge
+from billing.selectors import policy_rules
+from billing.services.charging import subscription_period_charge
 from billing.services.dunning import subscription_charge_failed
 from billing.services.plan_changes import workspace_limits_enforce
 from billing.services.subscription_locks import subscription_id_batches, subscription_lock
@@ -59,11 +59,10 @@ def subscriptions_renew_due(
 ) -> RenewalSummary:
     gateway = gateway or get_gateway()
     summary = RenewalSummary()
-    cache: dict[int, PolicyRules] = {}
     due = renewals_due(now)
     for ids in subscription_id_batches(due, batch_size=batch_size):
         for pk in ids:
-            _renew_one(pk, now=now, gateway=gateway, summary=summary, cache=cache)
+            _renew_one(pk, now=now, gateway=gateway, summary=summary)
     return summary
 
 
@@ -73,7 +72,6 @@ def _renew_one(
     now: datetime,
     gateway: PaymentGateway,
     summary: RenewalSummary,
-    cache: dict[int, PolicyRules],
 ) -> None:
     with transaction.atomic():
         locked = subscription_lock(pk, pk__in=renewals_due(now).values("pk"))
@@ -84,7 +82,7 @@ def _renew_one(
         plan_before = locked.plan_id
         charge = subscription_period_charge(
             subscription=locked,
-            rules=policy_rules_of(locked.policy, cache),
+            rules=policy_rules(locked.policy),
             now=now,
             gateway=gateway,
             attempt="renewal",
