@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.models import User, Workspace
 from accounts.services.audit import audit_record, snapshot_fields
@@ -115,8 +116,12 @@ class DunningSummary:
         )
 
 
-def dunning_due_queryset():
-    return Subscription.objects.filter(status__in=IN_DUNNING)
+def dunning_due_queryset(now: datetime):
+    """Subscriptions in dunning with a step possibly due: a retry, or the grace period over
+    (expiry always comes after the grace period, so it is covered too)."""
+    return Subscription.objects.filter(status__in=IN_DUNNING).filter(
+        Q(next_retry_at__lte=now) | Q(grace_until__lte=now) | Q(grace_until__isnull=True)
+    )
 
 
 def dunning_run_due(
@@ -126,7 +131,7 @@ def dunning_run_due(
     Each subscription is one transaction; a second run the same day finds nothing due."""
     gateway = gateway or get_gateway()
     summary = DunningSummary()
-    for ids in subscription_id_batches(dunning_due_queryset(), batch_size=batch_size):
+    for ids in subscription_id_batches(dunning_due_queryset(now), batch_size=batch_size):
         for pk in ids:
             with transaction.atomic():
                 locked = subscription_lock(pk, status__in=IN_DUNNING)

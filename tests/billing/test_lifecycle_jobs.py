@@ -35,9 +35,7 @@ def test_renew_command_dry_run_counts_and_changes_nothing_then_renews_once():
 
 
 def test_dunning_and_plan_change_commands_print_a_summary():
-    assert run("run_dunning", "--now", "2025-02-01", "--dry-run").startswith(
-        "dry run: in_dunning=0"
-    )
+    assert run("run_dunning", "--now", "2025-02-01", "--dry-run").startswith("dry run: due=0")
     assert run("run_dunning", "--now", "2025-02-01").startswith("examined=0 ")
     assert run("apply_plan_changes", "--now", "2025-02-01").startswith("downgrades_applied=0 ")
 

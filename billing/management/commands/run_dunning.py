@@ -1,5 +1,4 @@
 from django.core.management.base import BaseCommand, CommandParser
-from django.db.models import Q
 
 from billing.services.dunning import dunning_due_queryset, dunning_run_due
 
@@ -21,14 +20,8 @@ class Command(BaseCommand):
     def handle(self, *args, now: str | None, dry_run: bool, batch_size: int, **options):
         moment = job_moment(now, batch_size)
         if dry_run:
-            candidates = dunning_due_queryset().filter(
-                Q(next_retry_at__lte=moment) | Q(grace_until__lte=moment)
-            )
-            in_dunning = dunning_due_queryset().count()
-            self.stdout.write(
-                f"dry run: in_dunning={in_dunning} retry_or_grace_due={candidates.count()} "
-                f"at {moment.isoformat()}"
-            )
+            due = dunning_due_queryset(moment).count()
+            self.stdout.write(f"dry run: due={due} at {moment.isoformat()}")
             return
         summary = dunning_run_due(now=moment, batch_size=batch_size)
         self.stdout.write(f"{summary.as_line()} at {moment.isoformat()}")
