@@ -7,12 +7,17 @@ from django.utils import timezone
 from accounts.admin.workspaces import WORKSPACE_SEARCH
 from backoffice.admin_mixins import LargeTableAdmin, money
 from billing.errors import DomainError
-from billing.models import AddOn, OnboardingService, Subscription
+from billing.models import AddOn, OnboardingService, Plan, Subscription
 from billing.selectors import quote_for_subscription
 from billing.services.dunning import (
     MAX_GRACE_EXTENSION_DAYS,
     dunning_extend_grace,
     dunning_retry_now,
+)
+from billing.services.plan_changes import (
+    plan_change_preview,
+    subscription_downgrade,
+    subscription_upgrade,
 )
 
 from .policies import render_quote
@@ -48,6 +53,20 @@ class AddOnInline(admin.TabularInline):
 class ExtendGraceForm(forms.Form):
     days = forms.IntegerField(min_value=1, max_value=MAX_GRACE_EXTENSION_DAYS)
     reason = forms.CharField(max_length=300, help_text="Audited and kept with the change.")
+
+
+class ChangePlanForm(forms.Form):
+    plan = forms.ModelChoiceField(queryset=Plan.objects.none())
+
+    def __init__(self, *args, subscription: Subscription, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = subscription.plan
+        self.fields["plan"].queryset = Plan.objects.filter(
+            policy_slug=current.policy_slug,
+            interval=current.interval,
+            currency=current.currency,
+            is_active=True,
+        ).exclude(pk=current.pk)
 
 
 class DunningFilter(admin.SimpleListFilter):
@@ -99,7 +118,7 @@ class SubscriptionAdmin(LargeTableAdmin):
     autocomplete_fields = ["workspace", "plan"]
     readonly_fields = [*SUBSCRIPTION_READONLY, "quote_if_cancelled_now"]
     inlines = [AddOnInline, ServiceInline]
-    actions = ["retry_charge_now", "extend_grace"]
+    actions = ["retry_charge_now", "extend_grace", "change_plan"]
 
     @admin.display(description="If cancelled now")
     def quote_if_cancelled_now(self, obj: Subscription) -> str:
@@ -161,6 +180,46 @@ class SubscriptionAdmin(LargeTableAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/billing/subscription/extend_grace.html", context)
+
+    @admin.action(description="Change plan (preview, then confirm)…", permissions=["change"])
+    def change_plan(self, request, queryset):
+        """One subscription at a time: choose a plan, see the engine's quote and the limits
+        it would exceed, then confirm; upgrades charge the customer's card."""
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one subscription.", messages.ERROR)
+            return None
+        subscription = queryset.select_related("plan", "policy", "workspace__owner").get()
+        bound = "preview" in request.POST or "apply" in request.POST
+        form = ChangePlanForm(request.POST if bound else None, subscription=subscription)
+        preview = None
+        if form.is_valid():
+            plan, now = form.cleaned_data["plan"], timezone.now()
+            try:
+                preview = plan_change_preview(subscription=subscription, plan=plan, now=now)
+                if "apply" in request.POST:
+                    change = (
+                        subscription_upgrade
+                        if preview["direction"] == "upgrade"
+                        else subscription_downgrade
+                    )
+                    change(subscription=subscription, plan=plan, actor=request.user, now=now)
+                    self.message_user(
+                        request, f"{subscription}: {preview['direction']} to {plan.name} done."
+                    )
+                    return None
+            except DomainError as error:
+                form.add_error(None, error.message)
+                preview = None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Change plan",
+            "subscription": subscription,
+            "form": form,
+            "preview": preview,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/billing/subscription/change_plan.html", context)
 
 
 @admin.register(AddOn)

@@ -84,3 +84,26 @@ def test_extend_grace_asks_for_days_and_reason_then_extends(client, agent, past_
     assert AuditRecord.objects.get(action="subscription.extend_grace").note == (
         "Bank transfer on its way"
     )
+
+
+def test_change_plan_previews_the_charge_then_upgrades_on_confirmation(client, agent):
+    plans = family_plans("orgix")
+    subscription = subscription_on(
+        plans["pro"], start=dt.datetime.now(dt.UTC) - dt.timedelta(days=10)
+    )
+    data = {"action": "change_plan", ACTION_CHECKBOX_NAME: [subscription.pk]}
+
+    chooser = client.post(reverse(CHANGELIST), data)
+    preview = client.post(reverse(CHANGELIST), {**data, "plan": plans["max"].pk, "preview": "1"})
+    subscription.refresh_from_db()
+    assert subscription.plan == plans["pro"]  # a preview changes nothing
+    done = client.post(
+        reverse(CHANGELIST), {**data, "plan": plans["max"].pk, "apply": "1"}, follow=True
+    )
+
+    assert b'name="plan"' in chooser.content
+    assert b"Price difference for the rest of the period" in preview.content
+    assert "upgrade to Max done" in done.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.plan == plans["max"]
+    assert AuditRecord.objects.filter(action="subscription.upgrade", actor=agent).exists()
