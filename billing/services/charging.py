@@ -17,11 +17,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 
 from accounts.models import Workspace
 from accounts.services.audit import audit_record
 from billing.gateways import GatewayError, PaymentGateway
-from billing.models import AddOn, Payment, RefundPolicy, Subscription
+from billing.models import AddOn, CreditEntry, Payment, RefundPolicy, Subscription
 from billing.money import ZERO
 from billing.policy.engine import add_months, interval_months
 from billing.policy.lifecycle import Charge, order_packs_carried_over, renewal_charge
@@ -55,11 +56,17 @@ def subscription_period_charge(
     now: datetime,
     gateway: PaymentGateway,
     attempt: str,
+    policies: dict[str, RefundPolicy] | None = None,
+    may_have_credit: bool = True,
 ) -> PeriodCharge:
     """Charge the period after the current one and, if paid, roll the subscription into it:
     pending downgrade applied, order packs reset (or carried over), usage counter reset,
-    a trial converted to active. `attempt` ("renewal", "retry-2", ...) keys the charge."""
+    a trial converted to active. `attempt` ("renewal", "retry-2", ...) keys the charge.
+    A batch passes `policies` (`policies_in_force`) and `may_have_credit` (from
+    `workspaces_with_credit`) to spare two lookups per subscription."""
     start = next_period_start(subscription)
+    if policies is None:
+        policies = policies_in_force(now, slugs=[subscription.policy.slug])
     try:
         with transaction.atomic():
             payment = _charge_and_roll(
@@ -69,6 +76,8 @@ def subscription_period_charge(
                 now=now,
                 gateway=gateway,
                 attempt=attempt,
+                policy=policies.get(subscription.policy.slug, subscription.policy),
+                may_have_credit=may_have_credit,
             )
     except GatewayError as error:
         subscription.refresh_from_db()
@@ -125,6 +134,8 @@ def _charge_and_roll(
     now: datetime,
     gateway: PaymentGateway,
     attempt: str,
+    policy: RefundPolicy,
+    may_have_credit: bool,
 ) -> Payment | None:
     before = {"plan": subscription.plan_id, "period_end": subscription.current_period_end}
     _order_packs_renew(subscription, rules, start)
@@ -148,14 +159,16 @@ def _charge_and_roll(
             paid_at=now,
             provider=Payment.Provider.CREDIT,
         )
-        applied = credit_apply(
-            workspace=subscription.workspace,
-            amount_due=charge.amount,
-            currency=currency,
-            now=now,
-            payment=payment,
-            memo=f"Renewal {start:%Y-%m-%d}",
-        )
+        applied = ZERO
+        if may_have_credit:
+            applied = credit_apply(
+                workspace=subscription.workspace,
+                amount_due=charge.amount,
+                currency=currency,
+                now=now,
+                payment=payment,
+                memo=f"Renewal {start:%Y-%m-%d}",
+            )
         payment.credit_applied = applied
         if charge.amount - applied > ZERO:
             result = gateway.charge(
@@ -172,7 +185,7 @@ def _charge_and_roll(
     subscription.current_period_start = start
     subscription.current_period_end = end
     subscription.orders_used_this_period = 0
-    subscription.policy = _latest_version(subscription.policy, now)
+    subscription.policy = policy  # the version in force (orgix §19)
     subscription.save()
     audit_record(
         actor=None,
@@ -190,14 +203,24 @@ def _charge_and_roll(
     return payment
 
 
-def _latest_version(policy: RefundPolicy, now: datetime) -> RefundPolicy:
-    """A renewal is bought under the policy version in force (orgix §19)."""
-    latest = (
-        RefundPolicy.objects.filter(slug=policy.slug, effective_from__lte=now.date())
-        .order_by("-version")
-        .first()
+def policies_in_force(now: datetime, *, slugs: list[str] | None = None) -> dict[str, RefundPolicy]:
+    """The latest version in force of each policy: a renewal is bought under it (orgix §19)."""
+    queryset = RefundPolicy.objects.filter(effective_from__lte=now.date()).order_by("version")
+    if slugs is not None:
+        queryset = queryset.filter(slug__in=slugs)
+    return {policy.slug: policy for policy in queryset}
+
+
+def workspaces_with_credit(workspace_ids) -> set[int]:
+    """Which of these workspaces (ids, or a subquery of ids) have a positive credit balance
+    in some currency."""
+    rows = (
+        CreditEntry.objects.filter(workspace_id__in=workspace_ids)
+        .values("workspace_id", "currency")
+        .annotate(balance=Sum("amount"))
+        .filter(balance__gt=0)
     )
-    return latest or policy
+    return {row["workspace_id"] for row in rows}
 
 
 def _order_packs_renew(subscription: Subscription, rules: PolicyRules, start: datetime) -> None:

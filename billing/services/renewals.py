@@ -8,7 +8,9 @@ end therefore ends without any charge, prorated-credit §Introduction).
 
 Safe to run twice and concurrently: rows are claimed with SKIP LOCKED and the due
 condition is re-checked on the locked row; the gateway key is per subscription and period.
-Queries: one per batch of ids, then a constant number per subscription.
+Queries: two per batch (the ids, and which of their workspaces hold credit), then a
+constant number per subscription. Credit added after its batch was read is spent at the
+next renewal.
 """
 
 from __future__ import annotations
@@ -20,9 +22,13 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from billing.gateways import PaymentGateway, get_gateway
-from billing.models import Plan, Subscription
+from billing.models import Plan, RefundPolicy, Subscription
 from billing.selectors import policy_rules
-from billing.services.charging import subscription_period_charge
+from billing.services.charging import (
+    policies_in_force,
+    subscription_period_charge,
+    workspaces_with_credit,
+)
 from billing.services.dunning import subscription_charge_failed
 from billing.services.plan_changes import workspace_limits_enforce
 from billing.services.subscription_locks import subscription_id_batches, subscription_lock
@@ -59,10 +65,21 @@ def subscriptions_renew_due(
 ) -> RenewalSummary:
     gateway = gateway or get_gateway()
     summary = RenewalSummary()
+    policies = policies_in_force(now)
     due = renewals_due(now)
     for ids in subscription_id_batches(due, batch_size=batch_size):
+        with_credit = workspaces_with_credit(
+            Subscription.objects.filter(pk__in=ids).values("workspace_id")
+        )
         for pk in ids:
-            _renew_one(pk, now=now, gateway=gateway, summary=summary)
+            _renew_one(
+                pk,
+                now=now,
+                gateway=gateway,
+                summary=summary,
+                policies=policies,
+                with_credit=with_credit,
+            )
     return summary
 
 
@@ -72,6 +89,8 @@ def _renew_one(
     now: datetime,
     gateway: PaymentGateway,
     summary: RenewalSummary,
+    policies: dict[str, RefundPolicy],
+    with_credit: set[int],
 ) -> None:
     with transaction.atomic():
         locked = subscription_lock(pk, pk__in=renewals_due(now).values("pk"))
@@ -86,6 +105,8 @@ def _renew_one(
             now=now,
             gateway=gateway,
             attempt="renewal",
+            policies=policies,
+            may_have_credit=locked.workspace_id in with_credit,
         )
         if not charge.succeeded:
             summary.failed += 1

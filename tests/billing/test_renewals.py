@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from billing.models import Payment, Subscription
 from billing.services.credit import credit_add, credit_balance
@@ -15,6 +16,7 @@ from tests.factories.lifecycle import ScriptedGateway, family_plans, subscriptio
 JAN = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 FEB = dt.datetime(2025, 2, 1, tzinfo=dt.UTC)
 MAR = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+PER_SUBSCRIPTION_QUERIES = 10
 
 
 @pytest.mark.django_db
@@ -162,3 +164,18 @@ def test_concurrent_runs_charge_each_subscription_once():
     assert sum(s.renewed for s in summaries) == 12
     assert Payment.objects.count() == 12 and len(gateway.charges) == 12
     assert set(Subscription.objects.values_list("current_period_end", flat=True)) == {MAR}
+
+
+@pytest.mark.django_db
+def test_renewal_queries_stay_constant_per_subscription():
+    plan = family_plans("orgix")["pro"]
+    for _ in range(6):
+        subscription_on(plan, start=JAN)
+
+    with CaptureQueriesContext(connection) as queries:
+        summary = subscriptions_renew_due(now=FEB, batch_size=3, gateway=ScriptedGateway())
+
+    # policies once; per batch the ids and who holds credit; the empty last page;
+    # then lock, add-ons, payment, subscription, audit and savepoints per subscription
+    per_subscription = (len(queries) - 1 - 2 * 2 - 1) / summary.renewed
+    assert summary.renewed == 6 and per_subscription == PER_SUBSCRIPTION_QUERIES
