@@ -22,7 +22,7 @@ from django.db.models import Sum
 from accounts.models import Workspace
 from accounts.services.audit import audit_record
 from billing.gateways import GatewayError, PaymentGateway
-from billing.models import AddOn, CreditEntry, Payment, RefundPolicy, Subscription
+from billing.models import AddOn, CreditEntry, Payment, Plan, RefundPolicy, Subscription
 from billing.money import ZERO
 from billing.policy.engine import add_months, interval_months
 from billing.policy.lifecycle import Charge, order_packs_carried_over, renewal_charge
@@ -81,7 +81,7 @@ def subscription_period_charge(
             )
     except GatewayError as error:
         subscription.refresh_from_db()
-        amount = _price(subscription, start).amount
+        amount = _price(subscription, start, _plan_billed(subscription, start)).amount
         payment = Payment.objects.create(
             workspace_id=subscription.workspace_id,
             subscription=subscription,
@@ -111,8 +111,14 @@ def _active_addons(subscription: Subscription, at: datetime) -> list[AddOn]:
     ]
 
 
-def _price(subscription: Subscription, start: datetime) -> Charge:
-    plan = subscription.plan
+def _plan_billed(subscription: Subscription, start: datetime) -> Plan:
+    """The plan of the period starting at `start`: a downgrade due by then applies."""
+    if subscription.pending_plan_id and subscription.pending_plan_effective_at <= start:
+        return subscription.pending_plan
+    return subscription.plan
+
+
+def _price(subscription: Subscription, start: datetime, plan: Plan) -> Charge:
     addons = tuple(
         (str(a), a.price) for a in _active_addons(subscription, start) if not a.is_one_time
     )
@@ -140,11 +146,11 @@ def _charge_and_roll(
     before = {"plan": subscription.plan_id, "period_end": subscription.current_period_end}
     _order_packs_renew(subscription, rules, start)
     if subscription.pending_plan_id and subscription.pending_plan_effective_at <= start:
-        subscription.plan = subscription.pending_plan
+        subscription.plan = _plan_billed(subscription, start)
         subscription.pending_plan = None
         subscription.pending_plan_effective_at = None
     end = _period_end(subscription, start)
-    charge = _price(subscription, start)
+    charge = _price(subscription, start, subscription.plan)
     currency = subscription.plan.currency
     payment = None
     if charge.amount > 0:

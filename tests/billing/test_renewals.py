@@ -179,3 +179,32 @@ def test_renewal_queries_stay_constant_per_subscription():
     # then lock, add-ons, payment, subscription, audit and savepoints per subscription
     per_subscription = (len(queries) - 1 - 2 * 2 - 1) / summary.renewed
     assert summary.renewed == 6 and per_subscription == PER_SUBSCRIPTION_QUERIES
+
+
+@pytest.mark.django_db
+def test_a_declined_renewal_records_the_downgraded_price_and_keeps_credit():
+    plans = family_plans("orgix")
+    subscription = subscription_on(plans["pro"], start=JAN)
+    subscription.pending_plan, subscription.pending_plan_effective_at = plans["basic"], FEB
+    subscription.save()
+    credit_add(
+        workspace=subscription.workspace,
+        amount=Decimal("20.00"),
+        currency="EUR",
+        now=JAN,
+        actor=None,
+    )
+    gateway = ScriptedGateway()
+    gateway.declining = True
+
+    assert subscriptions_renew_due(now=FEB, gateway=gateway).failed == 1
+
+    failed = Payment.objects.get()
+    assert (failed.status, failed.amount, failed.credit_applied) == ("failed", Decimal("50.00"), 0)
+    assert credit_balance(workspace=subscription.workspace, currency="EUR") == Decimal("20.00")
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.plan, subscription.pending_plan) == (
+        "past_due",
+        plans["pro"],
+        plans["basic"],
+    )
