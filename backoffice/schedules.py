@@ -13,6 +13,30 @@ SCHEDULES: list[dict] = [
         "hour": "*",
         "description": "Ends subscriptions whose cancellation takes effect now; idempotent.",
     },
+    {
+        "name": "Apply plan changes (due downgrades, ended add-ons)",
+        "task": "billing.apply_plan_changes",
+        "minute": "10",
+        "hour": "*",
+        "description": "Applies downgrades due at the period end and re-checks limits after "
+        "add-ons end; idempotent.",
+    },
+    {
+        "name": "Renew subscriptions",
+        "task": "billing.renew_subscriptions",
+        "minute": "20",
+        "hour": "*",
+        "description": "Charges the next period of subscriptions whose period or trial ended "
+        "(credit first); idempotent per subscription and period.",
+    },
+    {
+        "name": "Run dunning",
+        "task": "billing.run_dunning",
+        "minute": "30",
+        "hour": "6",
+        "description": "Retries unpaid charges on the policy schedule, suspends after the grace "
+        "period, expires at the end; idempotent per day.",
+    },
 ]
 
 

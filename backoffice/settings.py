@@ -152,6 +152,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AddOnKindEnum": "billing.models.subscriptions.AddOn.Kind",
+        "ReviewKindEnum": "billing.models.refunds.RefundReviewRequest.Kind",
+    },
 }
 
 # --- Payments ------------------------------------------------------------

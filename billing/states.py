@@ -6,7 +6,7 @@ SUBSCRIPTION_TRANSITIONS: dict[str, set[str]] = {
     "trialing": {"active", "cancelled", "past_due", "expired"},
     "active": {"past_due", "cancelled", "suspended", "expired"},
     "past_due": {"active", "suspended", "expired", "cancelled"},
-    "suspended": {"active", "expired", "cancelled"},
+    "suspended": {"active", "past_due", "expired", "cancelled"},  # past_due: grace extended
     "cancelled": set(),
     "expired": set(),
 }

@@ -3,12 +3,13 @@
 from django.urls import path
 from rest_framework.authtoken.views import ObtainAuthToken
 
-from . import cancellations, refunds
+from . import cancellations, plan_changes, refunds
 from .credit import WorkspaceCreditView
 from .reviews import ReviewRequestDetailView, ReviewRequestListCreateView
 from .throttles import AnonymousRateThrottle
 
 app_name = "api"
+SUBSCRIPTION = "workspaces/<slug:slug>/subscription/"
 urlpatterns: list = [
     path(
         "auth/token/",
@@ -43,4 +44,27 @@ urlpatterns: list = [
     path("refunds/<int:pk>/approve/", refunds.RefundApproveView.as_view(), name="refund-approve"),
     path("refunds/<int:pk>/reject/", refunds.RefundRejectView.as_view(), name="refund-reject"),
     path("refunds/<int:pk>/retry/", refunds.RefundRetryView.as_view(), name="refund-retry"),
+    path(
+        f"{SUBSCRIPTION}plan-change/preview/",
+        plan_changes.PlanChangePreviewView.as_view(),
+        name="plan-change-preview",
+    ),
+    path(f"{SUBSCRIPTION}upgrade/", plan_changes.UpgradeView.as_view(), name="upgrade"),
+    path(f"{SUBSCRIPTION}downgrade/", plan_changes.DowngradeView.as_view(), name="downgrade"),
+    path(
+        f"{SUBSCRIPTION}addons/preview/",
+        plan_changes.AddOnPreviewView.as_view(),
+        name="addon-preview",
+    ),
+    path(f"{SUBSCRIPTION}addons/", plan_changes.AddOnAddView.as_view(), name="addon-add"),
+    path(
+        f"{SUBSCRIPTION}addons/<int:pk>/remove/",
+        plan_changes.AddOnRemoveView.as_view(),
+        name="addon-remove",
+    ),
+    path(
+        f"{SUBSCRIPTION}order-packs/",
+        plan_changes.OrderPackBuyView.as_view(),
+        name="order-pack-buy",
+    ),
 ]

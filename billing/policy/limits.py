@@ -91,7 +91,7 @@ def _breach(name: str, used: int, allowed: int, plan_name: str) -> LimitBreach:
         used=used,
         allowed=allowed,
         message=(
-            f"{plan.capitalize()} allows {allowed} {_LABELS[name]}; "
+            f"{plan[0].upper()}{plan[1:]} allows {allowed} {_LABELS[name]}; "
             f"this workspace uses {used}. To fix it, {_FIXES[name]}."
         ),
     )

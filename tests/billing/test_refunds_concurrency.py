@@ -22,7 +22,9 @@ pytestmark = [
 ]
 
 
-def test_concurrent_approvals_never_over_refund_a_payment(transactional_db, monkeypatch):
+def test_concurrent_approvals_never_over_refund_a_payment(
+    transactional_db, django_db_serialized_rollback, monkeypatch
+):
     monkeypatch.setattr("billing.services.refunds._schedule_execution", lambda refund_id: None)
     payment = PaymentFactory(amount=Decimal("100.00"))
     proposer = agent()

@@ -1,0 +1,402 @@
+"""Dunning: what happens after a failed charge.
+
+past_due (paid features restricted, retries on the policy's schedule) → suspended after
+the grace period (workspace suspended for non-payment) → expired (no refund, discount
+void, never reinstated: a new subscription is needed; the workspace falls back per the
+policy). A successful retry at any point before expiry makes it active again, rolls it into
+the period it failed to pay and restores the workspace.
+
+Entry point for failures reported from outside (the gateway webhook's
+`invoice.payment_failed`): `subscription_charge_failed`. It is idempotent: a subscription
+already in dunning keeps its schedule.
+
+The owner (and billing e-mail) is e-mailed at each step, after commit
+(`templates/emails/dunning_*.txt`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+
+from accounts.models import User, Workspace
+from accounts.services.audit import audit_record, snapshot_fields
+from accounts.services.workspaces import workspace_set_status
+from billing.errors import DomainError, InvalidTransition
+from billing.gateways import PaymentGateway, get_gateway
+from billing.models import Subscription
+from billing.policy.lifecycle import (
+    DunningStep,
+    dunning_steps_due,
+    grace_end,
+    next_retry_at,
+)
+from billing.policy.limits import exceeded_limits
+from billing.policy.rules import Fallback, PolicyRules
+from billing.selectors import policy_rules
+from billing.services.charging import subscription_period_charge
+from billing.services.lifecycle_emails import email_owners
+from billing.services.subscription_locks import subscription_id_batches, subscription_lock
+from billing.states import SUBSCRIPTION_TRANSITIONS, ensure_transition
+from billing.usage import free_plan_for, plan_limits, workspace_usage
+
+S = Subscription.Status
+IN_DUNNING = (S.PAST_DUE, S.SUSPENDED)
+MAX_GRACE_EXTENSION_DAYS = 60
+DUNNING_FIELDS = ("status", "past_due_since", "dunning_attempts", "next_retry_at", "grace_until")
+NOT_REINSTATABLE = (
+    "An expired subscription cannot be reinstated (prorated-credit §Troubleshooting). "
+    "Buy a new subscription instead."
+)
+
+
+def subscription_charge_failed(
+    *, subscription: Subscription, payment_failure_message: str, now: datetime
+) -> Subscription:
+    """A charge failed: past due from now, retries scheduled, paid features restricted."""
+    with transaction.atomic():
+        locked = subscription_lock(subscription.pk, skip_locked=False)
+        if locked.status in IN_DUNNING:
+            return locked
+        ensure_transition(
+            SUBSCRIPTION_TRANSITIONS, locked.status, S.PAST_DUE, what="The subscription"
+        )
+        rule = policy_rules(locked.policy).dunning
+        before = snapshot_fields(locked, *DUNNING_FIELDS)
+        locked.status = S.PAST_DUE
+        locked.past_due_since = now
+        locked.dunning_attempts = 1
+        locked.grace_until = grace_end(rule, past_due_since=now)
+        locked.next_retry_at = next_retry_at(rule, past_due_since=now, attempts=1)
+        locked.save(update_fields=list(DUNNING_FIELDS))
+        audit_record(
+            actor=None,
+            action="subscription.past_due",
+            target=locked,
+            now=now,
+            before=before,
+            after=snapshot_fields(locked, *DUNNING_FIELDS),
+            note=payment_failure_message,
+        )
+        workspace = locked.workspace
+        if rule.restrict_paid_features and workspace.status in (
+            Workspace.Status.ACTIVE,
+            Workspace.Status.RESTRICTED,
+        ):
+            workspace_set_status(
+                workspace=workspace,
+                status=Workspace.Status.RESTRICTED,
+                reason=Workspace.SuspensionReason.NON_PAYMENT,
+                actor=None,
+                now=now,
+                note="Payment failed: paid features restricted until it is paid.",
+            )
+        email_owners(locked, "dunning_failed", failure=payment_failure_message)
+    return locked
+
+
+@dataclass
+class DunningSummary:
+    examined: int = 0
+    retried: int = 0
+    recovered: int = 0
+    suspended: int = 0
+    expired: int = 0
+    skipped_locked: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_line(self) -> str:
+        return (
+            f"examined={self.examined} retried={self.retried} recovered={self.recovered} "
+            f"suspended={self.suspended} expired={self.expired} "
+            f"skipped_locked={self.skipped_locked}"
+        )
+
+
+def dunning_due_queryset(now: datetime):
+    """Subscriptions in dunning with a step possibly due: a retry, or the grace period over
+    (expiry always comes after the grace period, so it is covered too)."""
+    return Subscription.objects.filter(status__in=IN_DUNNING).filter(
+        Q(next_retry_at__lte=now) | Q(grace_until__lte=now) | Q(grace_until__isnull=True)
+    )
+
+
+def dunning_run_due(
+    *, now: datetime, gateway: PaymentGateway | None = None, batch_size: int = 500
+) -> DunningSummary:
+    """Retry, suspend or expire every subscription in dunning whose next step is due.
+    Each subscription is one transaction; a second run the same day finds nothing due."""
+    gateway = gateway or get_gateway()
+    summary = DunningSummary()
+    for ids in subscription_id_batches(dunning_due_queryset(now), batch_size=batch_size):
+        for pk in ids:
+            with transaction.atomic():
+                locked = subscription_lock(pk, status__in=IN_DUNNING)
+                if locked is None:
+                    summary.skipped_locked += 1
+                    continue
+                summary.examined += 1
+                _steps_apply(locked, policy_rules(locked.policy), now, gateway, summary)
+    return summary
+
+
+def _grace_until(subscription: Subscription, rules: PolicyRules) -> datetime:
+    since = subscription.past_due_since or subscription.current_period_end
+    return subscription.grace_until or grace_end(rules.dunning, past_due_since=since)
+
+
+def _steps_apply(
+    subscription: Subscription,
+    rules: PolicyRules,
+    now: datetime,
+    gateway: PaymentGateway,
+    summary: DunningSummary,
+) -> None:
+    steps = dunning_steps_due(
+        rules.dunning,
+        status=subscription.status,
+        grace_until=_grace_until(subscription, rules),
+        next_retry=subscription.next_retry_at,
+        now=now,
+    )
+    for step in steps:
+        if step == DunningStep.RETRY:
+            summary.retried += 1
+            if _retry(subscription, rules, now, gateway, actor=None):
+                summary.recovered += 1
+                return
+        elif step == DunningStep.SUSPEND:
+            _suspend(subscription, now)
+            summary.suspended += 1
+        elif step == DunningStep.EXPIRE:
+            _expire(subscription, rules, now)
+            summary.expired += 1
+
+
+def _retry(
+    subscription: Subscription,
+    rules: PolicyRules,
+    now: datetime,
+    gateway: PaymentGateway,
+    *,
+    actor: User | None,
+) -> bool:
+    before = snapshot_fields(subscription, *DUNNING_FIELDS)
+    charge = subscription_period_charge(
+        subscription=subscription,
+        rules=rules,
+        now=now,
+        gateway=gateway,
+        attempt=f"retry-{subscription.dunning_attempts}",
+    )
+    if charge.succeeded:
+        subscription.past_due_since = None
+        subscription.dunning_attempts = 0
+        subscription.next_retry_at = None
+        subscription.grace_until = None
+        subscription.save(update_fields=list(DUNNING_FIELDS))
+        audit_record(
+            actor=actor,
+            action="subscription.recovered",
+            target=subscription,
+            now=now,
+            before=before,
+            after=snapshot_fields(subscription, *DUNNING_FIELDS),
+        )
+        workspace = subscription.workspace
+        if workspace.suspension_reason == Workspace.SuspensionReason.NON_PAYMENT:
+            workspace_set_status(
+                workspace=workspace,
+                status=Workspace.Status.ACTIVE,
+                actor=actor,
+                now=now,
+                note="Payment received: access restored.",
+            )
+        email_owners(subscription, "dunning_recovered", payment=charge.payment)
+        return True
+    since = subscription.past_due_since or now
+    subscription.dunning_attempts += 1
+    subscription.next_retry_at = next_retry_at(
+        rules.dunning, past_due_since=since, attempts=subscription.dunning_attempts
+    )
+    subscription.save(update_fields=["dunning_attempts", "next_retry_at"])
+    audit_record(
+        actor=actor,
+        action="subscription.retry_failed",
+        target=subscription,
+        now=now,
+        before=before,
+        after=snapshot_fields(subscription, *DUNNING_FIELDS),
+        note=charge.failure_message,
+    )
+    email_owners(
+        subscription,
+        "dunning_retry_failed",
+        failure=charge.failure_message,
+        grace_until=_grace_until(subscription, rules),
+    )
+    return False
+
+
+def _suspend(subscription: Subscription, now: datetime) -> None:
+    ensure_transition(
+        SUBSCRIPTION_TRANSITIONS, subscription.status, S.SUSPENDED, what="The subscription"
+    )
+    before = snapshot_fields(subscription, *DUNNING_FIELDS)
+    subscription.status = S.SUSPENDED
+    subscription.save(update_fields=["status"])
+    audit_record(
+        actor=None,
+        action="subscription.suspend",
+        target=subscription,
+        now=now,
+        before=before,
+        after=snapshot_fields(subscription, *DUNNING_FIELDS),
+        note="Grace period over without payment.",
+    )
+    if subscription.workspace.status != Workspace.Status.DISABLED:
+        workspace_set_status(
+            workspace=subscription.workspace,
+            status=Workspace.Status.SUSPENDED,
+            reason=Workspace.SuspensionReason.NON_PAYMENT,
+            actor=None,
+            now=now,
+            note="Suspended for non-payment after the grace period.",
+        )
+    email_owners(subscription, "dunning_suspended")
+
+
+def _expire(subscription: Subscription, rules: PolicyRules, now: datetime) -> None:
+    ensure_transition(
+        SUBSCRIPTION_TRANSITIONS, subscription.status, S.EXPIRED, what="The subscription"
+    )
+    before = snapshot_fields(subscription, *DUNNING_FIELDS, "discount_void")
+    subscription.status = S.EXPIRED
+    subscription.ended_at = now
+    subscription.next_retry_at = None
+    subscription.discount_void = subscription.discount_void or rules.dunning.discount_void_on_expiry
+    subscription.save(update_fields=["status", "ended_at", "next_retry_at", "discount_void"])
+    audit_record(
+        actor=None,
+        action="subscription.expire",
+        target=subscription,
+        now=now,
+        before=before,
+        after=snapshot_fields(subscription, *DUNNING_FIELDS, "discount_void"),
+        note=f"Unpaid after the grace period; no refund ({rules.dunning.clause.ref}).",
+    )
+    status, reason, note = _fallback(subscription, rules)
+    workspace = subscription.workspace
+    Workspace.objects.filter(pk=workspace.pk).update(ended_at=now)
+    workspace_set_status(
+        workspace=workspace, status=status, reason=reason, actor=None, now=now, note=note
+    )
+    email_owners(subscription, "dunning_expired", fallback_note=note)
+
+
+def _fallback(subscription: Subscription, rules: PolicyRules) -> tuple[str, str, str]:
+    """Where an expired subscription leaves its workspace: the Free plan (restricted with
+    the limits it exceeds), or disabled."""
+    free = free_plan_for(subscription.plan.policy_slug)
+    if rules.fallback == Fallback.FREE_PLAN and free is not None:
+        breaches = exceeded_limits(workspace_usage(subscription.workspace), plan_limits(free))
+        if breaches:
+            return (
+                Workspace.Status.RESTRICTED,
+                "",
+                "Moved to the Free plan. " + " ".join(b.message for b in breaches),
+            )
+        return Workspace.Status.ACTIVE, "", "Moved to the Free plan."
+    return (
+        Workspace.Status.DISABLED,
+        Workspace.SuspensionReason.NON_PAYMENT,
+        "Disabled: the subscription expired unpaid.",
+    )
+
+
+def _locked_in_dunning(subscription: Subscription) -> Subscription:
+    locked = subscription_lock(subscription.pk, skip_locked=False)
+    if locked.status in (S.EXPIRED, S.CANCELLED):
+        raise InvalidTransition(NOT_REINSTATABLE, field="status")
+    if locked.status not in IN_DUNNING:
+        raise InvalidTransition(
+            f"The subscription is {locked.get_status_display().lower()}, not in dunning.",
+            field="status",
+        )
+    return locked
+
+
+def dunning_retry_now(
+    *,
+    subscription: Subscription,
+    actor: User | None,
+    now: datetime,
+    gateway: PaymentGateway | None = None,
+) -> bool:
+    """An agent (or the customer, by reinstating) retries the unpaid charge now."""
+    with transaction.atomic():
+        locked = _locked_in_dunning(subscription)
+        rules = policy_rules(locked.policy)
+        audit_record(actor=actor, action="subscription.retry_now", target=locked, now=now)
+        return _retry(locked, rules, now, gateway or get_gateway(), actor=actor)
+
+
+def subscription_reinstate(
+    *,
+    subscription: Subscription,
+    actor: User | None,
+    now: datetime,
+    gateway: PaymentGateway | None = None,
+) -> bool:
+    """Bring a past-due or suspended subscription back by paying it. An expired or
+    cancelled one is never reinstated (prorated-credit): a new subscription is needed."""
+    if subscription.status in (S.EXPIRED, S.CANCELLED):
+        raise InvalidTransition(NOT_REINSTATABLE, field="status")
+    return dunning_retry_now(subscription=subscription, actor=actor, now=now, gateway=gateway)
+
+
+def dunning_extend_grace(
+    *, subscription: Subscription, days: int, actor: User | None, now: datetime, reason: str
+) -> Subscription:
+    """Move suspension and expiry `days` later. A suspended subscription whose new grace
+    end is in the future goes back to past due (workspace restricted, not suspended)."""
+    if not 1 <= days <= MAX_GRACE_EXTENSION_DAYS:
+        raise DomainError(
+            f"Extend the grace period by 1 to {MAX_GRACE_EXTENSION_DAYS} days.", field="days"
+        )
+    if not reason.strip():
+        raise DomainError("Say why the grace period is extended.", field="reason")
+    with transaction.atomic():
+        locked = _locked_in_dunning(subscription)
+        rules = policy_rules(locked.policy)
+        before = snapshot_fields(locked, *DUNNING_FIELDS)
+        locked.grace_until = _grace_until(locked, rules) + timedelta(days=days)
+        if locked.status == S.SUSPENDED and locked.grace_until > now:
+            ensure_transition(
+                SUBSCRIPTION_TRANSITIONS, S.SUSPENDED, S.PAST_DUE, what="The subscription"
+            )
+            locked.status = S.PAST_DUE
+            if locked.workspace.suspension_reason == Workspace.SuspensionReason.NON_PAYMENT:
+                workspace_set_status(
+                    workspace=locked.workspace,
+                    status=Workspace.Status.RESTRICTED,
+                    reason=Workspace.SuspensionReason.NON_PAYMENT,
+                    actor=actor,
+                    now=now,
+                    note=f"Grace period extended: {reason}",
+                )
+        locked.save(update_fields=["grace_until", "status"])
+        audit_record(
+            actor=actor,
+            action="subscription.extend_grace",
+            target=locked,
+            now=now,
+            before=before,
+            after=snapshot_fields(locked, *DUNNING_FIELDS),
+            note=reason,
+        )
+        email_owners(locked, "dunning_grace_extended", days=days)
+    return locked

@@ -1,0 +1,534 @@
+"""Changes of plan and add-ons.
+
+- Upgrades apply now; the prorated price difference for the rest of the period is charged
+  through the gateway and recorded as an `upgrade_proration` payment (never refunded where
+  the policy says so). During a free trial nothing is charged: the new price applies from
+  the first paid period.
+- Downgrades wait for the period end in `pending_plan`; inside the policy's downgrade
+  notice (connex: 10 days) they wait a cycle more. No refund of the current period unless
+  the policy says so. The quote comes from `billing.policy.engine.quote_plan_change`, the
+  engine of refund quotes.
+- Recurring add-ons are charged now for the rest of the period (prorated like an upgrade)
+  and renew with the plan at full price; removing one ends it with the period, without
+  refund (orgix §7). Order packs are one-time purchases, paid in full; they end at the next
+  renewal where the policy resets them (sync-with-connex), else their unused orders carry.
+- A workspace over its limits after a change is restricted, with a message naming each
+  limit and how to fix it; back within them, the restriction is lifted.
+
+`plan_changes_apply_due` (the period-end job) applies due downgrades and re-checks limits
+of subscriptions whose add-ons just ended.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+
+from accounts.models import User, Workspace
+from accounts.services.audit import audit_record, snapshot_fields
+from accounts.services.workspaces import workspace_set_status
+from billing.errors import DomainError, InvalidTransition
+from billing.gateways import GatewayError, PaymentGateway, get_gateway
+from billing.models import AddOn, Payment, Plan, Subscription
+from billing.money import ZERO
+from billing.policy.engine import PlanChangeQuote, quote_plan_change
+from billing.policy.lifecycle import (
+    ADDON_PRICES,
+    ORDER_PACK_SIZE,
+    Charge,
+    addon_period_price,
+    quote_addon,
+)
+from billing.policy.limits import (
+    Action,
+    LimitBreach,
+    check_action,
+    exceeded_limits,
+    with_addons,
+)
+from billing.policy.quotes import QuoteLine
+from billing.policy.rules import Effective, Interval, PolicyRules
+from billing.selectors import policy_rules, subscription_snapshot
+from billing.services.charging import customer_reference
+from billing.services.credit import credit_add
+from billing.services.lifecycle_emails import email_owners
+from billing.services.subscription_locks import subscription_id_batches, subscription_lock
+from billing.usage import plan_limits, subscription_limits, workspace_usage
+
+S = Subscription.Status
+CHANGEABLE = (S.ACTIVE, S.TRIALING)
+RECURRING_ADDONS = (AddOn.Kind.EXTRA_SEATS, AddOn.Kind.EXTRA_STORAGE, AddOn.Kind.EXTRA_MODULES)
+# The period-end job looks this far back for ended add-ons, so a missed day is caught up.
+ADDON_END_LOOKBACK = timedelta(days=3)
+
+
+# --- limits -----------------------------------------------------------------------------
+
+
+def workspace_limits_enforce(
+    *, subscription: Subscription, now: datetime, actor: User | None = None
+) -> tuple[LimitBreach, ...]:
+    """Restrict the workspace if it is over its plan and add-on limits (the message names
+    each limit and the fix); lift a limits restriction once it is back within them.
+    Restrictions for non-payment or suspensions are left alone."""
+    workspace = subscription.workspace
+    breaches = exceeded_limits(
+        workspace_usage(workspace, subscription), subscription_limits(subscription, now=now)
+    )
+    if breaches and workspace.status == Workspace.Status.ACTIVE:
+        note = " ".join(b.message for b in breaches)
+        workspace_set_status(
+            workspace=workspace,
+            status=Workspace.Status.RESTRICTED,
+            actor=actor,
+            now=now,
+            note=note,
+        )
+        email_owners(subscription, "limits_restricted", breaches=breaches)
+    elif (
+        not breaches
+        and workspace.status == Workspace.Status.RESTRICTED
+        and workspace.suspension_reason == ""
+    ):
+        workspace_set_status(
+            workspace=workspace,
+            status=Workspace.Status.ACTIVE,
+            actor=actor,
+            now=now,
+            note="Back within the plan limits.",
+        )
+    return breaches
+
+
+# --- plan changes -----------------------------------------------------------------------
+
+
+def _check_changeable(subscription: Subscription) -> None:
+    if subscription.status not in CHANGEABLE:
+        raise InvalidTransition(
+            f"The subscription is {subscription.get_status_display().lower()}: "
+            "settle it before changing plan or add-ons.",
+            field="status",
+        )
+
+
+def _check_target(subscription: Subscription, plan: Plan) -> None:
+    current = subscription.plan
+    if plan.pk == current.pk:
+        raise DomainError("This is already the current plan.", field="plan")
+    if plan.is_free:
+        raise DomainError(
+            "Moving to the Free plan is a cancellation: cancel the subscription instead.",
+            field="plan",
+        )
+    if not plan.is_active or plan.policy_slug != current.policy_slug:
+        raise DomainError("This plan is not offered to this subscription.", field="plan")
+    if plan.interval != current.interval or plan.currency != current.currency:
+        raise DomainError(
+            f"Choose a {current.get_interval_display().lower()} plan in {current.currency}.",
+            field="plan",
+        )
+
+
+def _quote(subscription: Subscription, plan: Plan, rules: PolicyRules, now: datetime):
+    quote = quote_plan_change(
+        rules=rules,
+        policy_label=subscription.policy.label,
+        snapshot=subscription_snapshot(subscription, payments=[]),
+        new_price=plan.price,
+        at=now,
+    )
+    if subscription.status == S.TRIALING and quote.direction == "upgrade":
+        line = QuoteLine(
+            "Free trial: nothing is charged now; the new price applies when the trial ends",
+            ZERO,
+            rules.changes.clause.ref,
+        )
+        quote = dataclasses.replace(quote, charge_now=ZERO, lines=(line,))
+    return quote
+
+
+def plan_change_preview(*, subscription: Subscription, plan: Plan, now: datetime) -> dict:
+    """What changing to `plan` would cost or refund now, when it takes effect, and which
+    limits the workspace would exceed on the new plan (with its current add-ons)."""
+    _check_changeable(subscription)
+    _check_target(subscription, plan)
+    quote = _quote(subscription, plan, policy_rules(subscription.policy), now)
+    addons = subscription.addons.filter(ends_at__isnull=True).values_list("kind", "quantity")
+    breaches = exceeded_limits(
+        workspace_usage(subscription.workspace, subscription),
+        with_addons(plan_limits(plan), addons),
+    )
+    return {
+        **quote.to_dict(),
+        "plan": plan.code,
+        "limit_warnings": [{"limit": b.limit, "message": b.message} for b in breaches],
+    }
+
+
+def subscription_upgrade(
+    *,
+    subscription: Subscription,
+    plan: Plan,
+    actor: User | None,
+    now: datetime,
+    gateway: PaymentGateway | None = None,
+) -> tuple[Subscription, Payment | None]:
+    """Switch to a dearer plan now and charge the prorated difference for the rest of
+    the period. A declined card changes nothing."""
+    with transaction.atomic():
+        locked = subscription_lock(subscription.pk, skip_locked=False)
+        _check_changeable(locked)
+        _check_target(locked, plan)
+        rules = policy_rules(locked.policy)
+        quote = _quote(locked, plan, rules, now)
+        if quote.direction != "upgrade":
+            raise DomainError("This plan is not an upgrade: downgrade to it.", field="plan")
+        if rules.changes.upgrade_effective != Effective.IMMEDIATELY:
+            raise DomainError(
+                "Under this policy upgrades take effect at the period end.", field="plan"
+            )
+        before = snapshot_fields(locked, "plan", "pending_plan", "pending_plan_effective_at")
+        payment = None
+        if quote.charge_now > 0:
+            payment = _charge_now(
+                subscription=locked,
+                kind=Payment.Kind.UPGRADE_PRORATION,
+                amount=quote.charge_now,
+                key=f"upgrade-{locked.pk}-{plan.pk}-{locked.current_period_start:%Y%m%dT%H%M}",
+                description=f"Upgrade to {plan.name}",
+                now=now,
+                gateway=gateway or get_gateway(),
+            )
+        locked.plan = plan
+        locked.pending_plan = None
+        locked.pending_plan_effective_at = None
+        locked.save(update_fields=["plan", "pending_plan", "pending_plan_effective_at"])
+        audit_record(
+            actor=actor,
+            action="subscription.upgrade",
+            target=locked,
+            now=now,
+            before=before,
+            after={
+                **snapshot_fields(locked, "plan", "pending_plan"),
+                "charged": quote.charge_now,
+                "quote": quote.to_dict(),
+            },
+        )
+        workspace_limits_enforce(subscription=locked, now=now, actor=actor)
+    return locked, payment
+
+
+def subscription_downgrade(
+    *, subscription: Subscription, plan: Plan, actor: User | None, now: datetime
+) -> tuple[Subscription, PlanChangeQuote]:
+    """Schedule a cheaper plan from the period end (a cycle later inside the policy's
+    downgrade notice). Where a policy makes downgrades immediate, they apply now and any
+    refund of the current period becomes customer credit."""
+    with transaction.atomic():
+        locked = subscription_lock(subscription.pk, skip_locked=False)
+        _check_changeable(locked)
+        _check_target(locked, plan)
+        quote = _quote(locked, plan, policy_rules(locked.policy), now)
+        if quote.direction != "downgrade":
+            raise DomainError("This plan is not a downgrade: upgrade to it.", field="plan")
+        before = snapshot_fields(locked, "plan", "pending_plan", "pending_plan_effective_at")
+        if quote.effective_at <= now:
+            locked.plan = plan
+            locked.save(update_fields=["plan"])
+            if quote.refund > 0:
+                credit_add(
+                    workspace=locked.workspace,
+                    amount=quote.refund,
+                    currency=quote.currency,
+                    now=now,
+                    actor=actor,
+                    memo=f"Downgrade to {plan.name}: unused difference",
+                )
+        else:
+            locked.pending_plan = plan
+            locked.pending_plan_effective_at = quote.effective_at
+            locked.save(update_fields=["pending_plan", "pending_plan_effective_at"])
+        audit_record(
+            actor=actor,
+            action="subscription.downgrade",
+            target=locked,
+            now=now,
+            before=before,
+            after={
+                **snapshot_fields(locked, "plan", "pending_plan", "pending_plan_effective_at"),
+                "quote": quote.to_dict(),
+            },
+        )
+        if quote.effective_at <= now:
+            workspace_limits_enforce(subscription=locked, now=now, actor=actor)
+    return locked, quote
+
+
+def _charge_now(
+    *,
+    subscription: Subscription,
+    kind: str,
+    amount: Decimal,
+    key: str,
+    description: str,
+    now: datetime,
+    gateway: PaymentGateway,
+    period_end: datetime | None = None,
+) -> Payment:
+    """Charge the gateway for a purchase made now; a decline is a domain error on `payment`
+    (the caller's transaction rolls back, so nothing was bought)."""
+    currency = subscription.plan.currency
+    try:
+        result = gateway.charge(
+            customer_reference=customer_reference(subscription.workspace),
+            amount=amount,
+            currency=currency,
+            idempotency_key=key,
+            description=description,
+        )
+    except GatewayError as error:
+        raise DomainError(
+            f"The payment was declined ({error.message}); nothing was changed.", field="payment"
+        ) from error
+    return Payment.objects.create(
+        workspace_id=subscription.workspace_id,
+        subscription=subscription,
+        kind=kind,
+        amount=amount,
+        currency=currency,
+        period_start=now,
+        period_end=period_end or subscription.current_period_end,
+        paid_at=now,
+        provider=gateway.name,
+        provider_reference=result.reference,
+    )
+
+
+# --- add-ons ----------------------------------------------------------------------------
+
+
+def _addon_charge(
+    subscription: Subscription, kind: str, quantity: int, rules: PolicyRules, now: datetime
+) -> tuple[Decimal, Charge]:
+    if kind not in ADDON_PRICES:
+        raise DomainError("Unknown add-on.", field="kind")
+    try:
+        price = addon_period_price(
+            kind, quantity, Interval(subscription.plan.interval), subscription.plan.currency
+        )
+    except ValueError as error:
+        raise DomainError(
+            f"The quantity must be a positive multiple of {ADDON_PRICES[kind].unit}.",
+            field="quantity",
+        ) from error
+    charge = quote_addon(
+        changes=rules.changes,
+        period_price=price,
+        one_time=ADDON_PRICES[kind].one_time,
+        period_start=subscription.current_period_start,
+        period_end=subscription.current_period_end,
+        currency=subscription.plan.currency,
+        at=now,
+    )
+    return price, charge
+
+
+def _check_addons_allowed(subscription: Subscription) -> None:
+    _check_changeable(subscription)
+    if subscription.status == S.TRIALING:
+        raise InvalidTransition(
+            "Add-ons can be bought once the trial has converted to a paid plan.", field="status"
+        )
+    breach = check_action(
+        Action.ADD_PAID_ADDON,
+        workspace_usage(subscription.workspace, subscription),
+        plan_limits(subscription.plan),
+    )
+    if breach is not None:
+        raise DomainError(breach.message, field="kind")
+
+
+def addon_preview(*, subscription: Subscription, kind: str, quantity: int, now: datetime) -> Charge:
+    """What buying the add-on (or order pack) would charge now, explained."""
+    _check_addons_allowed(subscription)
+    return _addon_charge(subscription, kind, quantity, policy_rules(subscription.policy), now)[1]
+
+
+def addon_add(
+    *,
+    subscription: Subscription,
+    kind: str,
+    quantity: int,
+    actor: User | None,
+    now: datetime,
+    gateway: PaymentGateway | None = None,
+) -> tuple[AddOn, Payment | None]:
+    """Buy a recurring add-on: charged now for the rest of the period, then renewed with
+    the plan. Raises the limits at once (and may lift a limits restriction)."""
+    if kind not in RECURRING_ADDONS:
+        raise DomainError("Choose extra seats, storage or modules.", field="kind")
+    return _purchase(subscription, kind, quantity, actor, now, gateway)
+
+
+def order_pack_buy(
+    *,
+    subscription: Subscription,
+    packs: int,
+    actor: User | None,
+    now: datetime,
+    gateway: PaymentGateway | None = None,
+) -> tuple[AddOn, Payment | None]:
+    """Buy `packs` one-time packs of orders (a `one_time_purchase`, never prorated)."""
+    if packs < 1:
+        raise DomainError("Buy at least one order pack.", field="packs")
+    return _purchase(
+        subscription, AddOn.Kind.ORDER_PACK, packs * ORDER_PACK_SIZE, actor, now, gateway
+    )
+
+
+def _purchase(
+    subscription: Subscription,
+    kind: str,
+    quantity: int,
+    actor: User | None,
+    now: datetime,
+    gateway: PaymentGateway | None,
+) -> tuple[AddOn, Payment | None]:
+    with transaction.atomic():
+        locked = subscription_lock(subscription.pk, skip_locked=False)
+        _check_addons_allowed(locked)
+        rules = policy_rules(locked.policy)
+        price, charge = _addon_charge(locked, kind, quantity, rules, now)
+        one_time = ADDON_PRICES[kind].one_time
+        addon = AddOn.objects.create(
+            subscription=locked,
+            kind=kind,
+            quantity=quantity,
+            price=price,
+            currency=locked.plan.currency,
+            started_at=now,
+            ends_at=locked.current_period_end
+            if one_time and rules.order_packs_reset_at_renewal
+            else None,
+        )
+        payment = None
+        if charge.amount > 0:
+            payment = _charge_now(
+                subscription=locked,
+                kind=Payment.Kind.ONE_TIME_PURCHASE if one_time else Payment.Kind.ADD_ON,
+                amount=charge.amount,
+                key=f"addon-{addon.pk}",
+                description=str(addon),
+                now=now,
+                gateway=gateway or get_gateway(),
+                period_end=addon.ends_at if one_time else None,
+            )
+        audit_record(
+            actor=actor,
+            action="addon.add",
+            target=addon,
+            now=now,
+            after={"kind": kind, "quantity": quantity, "charged": charge.amount},
+            workspace_id=locked.workspace_id,
+        )
+        workspace_limits_enforce(subscription=locked, now=now, actor=actor)
+    return addon, payment
+
+
+def addon_remove(*, addon: AddOn, actor: User | None, now: datetime) -> AddOn:
+    """End a recurring add-on with the current period; no refund (orgix §7)."""
+    with transaction.atomic():
+        locked_subscription = subscription_lock(addon.subscription_id, skip_locked=False)
+        addon = AddOn.objects.select_for_update().get(pk=addon.pk)
+        if addon.is_one_time:
+            raise DomainError("Order packs are used up or reset at renewal.", field="addon")
+        if addon.ends_at is not None:
+            raise DomainError(
+                f"This add-on already ends on {addon.ends_at:%Y-%m-%d}.", field="addon"
+            )
+        addon.ends_at = locked_subscription.current_period_end
+        addon.save(update_fields=["ends_at"])
+        audit_record(
+            actor=actor,
+            action="addon.remove",
+            target=addon,
+            now=now,
+            after={"ends_at": addon.ends_at},
+            workspace_id=locked_subscription.workspace_id,
+        )
+    return addon
+
+
+# --- the period-end job -----------------------------------------------------------------
+
+
+def pending_downgrades_due(now: datetime):
+    return Subscription.objects.filter(
+        status__in=Subscription.LIVE_STATUSES,
+        pending_plan__isnull=False,
+        pending_plan_effective_at__lte=now,
+    )
+
+
+def addon_endings_due(now: datetime):
+    """Live subscriptions with an add-on that ended in the last few days."""
+    ended = AddOn.objects.filter(ends_at__lte=now, ends_at__gt=now - ADDON_END_LOOKBACK)
+    return Subscription.objects.filter(
+        status__in=Subscription.LIVE_STATUSES, pk__in=ended.values("subscription_id")
+    )
+
+
+@dataclass
+class PlanChangeSummary:
+    downgrades_applied: int = 0
+    limits_checked: int = 0
+    over_limits: int = 0
+
+    def as_line(self) -> str:
+        return (
+            f"downgrades_applied={self.downgrades_applied} "
+            f"limits_checked={self.limits_checked} over_limits={self.over_limits}"
+        )
+
+
+def plan_changes_apply_due(*, now: datetime, batch_size: int = 500) -> PlanChangeSummary:
+    """Apply downgrades due at the period end, and re-check the limits of subscriptions
+    whose add-ons ended. Idempotent: an applied downgrade is no longer pending, and a
+    limits check of an unchanged workspace changes nothing."""
+    summary = PlanChangeSummary()
+    for ids in subscription_id_batches(pending_downgrades_due(now), batch_size=batch_size):
+        for pk in ids:
+            with transaction.atomic():
+                locked = subscription_lock(pk, pk__in=pending_downgrades_due(now).values("pk"))
+                if locked is None:
+                    continue
+                before = snapshot_fields(locked, "plan", "pending_plan")
+                locked.plan = locked.pending_plan
+                locked.pending_plan = None
+                locked.pending_plan_effective_at = None
+                locked.save(update_fields=["plan", "pending_plan", "pending_plan_effective_at"])
+                audit_record(
+                    actor=None,
+                    action="subscription.downgrade_applied",
+                    target=locked,
+                    now=now,
+                    before=before,
+                    after=snapshot_fields(locked, "plan", "pending_plan"),
+                )
+                summary.downgrades_applied += 1
+                summary.over_limits += bool(workspace_limits_enforce(subscription=locked, now=now))
+    for ids in subscription_id_batches(addon_endings_due(now), batch_size=batch_size):
+        for pk in ids:
+            with transaction.atomic():
+                locked = subscription_lock(pk)
+                if locked is None:
+                    continue
+                summary.limits_checked += 1
+                summary.over_limits += bool(workspace_limits_enforce(subscription=locked, now=now))
+    return summary

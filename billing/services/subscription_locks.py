@@ -1,0 +1,40 @@
+"""Locking and batching of subscriptions for the daily jobs, kept in one place.
+
+A job walks the matching ids in primary-key order, `batch_size` at a time (keyset
+pagination: no OFFSET, no count), and claims each row with `SELECT ... FOR UPDATE SKIP
+LOCKED` on PostgreSQL: a concurrent run skips the rows this one holds, and the caller
+re-checks the due condition on the locked row, so a second run does nothing more. SQLite
+has no row locks; its single writer serialises runs and the re-check keeps them idempotent.
+"""
+
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+
+from billing.models import Subscription
+
+
+def subscription_id_batches(queryset: QuerySet, *, batch_size: int) -> Iterator[list[int]]:
+    """Ids of `queryset`, ascending, in lists of at most `batch_size` (one query each)."""
+    last = 0
+    while True:
+        ids = list(
+            queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def subscription_lock(pk: int, *, skip_locked: bool = True, **conditions) -> Subscription | None:
+    """The subscription, locked, if it still matches `conditions` (and, with `skip_locked`,
+    no one else holds it; otherwise wait for it). Call inside `transaction.atomic()`."""
+    queryset = (
+        Subscription.objects.select_related(
+            "workspace", "workspace__owner", "plan", "pending_plan", "policy"
+        )
+        .prefetch_related("addons")
+        .filter(pk=pk, **conditions)
+    )
+    return queryset.select_for_update(skip_locked=skip_locked, of=("self",)).first()

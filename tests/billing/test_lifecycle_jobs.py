@@ -1,0 +1,66 @@
+"""The lifecycle jobs' shells: commands, Celery tasks and beat schedules."""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django_celery_beat.models import PeriodicTask
+
+from billing import tasks
+from billing.models import Payment
+from tests.factories.lifecycle import family_plans, subscription_on
+
+pytestmark = pytest.mark.django_db
+JAN = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+
+def run(name: str, *args: str) -> str:
+    out = StringIO()
+    call_command(name, *args, stdout=out)
+    return out.getvalue()
+
+
+def test_renew_command_dry_run_counts_and_changes_nothing_then_renews_once():
+    subscription_on(family_plans("orgix")["pro"], start=JAN)
+
+    dry = run("renew_subscriptions", "--now", "2025-02-01T00:00:00Z", "--dry-run")
+    assert dry.startswith("dry run: due=1") and not Payment.objects.exists()
+    first = run("renew_subscriptions", "--now", "2025-02-01T00:00:00Z", "--batch-size", "10")
+    second = run("renew_subscriptions", "--now", "2025-02-01T00:00:00Z")
+
+    assert first.startswith("renewed=1 ") and second.startswith("renewed=0 ")
+    assert Payment.objects.count() == 1
+
+
+def test_dunning_and_plan_change_commands_print_a_summary():
+    assert run("run_dunning", "--now", "2025-02-01", "--dry-run").startswith("dry run: due=0")
+    assert run("run_dunning", "--now", "2025-02-01").startswith("examined=0 ")
+    assert run("apply_plan_changes", "--now", "2025-02-01").startswith("downgrades_applied=0 ")
+
+
+@pytest.mark.parametrize(
+    ("args", "field"), [(["--now", "tomorrow"], "--now"), (["--batch-size", "0"], "--batch-size")]
+)
+def test_bad_job_arguments_name_the_option_and_exit_2(args, field):
+    with pytest.raises(CommandError) as error:
+        call_command("renew_subscriptions", *args)
+
+    assert str(error.value).startswith(field) and error.value.returncode == 2
+
+
+def test_tasks_call_the_same_services():
+    assert tasks.renew_subscriptions.delay().get().startswith("renewed=0 ")
+    assert tasks.run_dunning.delay().get().startswith("examined=0 ")
+    assert tasks.apply_plan_changes.delay().get().startswith("downgrades_applied=0 ")
+
+
+def test_the_jobs_are_in_the_beat_schedule():
+    names = set(PeriodicTask.objects.values_list("task", flat=True))
+
+    assert {
+        "billing.renew_subscriptions",
+        "billing.run_dunning",
+        "billing.apply_plan_changes",
+    } <= names
