@@ -18,7 +18,7 @@ from accounts.services.audit import audit_record
 from accounts.services.workspaces import workspace_set_status
 from billing.errors import DomainError, InvalidTransition
 from billing.models import Dispute, Payment
-from billing.services.nonpayment import subscription_enter_non_payment
+from billing.services.dunning import subscription_charge_failed
 
 CHARGEBACK = Workspace.SuspensionReason.CHARGEBACK
 
@@ -112,11 +112,11 @@ def _payment_lost(payment: Payment, *, actor: User | None, now: datetime, disput
         note=f"Dispute #{dispute.pk} lost",
     )
     if payment.subscription_id:
-        subscription_enter_non_payment(
+        subscription_charge_failed(
             subscription=payment.subscription,
             actor=actor,
             now=now,
-            note=f"Payment #{payment.pk} lost to dispute #{dispute.pk} (orgix §11)",
+            payment_failure_message=f"Payment #{payment.pk} lost to dispute #{dispute.pk} (§11)",
         )
 
 

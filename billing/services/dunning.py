@@ -54,12 +54,18 @@ NOT_REINSTATABLE = (
 
 
 def subscription_charge_failed(
-    *, subscription: Subscription, payment_failure_message: str, now: datetime
+    *,
+    subscription: Subscription,
+    payment_failure_message: str,
+    now: datetime,
+    actor: User | None = None,
 ) -> Subscription:
-    """A charge failed: past due from now, retries scheduled, paid features restricted."""
+    """A charge failed (renewal, Stripe's invoice.payment_failed, a lost dispute): past due
+    from now, retries scheduled, paid features restricted. A subscription already in
+    dunning, or already ended, is left as it is."""
     with transaction.atomic():
         locked = subscription_lock(subscription.pk, skip_locked=False)
-        if locked.status in IN_DUNNING:
+        if locked.status not in (S.ACTIVE, S.TRIALING):
             return locked
         ensure_transition(
             SUBSCRIPTION_TRANSITIONS, locked.status, S.PAST_DUE, what="The subscription"
@@ -73,7 +79,7 @@ def subscription_charge_failed(
         locked.next_retry_at = next_retry_at(rule, past_due_since=now, attempts=1)
         locked.save(update_fields=list(DUNNING_FIELDS))
         audit_record(
-            actor=None,
+            actor=actor,
             action="subscription.past_due",
             target=locked,
             now=now,

@@ -20,7 +20,7 @@ from accounts.models import Workspace
 from billing.models import Dispute, Payment, Refund, Subscription, WebhookEvent
 from billing.money import MINOR_UNITS
 from billing.services.disputes import dispute_close, dispute_open
-from billing.services.nonpayment import subscription_enter_non_payment
+from billing.services.dunning import subscription_charge_failed
 from billing.services.refunds import refund_mark_from_provider
 
 PROVIDER = "stripe"
@@ -144,11 +144,10 @@ def invoice_payment_failed_record(*, invoice: dict[str, Any], now: datetime) -> 
         },
     )
     if subscription:
-        subscription_enter_non_payment(
+        subscription_charge_failed(
             subscription=subscription,
-            actor=None,
             now=now,
-            note=f"Stripe invoice {invoice['id']} payment failed",
+            payment_failure_message=f"Stripe invoice {invoice['id']} payment failed",
         )
     return payment
 

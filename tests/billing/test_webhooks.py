@@ -125,7 +125,7 @@ def test_dispute_events_open_then_close_the_dispute_even_out_of_order(client):
     assert list(payment.disputes.values_list("status", flat=True)) == ["lost"]
 
 
-def test_a_failed_invoice_payment_is_recorded_and_the_subscription_goes_past_due(client):
+def test_a_failed_invoice_payment_is_recorded_and_the_subscription_enters_dunning(client):
     workspace = WorkspaceFactory(slug="acme")
     subscription = SubscriptionFactory(workspace=workspace)
     invoice = {
@@ -143,7 +143,10 @@ def test_a_failed_invoice_payment_is_recorded_and_the_subscription_goes_past_due
         "Your card has insufficient funds.",
     )
     subscription.refresh_from_db()
-    assert subscription.status == "past_due"
+    assert (subscription.status, subscription.dunning_attempts) == ("past_due", 1)
+    assert subscription.next_retry_at > subscription.past_due_since
+    workspace.refresh_from_db()
+    assert (workspace.status, workspace.suspension_reason) == ("restricted", "non_payment")
 
 
 def test_an_event_for_an_unknown_object_is_acknowledged_and_ignored(client):
