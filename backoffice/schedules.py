@@ -7,19 +7,12 @@ Each entry: the task's registered name and a crontab (minute, hour) in UTC.
 
 SCHEDULES: list[dict] = [
     {
-        "name": "Apply period-end changes (due cancellations)",
+        "name": "Apply period-end changes (cancellations, downgrades)",
         "task": "billing.apply_period_end_changes",
         "minute": "5",
         "hour": "*",
-        "description": "Ends subscriptions whose cancellation takes effect now; idempotent.",
-    },
-    {
-        "name": "Apply plan changes (due downgrades, ended add-ons)",
-        "task": "billing.apply_plan_changes",
-        "minute": "10",
-        "hour": "*",
-        "description": "Applies downgrades due at the period end and re-checks limits after "
-        "add-ons end; idempotent.",
+        "description": "Ends subscriptions whose cancellation takes effect now, then applies "
+        "due downgrades and add-on endings; idempotent.",
     },
     {
         "name": "Renew subscriptions",

@@ -5,7 +5,6 @@ from django.utils import timezone
 
 from billing.services.dunning import dunning_run_due
 from billing.services.period_end import period_end_changes_apply
-from billing.services.plan_changes import plan_changes_apply_due
 from billing.services.refunds import RefundRetryable, refund_execute
 from billing.services.renewals import subscriptions_renew_due
 
@@ -20,12 +19,6 @@ def renew_subscriptions() -> str:
 def run_dunning() -> str:
     """The same as `manage.py run_dunning`, for the beat schedule."""
     return dunning_run_due(now=timezone.now()).as_line()
-
-
-@shared_task(name="billing.apply_plan_changes")
-def apply_plan_changes() -> str:
-    """The same as `manage.py apply_plan_changes`, for the beat schedule."""
-    return plan_changes_apply_due(now=timezone.now()).as_line()
 
 
 @shared_task(name="billing.apply_period_end_changes")

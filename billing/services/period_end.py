@@ -1,5 +1,6 @@
-"""Changes that take effect at a moment that has come: due cancellations (and, from the
-lifecycle area, period-end downgrades).
+"""Changes that take effect at a moment that has come: due cancellations first, then
+period-end downgrades and add-on endings (`plan_changes_apply_due`), so a subscription that
+both cancels and downgrades at the same period end simply ends.
 
 Idempotent: each change only selects live subscriptions whose moment has passed, and
 applying one makes it no longer selectable, so a second run changes nothing more.
@@ -13,6 +14,7 @@ from billing.errors import DomainError
 from billing.models import Subscription
 
 from .cancellations import cancellation_apply
+from .plan_changes import PlanChangeSummary, pending_downgrades_due, plan_changes_apply_due
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +24,17 @@ class PeriodEndSummary:
     cancellations_due: int = 0
     cancellations_applied: int = 0
     failed: list[tuple[int, str]] = field(default_factory=list)  # (subscription id, message)
+    downgrades_due: int = 0
+    plan_changes: PlanChangeSummary | None = None
 
     def as_line(self) -> str:
-        return (
+        line = (
             f"cancellations due: {self.cancellations_due}, applied: "
             f"{self.cancellations_applied}, failed: {len(self.failed)}"
         )
+        if self.plan_changes is None:
+            return f"{line}; downgrades due: {self.downgrades_due}"
+        return f"{line}; {self.plan_changes.as_line()}"
 
 
 def due_cancellations(*, now: datetime):
@@ -41,7 +48,8 @@ def due_cancellations(*, now: datetime):
 def period_end_changes_apply(
     *, now: datetime, batch_size: int = 500, dry_run: bool = False
 ) -> PeriodEndSummary:
-    """Apply every cancellation due at `now`, `batch_size` subscriptions at a time.
+    """Apply every cancellation due at `now`, `batch_size` subscriptions at a time, then
+    the due downgrades and add-on endings.
 
     Each subscription is applied in its own transaction, so one failure (reported in the
     summary) does not hold back the others.
@@ -66,4 +74,8 @@ def period_end_changes_apply(
                 logger.warning("subscription %s not ended: %s", subscription.pk, exc.message)
             else:
                 summary.cancellations_applied += 1
+    if dry_run:
+        summary.downgrades_due = pending_downgrades_due(now).count()
+    else:
+        summary.plan_changes = plan_changes_apply_due(now=now, batch_size=batch_size)
     return summary

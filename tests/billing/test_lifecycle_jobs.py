@@ -10,6 +10,7 @@ from django_celery_beat.models import PeriodicTask
 
 from billing import tasks
 from billing.models import Payment
+from billing.services.plan_changes import subscription_downgrade
 from tests.factories.lifecycle import family_plans, subscription_on
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,10 @@ def test_renew_command_dry_run_counts_and_changes_nothing_then_renews_once():
 def test_dunning_and_plan_change_commands_print_a_summary():
     assert run("run_dunning", "--now", "2025-02-01", "--dry-run").startswith("dry run: due=0")
     assert run("run_dunning", "--now", "2025-02-01").startswith("examined=0 ")
-    assert run("apply_plan_changes", "--now", "2025-02-01").startswith("downgrades_applied=0 ")
+    assert "downgrades_applied=0 " in run("apply_period_end_changes", "--now", "2025-02-01")
+    assert "downgrades due: 0" in run(
+        "apply_period_end_changes", "--now", "2025-02-01", "--dry-run"
+    )
 
 
 @pytest.mark.parametrize(
@@ -53,7 +57,7 @@ def test_bad_job_arguments_name_the_option_and_exit_2(args, field):
 def test_tasks_call_the_same_services():
     assert tasks.renew_subscriptions.delay().get().startswith("renewed=0 ")
     assert tasks.run_dunning.delay().get().startswith("examined=0 ")
-    assert tasks.apply_plan_changes.delay().get().startswith("downgrades_applied=0 ")
+    assert "downgrades_applied=0 " in tasks.apply_period_end_changes.delay().get()
 
 
 def test_the_jobs_are_in_the_beat_schedule():
@@ -62,5 +66,20 @@ def test_the_jobs_are_in_the_beat_schedule():
     assert {
         "billing.renew_subscriptions",
         "billing.run_dunning",
-        "billing.apply_plan_changes",
+        "billing.apply_period_end_changes",
     } <= names
+
+
+def test_the_period_end_job_applies_a_due_downgrade_once():
+    plans = family_plans("orgix")
+    subscription = subscription_on(plans["pro"], start=JAN)
+    subscription_downgrade(
+        subscription=subscription, plan=plans["basic"], actor=None, now=JAN + dt.timedelta(days=5)
+    )
+
+    first = run("apply_period_end_changes", "--now", "2025-02-01T00:00:00Z")
+    second = run("apply_period_end_changes", "--now", "2025-02-01T00:00:00Z")
+
+    subscription.refresh_from_db()
+    assert (subscription.plan, subscription.pending_plan) == (plans["basic"], None)
+    assert "downgrades_applied=1 " in first and "downgrades_applied=0 " in second
