@@ -19,6 +19,7 @@ from billing.services.cancellations import (
     cancellation_submit,
     cancellation_withdraw,
 )
+from billing.views.throttling import throttle_posts
 
 
 def _field_error(form: CancellationForm, exc: DomainError) -> None:
@@ -29,6 +30,7 @@ def _field_error(form: CancellationForm, exc: DomainError) -> None:
 
 
 @login_required
+@throttle_posts
 def cancellation_page(request: HttpRequest, slug: str) -> HttpResponse:
     workspace = billing_workspace(request.user, slug)
     now = timezone.now()
@@ -100,6 +102,7 @@ def _status(
 
 @login_required
 @require_POST
+@throttle_posts
 def cancellation_withdraw_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     cancellation = billing_cancellation(request.user, pk)
     if cancellation.workspace.slug != slug:

@@ -14,6 +14,7 @@ from billing.models import RefundReviewRequest
 from billing.money import CURRENCY_CHOICES
 from billing.services.credit import credit_balances
 from billing.services.reviews import review_request_outcome, review_request_submit
+from billing.views.throttling import throttle_posts
 
 
 class ReviewRequestForm(forms.Form):
@@ -29,6 +30,7 @@ class ReviewRequestForm(forms.Form):
 
 
 @login_required
+@throttle_posts
 def review_request_page(request: HttpRequest) -> HttpResponse:
     form = ReviewRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

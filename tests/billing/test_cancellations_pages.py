@@ -203,3 +203,37 @@ def test_login_page_renders_and_signs_in():
     response = client.post("/accounts/login/", {"username": user.email, "password": "password"})
 
     assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_page_posts_share_the_customer_rate_limit_and_change_nothing_over_it(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"customer": "2/min", "anon": "2/min"},
+    }
+    workspace = paid_subscription("orgix").workspace
+    client = signed_in(workspace.owner)
+    bad = {"reason": "bored"}
+
+    codes = [client.post(cancel_url(workspace), bad).status_code for _ in range(2)]
+    over = client.post(cancel_url(workspace), {"reason": "too_expensive"})
+
+    assert codes == [400, 400]
+    assert over.status_code == 429 and int(over["Retry-After"]) > 0
+    assert "Nothing was changed" in over.content.decode()
+    assert not CancellationRequest.objects.exists()
+    assert client.get(cancel_url(workspace)).status_code == 200
+
+
+def test_the_login_form_is_rate_limited_per_address(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"customer": "60/min", "anon": "1/min"},
+    }
+    client = Client()
+    wrong = {"username": "nobody@example.com", "password": "guess"}
+
+    first = client.post(reverse("login"), wrong)
+    second = client.post(reverse("login"), wrong)
+
+    assert (first.status_code, second.status_code) == (200, 429)
+    assert "Retry-After" in second
