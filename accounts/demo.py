@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from calendar import monthrange
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -342,9 +343,10 @@ def _write_chunk(specs: list[WorkspaceSpec], context: Context, summary: SeedSumm
 
 
 def add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    """Same day-of-month `months` later (demo periods start on day 1-28)."""
+    """Same day-of-month `months` later, clamped to the last day of a shorter month."""
     year, month = divmod(moment.month - 1 + months, 12)
-    return moment.replace(year=moment.year + year, month=month + 1)
+    year, month = moment.year + year, month + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
 
 
 class WorkspaceBuilder:
@@ -391,6 +393,10 @@ class WorkspaceBuilder:
         vat_number = ""
         if rng.random() < 0.4 and country in VAT_RATES:
             vat_number = f"{country}{rng.randint(10**7, 10**9 - 1)}"
+        if spec.owner is not None:
+            # The demo customer's own workspaces: eight months of history, local VAT.
+            self.created = (self.now - dt.timedelta(days=240)).replace(day=5, hour=10)
+            country, vat_number = ("LU" if self.currency == "EUR" else "US"), ""
         owner = spec.owner or self._user("owner")
         self.workspace = self.batch.add(
             WorkspaceFactory.build(

@@ -29,20 +29,32 @@ class PaymentAdmin(AppendOnlyAdmin):
 
 @admin.register(CreditEntry)
 class CreditEntryAdmin(AppendOnlyAdmin):
-    list_display = ["created_at", "workspace", "kind", "amount_display", "memo"]
+    list_display = ["created_at", "workspace", "kind", "amount_display", "payment", "memo"]
     list_filter = ["kind", "currency"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    list_select_related = ["workspace"]
+    list_select_related = ["workspace", "payment"]
     readonly_fields = [f.name for f in CreditEntry._meta.fields]
     amount_display = money("amount", description="amount")
 
 
 @admin.register(Dispute)
 class DisputeAdmin(LargeTableAdmin):
-    list_display = ["opened_at", "payment", "status", "amount_display", "reason", "closed_at"]
-    list_filter = ["status"]
+    list_display = [
+        "opened_at",
+        "workspace",
+        "payment",
+        "status",
+        "amount_display",
+        "reason",
+        "closed_at",
+    ]
+    list_filter = ["status", "currency"]
     search_fields = [f"payment__workspace__{field}" for field in WORKSPACE_SEARCH]
     list_select_related = ["payment__workspace"]
     readonly_fields = ["status", "closed_at"]
     raw_id_fields = ["payment"]
     amount_display = money("amount", description="amount")
+
+    @admin.display(description="workspace", ordering="payment__workspace__name")
+    def workspace(self, obj: Dispute) -> str:
+        return str(obj.payment.workspace)
