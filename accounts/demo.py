@@ -244,7 +244,7 @@ def seed_demo(
 
 
 def ensure_demo_logins() -> dict[str, User]:
-    """The fixed demo users with their passwords and groups (reset on every run)."""
+    """The fixed demo users with their passwords and groups (restored on every run)."""
     users = {}
     for login in DEMO_LOGINS:
         user = User.objects.filter(email=login.email).first() or User(email=login.email)
@@ -252,7 +252,9 @@ def ensure_demo_logins() -> dict[str, User]:
         user.is_staff = login.is_staff
         user.is_superuser = login.is_superuser
         user.is_active = True
-        user.set_password(login.password)
+        if not user.check_password(login.password):
+            # Only when it differs: a new hash would sign out the user's open sessions.
+            user.set_password(login.password)
         user.save()
         if login.group:
             user.groups.add(Group.objects.get(name=login.group))
@@ -362,6 +364,8 @@ class WorkspaceBuilder:
         self.plan = context.plans[(spec.policy_slug, spec.tier, spec.interval)]
         self.payments: list[Payment] = []
         self.user_count = 0
+        # The first 48 demo workspaces also show each rare case at least once.
+        self.showcase = spec.owner is None and spec.index < 48
 
     def build(self) -> None:
         self._workspace()
@@ -528,7 +532,7 @@ class WorkspaceBuilder:
             )
         elif status == "suspended":
             fields.update(past_due_since=start - dt.timedelta(days=10), dunning_attempts=4)
-        elif status == "active" and not self.plan.is_free and rng.random() < 0.1:
+        elif status == "active" and not self.plan.is_free and (rng.random() < 0.1 or self._is(6)):
             fields.update(
                 cancel_at_period_end=True,
                 cancel_effective_at=end,
@@ -696,21 +700,24 @@ class WorkspaceBuilder:
                 subscription.current_period_end,
             )  # fmt: skip
             self._payment(subscription, Payment.Kind.ONE_TIME_PURCHASE, Decimal("49.00"), start)
-        if subscription.status == "suspended" and rng.random() < 0.5:
+        if subscription.status == "suspended" and (rng.random() < 0.5 or self.showcase):
             self._dispute(Dispute.Status.OPEN)
         elif subscription.status == "active" and rng.random() < 0.03:
             self._dispute(rng.choice((Dispute.Status.WON, Dispute.Status.LOST)))
         if subscription.cancel_at_period_end:
             self._cancellation(subscription, CancellationRequest.Status.APPROVED)
-        elif subscription.status == "active" and rng.random() < 0.04:
+        elif subscription.status == "active" and (rng.random() < 0.04 or self._is(5)):
             self._cancellation(
                 subscription,
                 rng.choice((CancellationRequest.Status.SUBMITTED, "in_review")),
             )
-        if subscription.status == "cancelled" and rng.random() < 0.4:
+        if subscription.status == "cancelled" and (rng.random() < 0.4 or self.showcase):
             self._refund(subscription)
-        if self.spec.policy_slug == "orgix" and rng.random() < 0.02:
+        if self.spec.policy_slug == "orgix" and (rng.random() < 0.02 or self._is(10)):
             self._review_request()
+
+    def _is(self, index: int) -> bool:
+        return self.showcase and self.spec.index == index
 
     def _addon(self, subscription, kind, quantity, price, start, ends_at) -> None:
         self.batch.add(
