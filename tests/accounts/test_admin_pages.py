@@ -104,7 +104,7 @@ def test_changelist_queries_do_not_grow_with_the_rows(agent_client, monkeypatch)
     seed_demo(workspaces=60, seed=7, now=DEMO_NOW)
     many = _changelist_queries(agent_client, models)
 
-    assert Payment.objects.count() > 1.5 * payments_before
+    assert Payment.objects.count() > payments_before + 50
     assert many == few
 
 
