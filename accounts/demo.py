@@ -407,7 +407,9 @@ class WorkspaceBuilder:
                 name=spec.name,
                 slug=spec.slug,
                 owner=owner,
-                billing_email=owner.email if rng.random() < 0.7 else f"billing@{spec.slug}.test",
+                billing_email=(
+                    owner.email if rng.random() < 0.7 or spec.owner else f"billing@{spec.slug}.test"
+                ),
                 country=country,
                 vat_number=vat_number,
                 created_at=self.created,

@@ -11,7 +11,7 @@ from accounts.models import (
 from backoffice.admin_mixins import AppendOnlyAdmin, LargeTableAdmin, money
 
 # Prefix or exact matches only, each backed by an index (slug: unique, name: UPPER(name),
-# billing_email: db_index), so a search never scans the table.
+# billing_email: UPPER(billing_email)), so a search never scans the table.
 WORKSPACE_SEARCH = ["slug__startswith", "name__istartswith", "billing_email__iexact"]
 
 
@@ -117,5 +117,6 @@ class InternalMembershipAdmin(LargeTableAdmin):
 class DeletionTombstoneAdmin(AppendOnlyAdmin):
     list_display = ["workspace_id", "rule", "policy", "deleted_at", "ended_at", "last_activity_at"]
     list_filter = ["rule"]
-    search_fields = ["=workspace_id"]
+    search_fields = ["policy__startswith"]
+    search_id_fields = ("workspace_id",)
     readonly_fields = [f.name for f in DeletionTombstone._meta.fields]

@@ -19,7 +19,9 @@ class PaymentAdmin(AppendOnlyAdmin):
         "provider_reference",
     ]
     list_filter = ["kind", "status", "provider", "currency"]
-    search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH] + ["=provider_reference"]
+    search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH] + [
+        "provider_reference__exact"
+    ]
     list_select_related = ["workspace"]
     readonly_fields = [f.name for f in Payment._meta.fields]
     amount_display = money("amount", description="amount")

@@ -133,3 +133,40 @@ def test_only_the_billing_lead_approves_large_refunds(demo_data):
     assert not agent.has_perm("accounts.delete_auditrecord")
     shared = set(Group.objects.get(name="Support agent").permissions.all())
     assert shared < set(Group.objects.get(name="Billing lead").permissions.all())
+
+
+@pytest.mark.django_db
+def test_every_search_box_accepts_text_and_numbers(agent_client):
+    searchable = [
+        model
+        for model, model_admin in admin.site._registry.items()
+        if model._meta.app_label in FOUNDATION_APPS and model_admin.search_fields
+    ]
+
+    for model in searchable:
+        for term in ("acme", "42", "owner@example.com"):
+            response = agent_client.get(_changelist(model), {"q": term})
+            assert response.status_code == 200, (model._meta.label, term)
+    assert len(searchable) >= 15
+
+
+@pytest.mark.django_db
+def test_a_number_finds_a_workspaces_audit_records_through_the_index(agent_client):
+    record = AuditRecord.objects.exclude(workspace_id=None).first()
+
+    response = agent_client.get(_changelist(AuditRecord), {"q": str(record.workspace_id)})
+
+    shown = list(response.context["cl"].result_list)
+    assert shown and {r.workspace_id for r in shown} == {record.workspace_id}
+    sql = str(response.context["cl"].queryset.query)
+    assert "CAST" not in sql.upper() and "::TEXT" not in sql.upper()
+
+
+@pytest.mark.django_db
+def test_a_billing_email_finds_its_workspace_whatever_the_case(agent_client):
+    response = agent_client.get(
+        reverse("admin:accounts_workspace_changelist"), {"q": "OWNER@EXAMPLE.COM"}
+    )
+
+    slugs = {workspace.slug for workspace in response.context["cl"].result_list}
+    assert {"acme", "acme-connex"} <= slugs
