@@ -610,7 +610,7 @@ class WorkspaceBuilder:
         if policy == "sync-with-connex" and self.plan.interval == Plan.Interval.YEAR:
             self._payment(subscription, Payment.Kind.ACTIVATION_FEE, ACTIVATION_FEE, starts[0])
         if self.rng.random() < 0.08:
-            amount = round_money(self.plan.price * Decimal(self.rng.randint(10, 60)) / 100, "USD")
+            amount = round_money(self.plan.price * self.rng.randint(10, 60) / 100, self.currency)
             self._payment(
                 subscription,
                 Payment.Kind.UPGRADE_PRORATION,
@@ -721,7 +721,15 @@ class WorkspaceBuilder:
     def _is(self, index: int) -> bool:
         return self.showcase and self.spec.index == index
 
-    def _addon(self, subscription, kind, quantity, price, start, ends_at) -> None:
+    def _addon(
+        self,
+        subscription: Subscription,
+        kind: str,
+        quantity: int,
+        price: Decimal,
+        start: dt.datetime,
+        ends_at: dt.datetime | None,
+    ) -> None:
         self.batch.add(
             AddOnFactory.build(
                 subscription=subscription,
