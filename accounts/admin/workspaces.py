@@ -72,6 +72,7 @@ class WorkspaceMemberAdmin(LargeTableAdmin):
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH] + [
         "user__email__startswith"
     ]
+    search_workspace_path = "workspace"
     list_select_related = ["user", "workspace"]
     autocomplete_fields = ["user", "workspace"]
 
@@ -81,6 +82,7 @@ class WorkspaceModuleAdmin(LargeTableAdmin):
     list_display = ["code", "workspace", "enabled_at"]
     list_filter = ["code"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
+    search_workspace_path = "workspace"
     list_select_related = ["workspace"]
     autocomplete_fields = ["workspace"]
 
@@ -89,6 +91,7 @@ class WorkspaceModuleAdmin(LargeTableAdmin):
 class StoredFileAdmin(LargeTableAdmin):
     list_display = ["name", "workspace", "size_mb", "uploaded_by", "uploaded_at"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
+    search_workspace_path = "workspace"
     list_select_related = ["workspace", "uploaded_by"]
     autocomplete_fields = ["workspace", "uploaded_by"]
 
@@ -108,6 +111,7 @@ class InternalMembershipAdmin(LargeTableAdmin):
     ]
     list_filter = ["status", "provider", "currency"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
+    search_workspace_path = "workspace"
     list_select_related = ["workspace"]
     autocomplete_fields = ["workspace"]
     price_display = money("price", description="price")

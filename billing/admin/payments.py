@@ -22,6 +22,7 @@ class PaymentAdmin(AppendOnlyAdmin):
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH] + [
         "provider_reference__exact"
     ]
+    search_workspace_path = "workspace"
     list_select_related = ["workspace"]
     readonly_fields = [f.name for f in Payment._meta.fields]
     amount_display = money("amount", description="amount")
@@ -34,6 +35,7 @@ class CreditEntryAdmin(AppendOnlyAdmin):
     list_display = ["created_at", "workspace", "kind", "amount_display", "payment", "memo"]
     list_filter = ["kind", "currency"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
+    search_workspace_path = "workspace"
     list_select_related = ["workspace", "payment"]
     readonly_fields = [f.name for f in CreditEntry._meta.fields]
     amount_display = money("amount", description="amount")
@@ -52,6 +54,7 @@ class DisputeAdmin(LargeTableAdmin):
     ]
     list_filter = ["status", "currency"]
     search_fields = [f"payment__workspace__{field}" for field in WORKSPACE_SEARCH]
+    search_workspace_path = "payment__workspace"
     list_select_related = ["payment__workspace"]
     readonly_fields = ["status", "closed_at"]
     raw_id_fields = ["payment"]

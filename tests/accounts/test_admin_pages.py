@@ -170,3 +170,22 @@ def test_a_billing_email_finds_its_workspace_whatever_the_case(agent_client):
 
     slugs = {workspace.slug for workspace in response.context["cl"].result_list}
     assert {"acme", "acme-connex"} <= slugs
+
+
+@pytest.mark.django_db
+def test_a_payment_search_finds_the_workspaces_first_then_their_payments(agent_client):
+    acme_payments = set(Payment.objects.filter(workspace__slug="acme").values_list("pk", flat=True))
+    other = Payment.objects.exclude(workspace__slug__startswith="acme").first()
+    url = _changelist(Payment)
+
+    with CaptureQueriesContext(connection) as queries:
+        by_slug = agent_client.get(url, {"q": "acme"})
+    # Read before the next request: the test client resets the query log per request.
+    filters = [q["sql"].split("WHERE", 1)[-1] for q in queries if "billing_payment" in q["sql"]]
+    by_reference = agent_client.get(url, {"q": other.provider_reference})
+
+    shown = {p.pk for p in by_slug.context["cl"].result_list}
+    assert acme_payments and acme_payments <= shown
+    assert {p.pk for p in by_reference.context["cl"].result_list} == {other.pk}
+    # The payment query filters on workspace ids, not on the joined workspace's columns.
+    assert filters and not any("accounts_workspace" in where for where in filters)
