@@ -351,6 +351,14 @@ def add_months(moment: dt.datetime, months: int) -> dt.datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
 
 
+def current_period(started: dt.datetime, months: int, now: dt.datetime) -> tuple:
+    """The billing period, counted in `months` from `started`, that contains `now`."""
+    start = started
+    while add_months(start, months) <= now:
+        start = add_months(start, months)
+    return start, add_months(start, months)
+
+
 class WorkspaceBuilder:
     """Builds one workspace and everything it owns into a `Batch` (nothing is saved)."""
 
@@ -387,8 +395,10 @@ class WorkspaceBuilder:
         else:
             age_days = rng.choice((rng.randint(20, 400), rng.randint(20, 1_600)))
         created = (self.now - dt.timedelta(days=age_days)).replace(
-            day=rng.randint(1, 28), hour=rng.randint(7, 20), minute=rng.randint(0, 59)
+            hour=rng.randint(7, 20), minute=rng.randint(0, 59)
         )
+        if spec.status != "trialing":  # renewals on day 1-28 of the month
+            created = created.replace(day=rng.randint(1, 28))
         self.created = min(created, self.now - dt.timedelta(hours=1))
         if self.currency == "EUR":
             country = rng.choice(tuple(VAT_RATES))
@@ -522,10 +532,7 @@ class WorkspaceBuilder:
             if status == "cancelled":
                 fields["cancelled_at"] = start + (end - start) / 2
         else:
-            start = started
-            while add_months(start, months) <= now:
-                start = add_months(start, months)
-            end = add_months(start, months)
+            start, end = current_period(started, months, now)
         if status == "past_due":
             fields.update(
                 past_due_since=start,
@@ -572,6 +579,7 @@ class WorkspaceBuilder:
             elif policy == "prorated-credit":
                 ws.status = Workspace.Status.RESTRICTED
             else:
+                start, end = current_period(subscription.ended_at, 1, self.now)
                 self.batch.add(
                     SubscriptionFactory.build(
                         workspace=ws,
@@ -579,8 +587,8 @@ class WorkspaceBuilder:
                         policy=self.ctx.policies[policy],
                         status=Subscription.Status.ACTIVE,
                         started_at=subscription.ended_at,
-                        current_period_start=subscription.ended_at,
-                        current_period_end=add_months(subscription.ended_at, 1),
+                        current_period_start=start,
+                        current_period_end=end,
                     )
                 )
 

@@ -87,6 +87,17 @@ def test_the_default_size_holds_every_kind_of_record():
 
 
 @pytest.mark.django_db
+def test_subscription_dates_agree_with_their_status(demo_data):
+    live = Subscription.objects.filter(status__in=Subscription.LIVE_STATUSES)
+    ended = Subscription.objects.exclude(status__in=Subscription.LIVE_STATUSES)
+
+    assert not live.exclude(current_period_start__lte=DEMO_NOW, current_period_end__gt=DEMO_NOW)
+    assert not live.filter(status="trialing").exclude(trial_end__gt=DEMO_NOW)
+    assert not ended.exclude(ended_at__lte=DEMO_NOW)
+    assert not Workspace.objects.exclude(created_at__lt=DEMO_NOW)
+
+
+@pytest.mark.django_db
 def test_scaling_up_uses_bulk_inserts_not_a_query_per_row(demo_data):
     with CaptureQueriesContext(connection) as small:
         seed_demo(workspaces=50, seed=7, now=DEMO_NOW)
