@@ -1,30 +1,14 @@
-"""Demo data for local use and for the admin tests: `python manage.py seed_demo`.
-
-Invariants:
-- Deterministic: workspace number `i` is generated from its own `Random(f"{seed}:{i}")`, so
-  the same `--seed` and `--now` give the same rows, whatever the chunking.
-- Idempotent: every demo workspace has a fixed slug (`demo-000042`, `acme`, ...); a run
-  only creates the workspaces whose slug does not exist yet, so a second run adds nothing
-  and a run with a larger `--workspaces` only adds the missing ones.
-- Fast at scale: rows are built in memory (factory-boy `.build()` for the main models,
-  plain constructors for the high-volume children) and written with `bulk_create`, one
-  chunk of workspaces per transaction; the customers' password is hashed once.
-- The demo logins (`DEMO_LOGINS`) are fixed and for local use only; their passwords are
-  set directly, without the password validators.
-"""
+"""Builds one demo workspace and everything it owns into a batch of unsaved rows."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
 from calendar import monthrange
-from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
-from django.db import models, transaction
+from django.db import models
 
 from accounts.models import (
     AuditRecord,
@@ -50,110 +34,24 @@ from billing.models import (
     Subscription,
 )
 from billing.money import round_money
-from billing.policy.presets import PRESETS
 from tests.factories import (
     AddOnFactory,
     OnboardingServiceFactory,
-    PlanFactory,
     SubscriptionFactory,
     WorkspaceFactory,
 )
 
-
-@dataclass(frozen=True)
-class DemoLogin:
-    email: str
-    password: str
-    role: str
-    group: str | None = None
-    is_staff: bool = False
-    is_superuser: bool = False
-
-
-# Fixed credentials for local use only (documented in docs/foundation.md).
-DEMO_LOGINS: tuple[DemoLogin, ...] = (
-    DemoLogin("admin@example.com", "admin", "Superuser", is_staff=True, is_superuser=True),
-    DemoLogin("agent@example.com", "agent", "Support agent", "Support agent", is_staff=True),
-    DemoLogin("lead@example.com", "lead", "Billing lead", "Billing lead", is_staff=True),
-    DemoLogin("owner@example.com", "owner", "Customer, owner of workspaces acme and acme-connex"),
+from .catalogue import (
+    ACTIVATION_FEE,
+    CATALOGUE,
+    FIRST_NAMES,
+    IMPLEMENTATION_SERVICES,
+    LAST_NAMES,
+    MODULE_CODES,
+    PAYMENT_HISTORY,
+    USD_COUNTRIES,
+    VAT_RATES,
 )
-# Every generated customer (owners and members of demo-NNNNNN workspaces) signs in with it.
-CUSTOMER_PASSWORD = "demo"
-DEMO_SLUG_PREFIX = "demo-"
-
-# Per policy family: currency and the paid tiers (name, monthly price, seats, storage MB,
-# modules, orders per month). Yearly costs ten months. Tier 0 is the Free plan.
-CATALOGUE: dict[str, tuple[str, tuple[tuple[str, str, int, int, int, int], ...]]] = {
-    "connex": (
-        "USD",
-        (
-            ("Starter", "49.00", 5, 5_000, 3, 500),
-            ("Pro", "99.00", 15, 25_000, 6, 2_000),
-            ("Business", "249.00", 50, 100_000, 12, 10_000),
-        ),
-    ),
-    "sync-with-connex": (
-        "USD",
-        (
-            ("Basic", "39.00", 5, 5_000, 2, 300),
-            ("Plus", "89.00", 20, 20_000, 5, 1_500),
-            ("Premium", "199.00", 60, 80_000, 10, 8_000),
-        ),
-    ),
-    "orgix": (
-        "EUR",
-        (
-            ("Essential", "29.00", 5, 5_000, 3, 500),
-            ("Professional", "79.00", 25, 30_000, 8, 3_000),
-            ("Enterprise", "199.00", 100, 150_000, 20, 20_000),
-        ),
-    ),
-    "prorated-credit": (
-        "USD",
-        (
-            ("Team", "19.00", 5, 2_000, 2, 200),
-            ("Growth", "59.00", 20, 20_000, 5, 1_000),
-            ("Scale", "149.00", 75, 100_000, 12, 10_000),
-        ),
-    ),
-}
-FREE_LIMITS = (3, 500, 1, 50)
-POLICY_SLUGS = tuple(CATALOGUE)
-STATUSES = tuple(Subscription.Status.values)
-MODULE_CODES = ("membership", "events", "crm", "newsletter", "forms", "shop", "bookings")
-VAT_RATES = {"LU": 17, "DE": 19, "FR": 20, "NL": 21, "BE": 21, "IE": 23, "ES": 21}
-USD_COUNTRIES = ("US", "US", "US", "CA", "GB", "AU", "MX")
-IMPLEMENTATION_SERVICES = (
-    (OnboardingService.Kind.PRELIMINARY_CALL, Decimal("250.00"), 2),
-    (OnboardingService.Kind.ONBOARDING, Decimal("750.00"), 9),
-    (OnboardingService.Kind.FOLLOW_UP_CALL, Decimal("500.00"), 30),
-)
-ACTIVATION_FEE = Decimal("399.00")
-PAYMENT_HISTORY = 12  # most recent periods that get a payment row
-
-ADJECTIVES = (
-    "Blue", "Northern", "Silver", "Green", "Golden", "Quiet", "Bright", "Harbor", "Maple",
-    "River", "Summit", "Coastal", "Urban", "Cedar", "Iron", "Lakeside", "Eastern", "Royal",
-)  # fmt: skip
-NOUNS = (
-    "Rowing", "Chess", "Cycling", "Choir", "Climbing", "Tennis", "Photo", "Theatre", "Hiking",
-    "Sailing", "Running", "Film", "Garden", "Coding", "Dance", "Yoga", "Swim", "Book",
-)  # fmt: skip
-KINDS = ("Club", "Society", "Association", "Collective", "Guild", "League", "Union", "Studio")
-FIRST_NAMES = (
-    "Ada", "Ben", "Chloe", "David", "Emma", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kim",
-    "Lena", "Marco", "Nina", "Omar", "Paula", "Quentin", "Rosa", "Sven", "Tara", "Yusuf",
-)  # fmt: skip
-LAST_NAMES = (
-    "Schmidt", "Dubois", "Rossi", "Jansen", "Murphy", "Garcia", "Novak", "Weber", "Martin",
-    "Silva", "Kowalski", "Berg", "Laurent", "Costa", "Meyer", "Nguyen", "Haddad", "Olsen",
-)  # fmt: skip
-
-
-@dataclass
-class SeedSummary:
-    created: Counter = field(default_factory=Counter)
-    skipped_workspaces: int = 0
 
 
 @dataclass(frozen=True)
@@ -190,158 +88,6 @@ class Batch:
     def add(self, obj: models.Model) -> models.Model:
         self.rows.setdefault(type(obj), []).append(obj)
         return obj
-
-
-# Parents before children; bulk_create fills each child's foreign key from its saved parent.
-INSERT_ORDER: tuple[type[models.Model], ...] = (
-    User,
-    Workspace,
-    WorkspaceMember,
-    WorkspaceModule,
-    StoredFile,
-    InternalMembership,
-    Subscription,
-    AddOn,
-    OnboardingService,
-    Payment,
-    Dispute,
-    CancellationRequest,
-    Refund,
-    CreditEntry,
-    RefundReviewRequest,
-    AuditRecord,
-    DeletionTombstone,
-)
-
-
-def seed_demo(
-    *, workspaces: int, seed: int, now: dt.datetime, chunk_size: int = 2_000
-) -> SeedSummary:
-    """Create the demo logins, the plan catalogue and `workspaces` demo workspaces plus the
-    customer's own `acme` and `acme-connex`; existing ones (by slug) are left untouched."""
-    summary = SeedSummary()
-    logins = ensure_demo_logins()
-    context = Context(
-        now=now,
-        seed=seed,
-        plans=ensure_plan_catalogue(),
-        policies={slug: _latest_policy(slug) for slug in POLICY_SLUGS},
-        customer_password=make_password(CUSTOMER_PASSWORD),
-        agent=logins["agent@example.com"],
-    )
-    owner = logins["owner@example.com"]
-    specs = [
-        WorkspaceSpec("acme", "Acme Rowing Club", "orgix", 2, Plan.Interval.MONTH, "active", owner),
-        WorkspaceSpec(
-            "acme-connex", "Acme Events", "connex", 2, Plan.Interval.YEAR, "active", owner
-        ),
-    ]
-    _write_chunk(specs, context, summary)
-    for start in range(0, workspaces, chunk_size):
-        chunk = [_spec(i, seed) for i in range(start, min(start + chunk_size, workspaces))]
-        _write_chunk(chunk, context, summary)
-    return summary
-
-
-def ensure_demo_logins() -> dict[str, User]:
-    """The fixed demo users with their passwords and groups (restored on every run)."""
-    users = {}
-    for login in DEMO_LOGINS:
-        user = User.objects.filter(email=login.email).first() or User(email=login.email)
-        user.full_name = login.role
-        user.is_staff = login.is_staff
-        user.is_superuser = login.is_superuser
-        user.is_active = True
-        if not user.check_password(login.password):
-            # Only when it differs: a new hash would sign out the user's open sessions.
-            user.set_password(login.password)
-        user.save()
-        if login.group:
-            user.groups.add(Group.objects.get(name=login.group))
-        users[login.email] = user
-    return users
-
-
-def ensure_plan_catalogue() -> dict[tuple[str, int, str], Plan]:
-    """Free plan plus three paid tiers, monthly and yearly, for each policy family."""
-    plans = {}
-    for slug, (currency, tiers) in CATALOGUE.items():
-        seats, storage, modules, orders = FREE_LIMITS
-        plans[(slug, 0, Plan.Interval.NONE)] = PlanFactory(
-            free=True,
-            policy_slug=slug,
-            currency=currency,
-            seat_limit=seats,
-            storage_limit_mb=storage,
-            module_limit=modules,
-            orders_per_month_limit=orders,
-        )
-        for rank, (name, monthly, seats, storage, modules, orders) in enumerate(tiers, start=1):
-            for interval, price in (
-                (Plan.Interval.MONTH, Decimal(monthly)),
-                (Plan.Interval.YEAR, Decimal(monthly) * 10),
-            ):
-                plans[(slug, rank, interval)] = PlanFactory(
-                    name=name,
-                    policy_slug=slug,
-                    tier_rank=rank,
-                    interval=interval,
-                    price=price,
-                    currency=currency,
-                    seat_limit=seats,
-                    storage_limit_mb=storage,
-                    module_limit=modules,
-                    orders_per_month_limit=orders,
-                )
-    return plans
-
-
-def _latest_policy(slug: str) -> RefundPolicy:
-    if slug not in PRESETS:
-        raise ValueError(f"no preset policy {slug!r}")
-    return RefundPolicy.objects.filter(slug=slug).order_by("-version").first()
-
-
-def _spec(index: int, seed: int) -> WorkspaceSpec:
-    """The first 48 workspaces cover every (policy, status, interval) on a paid plan; the
-    rest are drawn at random, about a third on the Free plan."""
-    rng = random.Random(f"{seed}:{index}:spec")
-    name = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} {rng.choice(KINDS)}"
-    policy_slug = POLICY_SLUGS[index % 4]
-    if index < 48:
-        status = STATUSES[(index // 4) % len(STATUSES)]
-        interval = Plan.Interval.MONTH if index < 24 else Plan.Interval.YEAR
-        tier = 1 + index % 3
-    elif rng.random() < 0.35:
-        tier, interval, status = 0, Plan.Interval.NONE, "active"
-    else:
-        tier = rng.choice((1, 1, 2, 2, 3))
-        interval = Plan.Interval.MONTH if rng.random() < 0.65 else Plan.Interval.YEAR
-        status = rng.choices(STATUSES, weights=(8, 55, 8, 4, 15, 10))[0]
-    return WorkspaceSpec(
-        f"{DEMO_SLUG_PREFIX}{index:06d}", name, policy_slug, tier, interval, status, index=index
-    )
-
-
-def _write_chunk(specs: list[WorkspaceSpec], context: Context, summary: SeedSummary) -> None:
-    existing = set(
-        Workspace.objects.filter(slug__in=[s.slug for s in specs]).values_list("slug", flat=True)
-    )
-    batch = Batch()
-    for spec in specs:
-        if spec.slug in existing:
-            summary.skipped_workspaces += 1
-            continue
-        WorkspaceBuilder(spec, context, batch).build()
-    with transaction.atomic():
-        for model in INSERT_ORDER:
-            rows = batch.rows.get(model, [])
-            if model is AuditRecord:
-                for record, target, workspace in batch.audit_targets:
-                    record.target_id, record.workspace_id = str(target.pk), workspace.pk
-            if rows:
-                model.objects.bulk_create(rows, batch_size=1_000)
-                summary.created[model._meta.verbose_name_plural] += len(rows)
 
 
 def add_months(moment: dt.datetime, months: int) -> dt.datetime:
