@@ -97,7 +97,9 @@ def add_months(moment: dt.datetime, months: int) -> dt.datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
 
 
-def current_period(started: dt.datetime, months: int, now: dt.datetime) -> tuple:
+def current_period(
+    started: dt.datetime, months: int, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
     """The billing period, counted in `months` from `started`, that contains `now`."""
     start = started
     while add_months(start, months) <= now:
