@@ -100,21 +100,30 @@ def subscription_snapshot(
 
 def snapshot_payments(subscription: Subscription):
     """Succeeded payments of a subscription, annotated with `has_open_dispute`."""
+    return snapshot_payments_of([subscription.pk])
+
+
+def snapshot_payments_of(subscription_ids: list[int]):
+    """`snapshot_payments` for many subscriptions in one query (group by subscription_id)."""
     open_dispute = Dispute.objects.filter(payment=OuterRef("pk"), status=Dispute.Status.OPEN)
     return (
-        Payment.objects.filter(subscription=subscription, status__in=REFUNDABLE_PAYMENT_STATUSES)
+        Payment.objects.filter(
+            subscription_id__in=subscription_ids, status__in=REFUNDABLE_PAYMENT_STATUSES
+        )
         .annotate(has_open_dispute=Exists(open_dispute))
         .order_by("paid_at", "pk")
     )
 
 
-def quote_for_subscription(subscription: Subscription, *, at: datetime) -> Quote:
+def quote_for_subscription(
+    subscription: Subscription, *, at: datetime, payments: list[Payment] | None = None
+) -> Quote:
     """The live quote: what cancelling `subscription` at `at` would do, under its policy."""
     policy = subscription.policy
     return quote_cancellation(
         rules=policy_rules(policy),
         policy_label=policy.label,
-        snapshot=subscription_snapshot(subscription),
+        snapshot=subscription_snapshot(subscription, payments=payments),
         at=max(at, subscription.started_at),
     )
 

@@ -8,9 +8,10 @@ from backoffice.admin_mixins import LargeTableAdmin
 @admin.register(User)
 class UserAdmin(BaseUserAdmin, LargeTableAdmin):
     ordering = ["email"]
-    list_display = ["email", "full_name", "is_staff", "is_active", "last_login"]
+    list_display = ["email", "full_name", "is_staff", "is_active", "date_joined", "last_login"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
-    search_fields = ["email__startswith", "full_name__istartswith"]
+    # email is unique (indexed); full names are not indexed, so they are not searched.
+    search_fields = ["email__startswith"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Personal info", {"fields": ("full_name",)}),

@@ -10,6 +10,8 @@ from accounts.models import (
 )
 from backoffice.admin_mixins import AppendOnlyAdmin, LargeTableAdmin, money
 
+# Prefix or exact matches only, each backed by an index (slug: unique, name: UPPER(name),
+# billing_email: UPPER(billing_email)), so a search never scans the table.
 WORKSPACE_SEARCH = ["slug__startswith", "name__istartswith", "billing_email__iexact"]
 
 
@@ -31,12 +33,16 @@ class WorkspaceAdmin(LargeTableAdmin):
         "name",
         "slug",
         "status",
+        "owner_email",
         "billing_email",
         "country",
+        "storage_used_mb",
+        "created_at",
         "last_activity_at",
         "legal_hold",
     ]
-    list_filter = ["status", "legal_hold", "country"]
+    # Only choice fields: a filter on a free-text column would run SELECT DISTINCT over it.
+    list_filter = ["status", "suspension_reason", "legal_hold"]
     search_fields = WORKSPACE_SEARCH
     list_select_related = ["owner"]
     autocomplete_fields = ["owner"]
@@ -52,21 +58,41 @@ class WorkspaceAdmin(LargeTableAdmin):
     ]
     inlines = [MemberInline, ModuleInline]
 
+    @admin.display(description="owner", ordering="owner__email")
+    def owner_email(self, obj: Workspace) -> str:
+        return obj.owner.email
+
 
 @admin.register(WorkspaceMember)
 class WorkspaceMemberAdmin(LargeTableAdmin):
+    """Each row is a seat."""
+
     list_display = ["user", "workspace", "role", "joined_at"]
     list_filter = ["role"]
-    search_fields = ["workspace__slug__startswith", "user__email__startswith"]
+    search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH] + [
+        "user__email__startswith"
+    ]
+    search_workspace_path = "workspace"
     list_select_related = ["user", "workspace"]
     autocomplete_fields = ["user", "workspace"]
 
 
+@admin.register(WorkspaceModule)
+class WorkspaceModuleAdmin(LargeTableAdmin):
+    list_display = ["code", "workspace", "enabled_at"]
+    list_filter = ["code"]
+    search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
+    search_workspace_path = "workspace"
+    list_select_related = ["workspace"]
+    autocomplete_fields = ["workspace"]
+
+
 @admin.register(StoredFile)
 class StoredFileAdmin(LargeTableAdmin):
-    list_display = ["name", "workspace", "size_mb", "uploaded_at"]
-    search_fields = ["workspace__slug__startswith", "name__startswith"]
-    list_select_related = ["workspace"]
+    list_display = ["name", "workspace", "size_mb", "uploaded_by", "uploaded_at"]
+    search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
+    search_workspace_path = "workspace"
+    list_select_related = ["workspace", "uploaded_by"]
     autocomplete_fields = ["workspace", "uploaded_by"]
 
 
@@ -74,9 +100,18 @@ class StoredFileAdmin(LargeTableAdmin):
 class InternalMembershipAdmin(LargeTableAdmin):
     """Orgix §15: shown for support context only — never ours to refund."""
 
-    list_display = ["member_name", "workspace", "status", "price_display", "provider", "created_at"]
-    list_filter = ["status", "provider"]
-    search_fields = ["workspace__slug__startswith", "member_email__iexact"]
+    list_display = [
+        "member_name",
+        "workspace",
+        "status",
+        "price_display",
+        "provider",
+        "provider_reference",
+        "created_at",
+    ]
+    list_filter = ["status", "provider", "currency"]
+    search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
+    search_workspace_path = "workspace"
     list_select_related = ["workspace"]
     autocomplete_fields = ["workspace"]
     price_display = money("price", description="price")
@@ -86,5 +121,6 @@ class InternalMembershipAdmin(LargeTableAdmin):
 class DeletionTombstoneAdmin(AppendOnlyAdmin):
     list_display = ["workspace_id", "rule", "policy", "deleted_at", "ended_at", "last_activity_at"]
     list_filter = ["rule"]
-    search_fields = ["=workspace_id"]
+    search_fields = ["policy__startswith"]
+    search_id_fields = ("workspace_id",)
     readonly_fields = [f.name for f in DeletionTombstone._meta.fields]

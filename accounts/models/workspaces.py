@@ -52,6 +52,8 @@ class Workspace(models.Model):
             models.Index(fields=["last_activity_at"]),
             models.Index(fields=["legal_hold"]),
             models.Index(Upper("name"), name="workspace_name_upper"),
+            # The admin's case-insensitive billing email search (iexact).
+            models.Index(Upper("billing_email"), name="workspace_billing_email_upper"),
         ]
 
     def __str__(self) -> str:

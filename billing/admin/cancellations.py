@@ -97,6 +97,7 @@ class CancellationRequestAdmin(LargeTableAdmin):
         AgeFilter,
     ]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
+    search_workspace_path = "workspace"
     list_select_related = ["workspace", "subscription__plan", "subscription__policy", "assigned_to"]
     ordering = ["created_at", "pk"]
     actions = ["assign_to_me", "approve", "bulk_approve_without_refund", "reject"]

@@ -26,7 +26,10 @@ class PaymentAdmin(AppendOnlyAdmin):
         "provider_reference",
     ]
     list_filter = ["kind", "status", "provider", "currency"]
-    search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH] + ["=provider_reference"]
+    search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH] + [
+        "provider_reference__exact"
+    ]
+    search_workspace_path = "workspace"
     list_select_related = ["workspace"]
     readonly_fields = [f.name for f in Payment._meta.fields]
     amount_display = money("amount", description="amount")
@@ -50,10 +53,11 @@ class PaymentAdmin(AppendOnlyAdmin):
 
 @admin.register(CreditEntry)
 class CreditEntryAdmin(AppendOnlyAdmin):
-    list_display = ["created_at", "workspace", "kind", "amount_display", "memo"]
+    list_display = ["created_at", "workspace", "kind", "amount_display", "payment", "memo"]
     list_filter = ["kind", "currency"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    list_select_related = ["workspace"]
+    search_workspace_path = "workspace"
+    list_select_related = ["workspace", "payment"]
     readonly_fields = [f.name for f in CreditEntry._meta.fields]
     amount_display = money("amount", description="amount")
 
@@ -76,9 +80,18 @@ class DisputeAdmin(LargeTableAdmin):
     """Record a dispute on a payment (suspends the workspace's paid features, orgix §11),
     then close it won or lost; both go through `billing.services.disputes` and are audited."""
 
-    list_display = ["opened_at", "payment", "status", "amount_display", "reason", "closed_at"]
-    list_filter = ["status"]
+    list_display = [
+        "opened_at",
+        "workspace",
+        "payment",
+        "status",
+        "amount_display",
+        "reason",
+        "closed_at",
+    ]
+    list_filter = ["status", "currency"]
     search_fields = [f"payment__workspace__{field}" for field in WORKSPACE_SEARCH]
+    search_workspace_path = "payment__workspace"
     list_select_related = ["payment__workspace"]
     form = DisputeForm
     fields = ["payment", "amount", "reason", "provider_reference", "status", "opened_at"]
@@ -130,3 +143,7 @@ class DisputeAdmin(LargeTableAdmin):
     @admin.action(description="Close as lost (payment unpaid)", permissions=["change"])
     def close_lost(self, request, queryset):
         self._close(request, queryset, Dispute.Status.LOST)
+
+    @admin.display(description="workspace", ordering="payment__workspace__name")
+    def workspace(self, obj: Dispute) -> str:
+        return str(obj.payment.workspace)

@@ -16,8 +16,9 @@ class PlanAdmin(admin.ModelAdmin):
         "seat_limit",
         "storage_limit_mb",
         "module_limit",
+        "orders_per_month_limit",
         "is_active",
     ]
-    list_filter = ["policy_slug", "interval", "is_active"]
+    list_filter = ["policy_slug", "interval", "currency", "is_active"]
     search_fields = ["code__startswith", "name__istartswith"]
     price_display = money("price", description="price")

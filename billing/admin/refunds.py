@@ -52,6 +52,7 @@ class RefundAdmin(LargeTableAdmin):
     ]
     list_filter = ["status", "destination", "is_goodwill"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
+    search_workspace_path = "workspace"
     list_select_related = ["workspace", "payment", "proposed_by"]
     readonly_fields = [f.name for f in Refund._meta.fields] + [
         "quote_lines",

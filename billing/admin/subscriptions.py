@@ -114,6 +114,7 @@ class SubscriptionAdmin(LargeTableAdmin):
         DunningFilter,
     ]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
+    search_workspace_path = "workspace"
     list_select_related = ["workspace", "plan", "policy"]
     autocomplete_fields = ["workspace", "plan"]
     readonly_fields = [*SUBSCRIPTION_READONLY, "quote_if_cancelled_now"]
@@ -227,6 +228,7 @@ class AddOnAdmin(LargeTableAdmin):
     list_display = ["__str__", "subscription", "price_display", "started_at", "ends_at"]
     list_filter = ["kind"]
     search_fields = [f"subscription__workspace__{field}" for field in WORKSPACE_SEARCH]
+    search_workspace_path = "subscription__workspace"
     list_select_related = ["subscription__workspace", "subscription__plan"]
     autocomplete_fields = ["subscription"]
     price_display = money("price", description="price")

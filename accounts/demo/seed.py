@@ -1,0 +1,237 @@
+"""Writes the demo data: logins, catalogue, then workspaces chunk by chunk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.db import models, transaction
+
+from accounts.models import (
+    AuditRecord,
+    DeletionTombstone,
+    InternalMembership,
+    StoredFile,
+    User,
+    Workspace,
+    WorkspaceMember,
+    WorkspaceModule,
+)
+from billing.models import (
+    AddOn,
+    CancellationRequest,
+    CreditEntry,
+    Dispute,
+    OnboardingService,
+    Payment,
+    Plan,
+    Refund,
+    RefundPolicy,
+    RefundReviewRequest,
+    Subscription,
+)
+from billing.policy.presets import PRESETS
+from billing.selectors import quote_for_subscription, snapshot_payments_of
+from tests.factories import PlanFactory
+
+from .builder import Batch, Context, WorkspaceBuilder, WorkspaceSpec
+from .catalogue import (
+    ADJECTIVES,
+    CATALOGUE,
+    CUSTOMER_PASSWORD,
+    DEMO_LOGINS,
+    DEMO_SLUG_PREFIX,
+    FREE_LIMITS,
+    KINDS,
+    NOUNS,
+    POLICY_SLUGS,
+    STATUSES,
+)
+
+
+@dataclass
+class SeedSummary:
+    created: Counter = field(default_factory=Counter)
+    skipped_workspaces: int = 0
+
+
+# Parents before children; bulk_create fills each child's foreign key from its saved parent.
+INSERT_ORDER: tuple[type[models.Model], ...] = (
+    User,
+    Workspace,
+    WorkspaceMember,
+    WorkspaceModule,
+    StoredFile,
+    InternalMembership,
+    Subscription,
+    AddOn,
+    OnboardingService,
+    Payment,
+    Dispute,
+    CancellationRequest,
+    Refund,
+    CreditEntry,
+    RefundReviewRequest,
+    AuditRecord,
+    DeletionTombstone,
+)
+
+
+def seed_demo(
+    *, workspaces: int, seed: int, now: dt.datetime, chunk_size: int = 2_000
+) -> SeedSummary:
+    """Create the demo logins, the plan catalogue and `workspaces` demo workspaces plus the
+    customer's own `acme` and `acme-connex`; existing ones (by slug) are left untouched."""
+    summary = SeedSummary()
+    logins = ensure_demo_logins()
+    context = Context(
+        now=now,
+        seed=seed,
+        plans=ensure_plan_catalogue(),
+        policies={slug: _latest_policy(slug) for slug in POLICY_SLUGS},
+        customer_password=make_password(CUSTOMER_PASSWORD),
+        agent=logins["agent@example.com"],
+    )
+    owner = logins["owner@example.com"]
+    specs = [
+        WorkspaceSpec("acme", "Acme Rowing Club", "orgix", 2, Plan.Interval.MONTH, "active", owner),
+        WorkspaceSpec(
+            "acme-connex", "Acme Events", "connex", 2, Plan.Interval.YEAR, "active", owner
+        ),
+    ]
+    _write_chunk(specs, context, summary)
+    for start in range(0, workspaces, chunk_size):
+        chunk = [_spec(i, seed) for i in range(start, min(start + chunk_size, workspaces))]
+        _write_chunk(chunk, context, summary)
+    return summary
+
+
+def ensure_demo_logins() -> dict[str, User]:
+    """The fixed demo users with their passwords and groups (restored on every run)."""
+    users = {}
+    for login in DEMO_LOGINS:
+        user = User.objects.filter(email=login.email).first() or User(email=login.email)
+        user.full_name = login.role
+        user.is_staff = login.is_staff
+        user.is_superuser = login.is_superuser
+        user.is_active = True
+        if not user.check_password(login.password):
+            # Only when it differs: a new hash would sign out the user's open sessions.
+            user.set_password(login.password)
+        user.save()
+        if login.group:
+            user.groups.add(Group.objects.get(name=login.group))
+        users[login.email] = user
+    return users
+
+
+def ensure_plan_catalogue() -> dict[tuple[str, int, str], Plan]:
+    """Free plan plus three paid tiers, monthly and yearly, for each policy family."""
+    plans = {}
+    for slug, (currency, tiers) in CATALOGUE.items():
+        seats, storage, modules, orders = FREE_LIMITS
+        plans[(slug, 0, Plan.Interval.NONE)] = PlanFactory(
+            free=True,
+            policy_slug=slug,
+            currency=currency,
+            seat_limit=seats,
+            storage_limit_mb=storage,
+            module_limit=modules,
+            orders_per_month_limit=orders,
+        )
+        for rank, (name, monthly, seats, storage, modules, orders) in enumerate(tiers, start=1):
+            for interval, price in (
+                (Plan.Interval.MONTH, Decimal(monthly)),
+                (Plan.Interval.YEAR, Decimal(monthly) * 10),
+            ):
+                plans[(slug, rank, interval)] = PlanFactory(
+                    name=name,
+                    policy_slug=slug,
+                    tier_rank=rank,
+                    interval=interval,
+                    price=price,
+                    currency=currency,
+                    seat_limit=seats,
+                    storage_limit_mb=storage,
+                    module_limit=modules,
+                    orders_per_month_limit=orders,
+                )
+    return plans
+
+
+def _latest_policy(slug: str) -> RefundPolicy:
+    if slug not in PRESETS:
+        raise ValueError(f"no preset policy {slug!r}")
+    return RefundPolicy.objects.filter(slug=slug).order_by("-version").first()
+
+
+def _spec(index: int, seed: int) -> WorkspaceSpec:
+    """The first 48 workspaces cover every (policy, status, interval) on a paid plan; the
+    rest are drawn at random, about a third on the Free plan."""
+    rng = random.Random(f"{seed}:{index}:spec")
+    name = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} {rng.choice(KINDS)}"
+    policy_slug = POLICY_SLUGS[index % 4]
+    if index < 48:
+        status = STATUSES[(index // 4) % len(STATUSES)]
+        interval = Plan.Interval.MONTH if index < 24 else Plan.Interval.YEAR
+        tier = 1 + index % 3
+    elif rng.random() < 0.35:
+        tier, interval, status = 0, Plan.Interval.NONE, "active"
+    else:
+        tier = rng.choice((1, 1, 2, 2, 3))
+        interval = Plan.Interval.MONTH if rng.random() < 0.65 else Plan.Interval.YEAR
+        status = rng.choices(STATUSES, weights=(8, 55, 8, 4, 15, 10))[0]
+    return WorkspaceSpec(
+        f"{DEMO_SLUG_PREFIX}{index:06d}", name, policy_slug, tier, interval, status, index=index
+    )
+
+
+def _quote_cancellations(requests: list[CancellationRequest]) -> None:
+    """Requests carry the quote the customer saw: the engine's, at the time they asked.
+    A constant number of queries however many requests the chunk holds."""
+    ids = [request.subscription_id for request in requests]
+    subscriptions = (
+        Subscription.objects.select_related("plan", "policy", "workspace")
+        .prefetch_related("services", "addons")
+        .in_bulk(ids)
+    )
+    payments = defaultdict(list)
+    for payment in snapshot_payments_of(ids):
+        payments[payment.subscription_id].append(payment)
+    for request in requests:
+        quote = quote_for_subscription(
+            subscriptions[request.subscription_id],
+            at=request.created_at,
+            payments=payments[request.subscription_id],
+        )
+        request.quote = quote.to_dict()
+        request.quoted_refund = quote.refund
+        request.effective_at = quote.ends_at
+    CancellationRequest.objects.bulk_update(requests, ["quote", "quoted_refund", "effective_at"])
+
+
+def _write_chunk(specs: list[WorkspaceSpec], context: Context, summary: SeedSummary) -> None:
+    existing = set(
+        Workspace.objects.filter(slug__in=[s.slug for s in specs]).values_list("slug", flat=True)
+    )
+    batch = Batch()
+    for spec in specs:
+        if spec.slug in existing:
+            summary.skipped_workspaces += 1
+            continue
+        WorkspaceBuilder(spec, context, batch).build()
+    with transaction.atomic():
+        for model in INSERT_ORDER:
+            rows = batch.rows.get(model, [])
+            if model is AuditRecord:
+                for record, target, workspace in batch.audit_targets:
+                    record.target_id, record.workspace_id = str(target.pk), workspace.pk
+            if rows:
+                model.objects.bulk_create(rows, batch_size=1_000)
+                summary.created[model._meta.verbose_name_plural] += len(rows)
+        _quote_cancellations(batch.rows.get(CancellationRequest, []))

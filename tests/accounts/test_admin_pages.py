@@ -1,0 +1,191 @@
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
+
+from accounts.demo import seed_demo
+from accounts.models import AuditRecord, User
+from billing.models import Payment
+
+from .conftest import DEMO_NOW
+
+FOUNDATION_APPS = {"accounts", "billing"}
+
+
+@pytest.fixture
+def agent_client(client, demo_data):
+    assert client.login(email="agent@example.com", password="agent")
+    return client
+
+
+@pytest.fixture
+def beat_rows(db):
+    """django-celery-beat ships no rows; one of each so their change pages open too."""
+    every_hour = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.HOURS)
+    PeriodicTask.objects.create(name="demo", task="demo.task", interval=every_hour)
+    CrontabSchedule.objects.create(minute="0", hour="4")
+    SolarSchedule.objects.create(event="sunrise", latitude=49.6, longitude=6.1)
+    ClockedSchedule.objects.create(clocked_time=DEMO_NOW)
+
+
+def _changelist(model) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+def _agent_can_view(model) -> bool:
+    agent = User.objects.get(email="agent@example.com")
+    return agent.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}")
+
+
+@pytest.mark.django_db
+def test_the_agent_opens_every_changelist_it_may_view(agent_client):
+    viewable = [model for model in admin.site._registry if _agent_can_view(model)]
+
+    for model in admin.site._registry:
+        response = agent_client.get(_changelist(model))
+        expected = 200 if model in viewable else 403
+        assert response.status_code == expected, model._meta.label
+    foundation = {m for m in admin.site._registry if m._meta.app_label in FOUNDATION_APPS}
+    assert foundation <= set(viewable)
+
+
+@pytest.mark.django_db
+def test_the_agent_opens_a_change_page_of_every_model(agent_client, beat_rows):
+    opened = set()
+
+    for model in admin.site._registry:
+        obj = model._default_manager.order_by("pk").first()
+        if obj is None or not _agent_can_view(model):
+            continue
+        url = reverse(
+            f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk]
+        )
+        assert agent_client.get(url).status_code == 200, model._meta.label
+        opened.add(model)
+
+    # The demo data holds a row of every foundation model the admin shows, except the
+    # technical records that only live traffic creates.
+    missing = {
+        m._meta.label
+        for m in admin.site._registry
+        if m._meta.app_label in FOUNDATION_APPS and m not in opened
+    }
+    assert missing == {"billing.IdempotencyKey", "billing.WebhookEvent"}
+
+
+def _changelist_queries(client, models) -> dict[str, int]:
+    counts = {}
+    for model in models:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(_changelist(model)).status_code == 200
+        counts[model._meta.label] = len(queries)
+    return counts
+
+
+@pytest.mark.django_db
+def test_changelist_queries_do_not_grow_with_the_rows(agent_client, monkeypatch):
+    models = [m for m in admin.site._registry if m._meta.app_label in FOUNDATION_APPS]
+    for model_admin in admin.site._registry.values():
+        # Every row on one page, so more rows means more rows rendered.
+        monkeypatch.setattr(model_admin, "list_per_page", 5_000)
+    _changelist_queries(agent_client, models)  # warm caches (content types, session)
+    few = _changelist_queries(agent_client, models)
+    payments_before = Payment.objects.count()
+
+    seed_demo(workspaces=60, seed=7, now=DEMO_NOW)
+    many = _changelist_queries(agent_client, models)
+
+    assert Payment.objects.count() > payments_before + 50
+    assert many == few
+
+
+@pytest.mark.django_db
+def test_the_agent_cannot_delete_payments_or_audit_records(agent_client):
+    for model in (Payment, AuditRecord):
+        obj = model.objects.first()
+        url = reverse(
+            f"admin:{model._meta.app_label}_{model._meta.model_name}_delete", args=[obj.pk]
+        )
+
+        assert agent_client.post(url, {"post": "yes"}).status_code == 403
+        assert model.objects.filter(pk=obj.pk).exists()
+
+
+@pytest.mark.django_db
+def test_only_the_billing_lead_approves_large_refunds(demo_data):
+    agent = User.objects.get(email="agent@example.com")
+    lead = User.objects.get(email="lead@example.com")
+
+    for codename in ("billing.approve_large_refund", "billing.change_refund"):
+        assert lead.has_perm(codename)
+        assert not agent.has_perm(codename)
+    assert agent.has_perm("billing.approve_refund") and agent.has_perm("billing.view_payment")
+    assert not agent.has_perm("billing.delete_payment")
+    assert not agent.has_perm("accounts.delete_auditrecord")
+    shared = set(Group.objects.get(name="Support agent").permissions.all())
+    assert shared < set(Group.objects.get(name="Billing lead").permissions.all())
+
+
+@pytest.mark.django_db
+def test_every_search_box_accepts_text_and_numbers(agent_client):
+    searchable = [
+        model
+        for model, model_admin in admin.site._registry.items()
+        if model._meta.app_label in FOUNDATION_APPS and model_admin.search_fields
+    ]
+
+    for model in searchable:
+        for term in ("acme", "42", "owner@example.com"):
+            response = agent_client.get(_changelist(model), {"q": term})
+            assert response.status_code == 200, (model._meta.label, term)
+    assert len(searchable) >= 15
+
+
+@pytest.mark.django_db
+def test_a_number_finds_a_workspaces_audit_records_through_the_index(agent_client):
+    record = AuditRecord.objects.exclude(workspace_id=None).first()
+
+    response = agent_client.get(_changelist(AuditRecord), {"q": str(record.workspace_id)})
+
+    shown = list(response.context["cl"].result_list)
+    assert shown and {r.workspace_id for r in shown} == {record.workspace_id}
+    sql = str(response.context["cl"].queryset.query)
+    assert "CAST" not in sql.upper() and "::TEXT" not in sql.upper()
+
+
+@pytest.mark.django_db
+def test_a_billing_email_finds_its_workspace_whatever_the_case(agent_client):
+    response = agent_client.get(
+        reverse("admin:accounts_workspace_changelist"), {"q": "OWNER@EXAMPLE.COM"}
+    )
+
+    slugs = {workspace.slug for workspace in response.context["cl"].result_list}
+    assert {"acme", "acme-connex"} <= slugs
+
+
+@pytest.mark.django_db
+def test_a_payment_search_finds_the_workspaces_first_then_their_payments(agent_client):
+    acme_payments = set(Payment.objects.filter(workspace__slug="acme").values_list("pk", flat=True))
+    other = Payment.objects.exclude(workspace__slug__startswith="acme").first()
+    url = _changelist(Payment)
+
+    with CaptureQueriesContext(connection) as queries:
+        by_slug = agent_client.get(url, {"q": "acme"})
+    # Read before the next request: the test client resets the query log per request.
+    filters = [q["sql"].split("WHERE", 1)[-1] for q in queries if "billing_payment" in q["sql"]]
+    by_reference = agent_client.get(url, {"q": other.provider_reference})
+
+    shown = {p.pk for p in by_slug.context["cl"].result_list}
+    assert acme_payments and acme_payments <= shown
+    assert {p.pk for p in by_reference.context["cl"].result_list} == {other.pk}
+    # The payment query filters on workspace ids, not on the joined workspace's columns.
+    assert filters and not any("accounts_workspace" in where for where in filters)

@@ -1,0 +1,68 @@
+"""Settings are read at import time, so each configuration is checked in a fresh process."""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=BASE_DIR,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_production_configuration_passes_check_deploy_without_warnings(tmp_path):
+    env = {
+        "DEBUG": "False",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "backoffice.example.com",
+        "CSRF_TRUSTED_ORIGINS": "https://backoffice.example.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    }
+
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _run(["manage.py", "check"], {"DEBUG": "False", "ALLOWED_HOSTS": "example.com"})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.skipif(
+    (BASE_DIR / ".env").exists(), reason="a local .env file configures this checkout"
+)
+def test_with_nothing_set_it_runs_on_sqlite_with_eager_celery():
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.DEBUG, s.DATABASES['default']['ENGINE'], "
+        "str(s.DATABASES['default']['NAME']), s.CELERY_TASK_ALWAYS_EAGER]))"
+    )
+
+    result = _run(["-c", script], {"DJANGO_SETTINGS_MODULE": "backoffice.settings"})
+
+    assert result.returncode == 0, result.stderr
+    debug, engine, name, eager = json.loads(result.stdout)
+    assert debug is True
+    assert engine == "django.db.backends.sqlite3"
+    assert name == str(BASE_DIR / "db.sqlite3")
+    assert eager is True
