@@ -14,4 +14,5 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/", include("billing.api.urls")),
     path("", include("billing.urls")),
+    path("", include("accounts.urls")),
 ]
