@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from accounts.admin.retention import RetentionAdminMixin, RetentionFilter
 from accounts.models import (
     DeletionTombstone,
     InternalMembership,
@@ -26,7 +27,7 @@ class ModuleInline(admin.TabularInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(LargeTableAdmin):
+class WorkspaceAdmin(RetentionAdminMixin, LargeTableAdmin):
     list_display = [
         "name",
         "slug",
@@ -35,8 +36,9 @@ class WorkspaceAdmin(LargeTableAdmin):
         "country",
         "last_activity_at",
         "legal_hold",
+        "retention_column",
     ]
-    list_filter = ["status", "legal_hold", "country"]
+    list_filter = ["status", RetentionFilter, "legal_hold", "country"]
     search_fields = WORKSPACE_SEARCH
     list_select_related = ["owner"]
     autocomplete_fields = ["owner"]
@@ -49,6 +51,9 @@ class WorkspaceAdmin(LargeTableAdmin):
         "deletion_warning_sent_at",
         "legal_hold",
         "legal_hold_reason",
+        "deletion_due_at",
+        "retention_timeline",
+        "standing",
     ]
     inlines = [MemberInline, ModuleInline]
 
