@@ -49,7 +49,7 @@ from accounts.retention import DeletionReason, RetentionFacts, deletion_deadline
 from accounts.selectors import latest_policy_id, retention_rules
 from billing.models import Dispute, IdempotencyKey, Plan, Refund, Subscription
 
-from .retention import due_dates, fact_rows, write_due_dates
+from .retention import due_dates, fact_rows, id_list, write_due_dates
 
 logger = logging.getLogger(__name__)
 
@@ -172,13 +172,13 @@ def purge_warn_batch(*, workspace_ids: list[int], now: datetime) -> int:
     """Send the deletion warning to the owners of these workspaces, once each."""
     with transaction.atomic():
         rows = list(
-            _lock(due_for_warning(now=now).filter(pk__in=workspace_ids)).values(
+            _lock(due_for_warning(now=now).filter(pk__in=id_list(workspace_ids))).values(
                 "pk", "name", "slug", "billing_email", "owner__email", "deletion_due_at"
             )
         )
         if not rows:
             return 0
-        Workspace.objects.filter(pk__in=[row["pk"] for row in rows]).update(
+        Workspace.objects.filter(pk__in=id_list(row["pk"] for row in rows)).update(
             deletion_warning_sent_at=now
         )
         messages = [_warning_message(row, now=now) for row in rows]
@@ -221,7 +221,7 @@ def purge_batch(*, workspace_ids: list[int], now: datetime) -> BatchResult:
     """Erase those of these workspaces that are still due, in one transaction."""
     result = BatchResult()
     with transaction.atomic():
-        rows = fact_rows(_lock(due_for_deletion(now=now).filter(pk__in=workspace_ids)))
+        rows = fact_rows(_lock(due_for_deletion(now=now).filter(pk__in=id_list(workspace_ids))))
         result.skipped = len(workspace_ids) - len(rows)
         reasons, moved = {}, {}
         for pk, deadline in due_dates(rows).items():
@@ -251,17 +251,18 @@ def orphan_users(workspace_ids: list[int]) -> QuerySet:
 
     Staff are never touched: they are our agents, not the customer's data.
     """
+    batch = id_list(workspace_ids)
     seats_elsewhere = WorkspaceMember.objects.filter(user_id=OuterRef("pk")).exclude(
-        workspace_id__in=workspace_ids
+        workspace_id__in=batch
     )
     owns_elsewhere = (
         Workspace.objects.filter(owner_id=OuterRef("pk"))
-        .exclude(pk__in=workspace_ids)
+        .exclude(pk__in=batch)
         .exclude(status=Workspace.Status.DELETED)
     )
     in_batch = Q(
-        pk__in=WorkspaceMember.objects.filter(workspace_id__in=workspace_ids).values("user_id")
-    ) | Q(pk__in=Workspace.objects.filter(pk__in=workspace_ids).values("owner_id"))
+        pk__in=WorkspaceMember.objects.filter(workspace_id__in=batch).values("user_id")
+    ) | Q(pk__in=Workspace.objects.filter(pk__in=batch).values("owner_id"))
     return (
         User.objects.filter(in_batch, is_staff=False, is_superuser=False)
         .exclude(Exists(seats_elsewhere))
@@ -277,12 +278,13 @@ def workspaces_erase(
     Must run inside the caller's transaction. A fixed number of statements whatever the
     workspaces hold: counts, one DELETE per table, one UPDATE for users, one for shells.
     """
-    rows = fact_rows(Workspace.objects.filter(pk__in=workspace_ids))
+    batch = id_list(workspace_ids)
+    rows = fact_rows(Workspace.objects.filter(pk__in=batch))
     labels = retention_rules(row["policy_id"] for row in rows)
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     for name, model in PERSONAL_DATA:
         grouped = (
-            model.objects.filter(workspace_id__in=workspace_ids)
+            model.objects.filter(workspace_id__in=batch)
             .order_by()
             .values("workspace_id")
             .annotate(n=Count("pk"))
@@ -290,9 +292,10 @@ def workspaces_erase(
         )
         for workspace_id, n in grouped:
             counts[workspace_id][name] = n
-    orphans = list(orphan_users(workspace_ids).values_list("pk", flat=True))
+    orphan_ids = list(orphan_users(workspace_ids).values_list("pk", flat=True))
+    orphans = id_list(orphan_ids)
     profiles = (
-        WorkspaceMember.objects.filter(workspace_id__in=workspace_ids, user_id__in=orphans)
+        WorkspaceMember.objects.filter(workspace_id__in=batch, user_id__in=orphans)
         .order_by()
         .values("workspace_id")
         .annotate(n=Count("pk"))
@@ -301,8 +304,8 @@ def workspaces_erase(
     for workspace_id, n in profiles:
         counts[workspace_id]["profiles_anonymised"] = n
     for _name, model in PERSONAL_DATA:
-        model.objects.filter(workspace_id__in=workspace_ids).delete()
-    if orphans:
+        model.objects.filter(workspace_id__in=batch).delete()
+    if orphan_ids:
         Token.objects.filter(user_id__in=orphans).delete()
         IdempotencyKey.objects.filter(user_id__in=orphans).delete()
         User.objects.filter(pk__in=orphans).update(
@@ -314,7 +317,7 @@ def workspaces_erase(
             is_active=False,
             last_login=None,
         )
-    Workspace.objects.filter(pk__in=workspace_ids).update(
+    Workspace.objects.filter(pk__in=batch).update(
         status=Workspace.Status.DELETED,
         name=Concat(Value("Deleted workspace #"), Cast("pk", CharField())),
         slug=Concat(Value("deleted-"), Cast("pk", CharField())),
