@@ -194,8 +194,8 @@ def workspace_delete_on_request(
             after={"status": Workspace.Status.DELETED},
             note=note,
         )
-        tombstones = workspaces_erase(
+        workspaces_erase(
             workspace_ids=[locked.pk], now=now, reasons={locked.pk: DeletionReason.CUSTOMER_REQUEST}
         )
     workspace.status = Workspace.Status.DELETED
-    return tombstones[0]
+    return DeletionTombstone.objects.get(workspace_id=locked.pk)

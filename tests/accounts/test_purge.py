@@ -258,17 +258,17 @@ def test_dry_run_changes_nothing_and_says_why():
 
 def test_a_crash_in_the_middle_of_a_batch_loses_nothing_and_a_rerun_finishes(monkeypatch):
     workspaces = _warned(4)
-    real_delete = StoredFile.objects.filter
+    real_delete = purge._delete_returning
     calls = {"n": 0}
 
-    def crash_on_second_batch(*args, **kwargs):
-        if "workspace_id__in" in kwargs:
-            calls["n"] += 1
-            if calls["n"] == 4:  # counting then deleting: the second batch's delete
-                raise RuntimeError("worker killed")
-        return real_delete(*args, **kwargs)
+    def crash_in_second_batch(model, *args, **kwargs):
+        deleted = real_delete(model, *args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 6:  # the second batch has already deleted its members and files
+            raise RuntimeError("worker killed")
+        return deleted
 
-    monkeypatch.setattr(StoredFile.objects, "filter", crash_on_second_batch)
+    monkeypatch.setattr(purge, "_delete_returning", crash_in_second_batch)
     with pytest.raises(RuntimeError):
         purge_run(now=LATER, batch_size=2)
     assert [_deleted(ws) for ws in workspaces] == [True, True, False, False]
