@@ -4,18 +4,22 @@
 generates N due workspaces with their members, files, modules and internal memberships
 in SQL (`INSERT ... SELECT generate_series`), then times, each in a fresh process:
 
-- purge: `accounts.services.purge.purge_run` (refresh of every due date, then erasure in
-  batches: members, files, modules, internal memberships deleted, orphan users anonymised,
-  the workspace kept as an anonymised shell, a tombstone written);
+- purge: the erasure step of the daily job, `accounts.services.purge.purge_batch` over
+  keyset batches of due ids (members, files, modules, internal memberships deleted, orphan
+  users anonymised, the workspace kept as an anonymised shell, a tombstone written), with
+  one worker, then with W worker processes sharing the batches as Celery workers share the
+  fanned-out tasks (SKIP LOCKED keeps them apart);
 - plain: `Workspace.objects.filter(deletion_due_at__lte=now).delete()` on an identical copy.
 
 The data set holds no financial records: the plain delete cannot remove workspaces that
 subscriptions and payments PROTECT, so both runs get the same rows and the plain delete is
 the best case for Django's collector. The purge still does more work (anonymises users,
-writes tombstones, recomputes due dates). Peak memory is the growth of the process's
-maximum resident set during the timed section.
+writes tombstones, re-checks each workspace against its policy). The daily refresh of
+due dates and the warning emails are separate steps and not timed. Peak memory is the
+growth of the maximum resident set (of the process or its workers) in the timed section.
 
-    python -m bench.purge [--workspaces N]       (or BENCH_PURGE_WORKSPACES=N)
+    python -m bench.purge [--workspaces N] [--workers W]
+    (or BENCH_PURGE_WORKSPACES=N, BENCH_PURGE_WORKERS=W; BENCH_DATABASE_URL for the server)
 """
 
 from __future__ import annotations
@@ -30,7 +34,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bo_bench"
 DEFAULT_WORKSPACES = 100_000
+DEFAULT_WORKERS = 2
+PLAIN = "plain queryset.delete()"
 BATCH_SIZE = 1000
+NOW = "2025-05-01T00:00:00+00:00"
 
 GENERATE = """
 INSERT INTO accounts_user (id, password, is_superuser, first_name, last_name, is_staff,
@@ -97,7 +104,35 @@ def _drop_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _child(mode: str, workspaces: int) -> None:
+def _purge_batch_in_worker(ids: list[int]) -> int:
+    import datetime as dt
+
+    from accounts.services.purge import purge_batch
+
+    return len(purge_batch(workspace_ids=ids, now=dt.datetime.fromisoformat(NOW)).deleted)
+
+
+def _purge(workers: int) -> int:
+    """The erasure as the daily job runs it: batches of due ids, one transaction each,
+    shared by `workers` processes the way Celery workers share the fanned-out tasks."""
+    import datetime as dt
+    import multiprocessing
+
+    from django.db import connections
+
+    from accounts.services.purge import due_for_deletion, id_batches, purge_batch
+
+    now = dt.datetime.fromisoformat(NOW)
+    batches = id_batches(due_for_deletion(now=now), batch_size=BATCH_SIZE)
+    if workers == 1:
+        return sum(len(purge_batch(workspace_ids=ids, now=now).deleted) for ids in batches)
+    batches = list(batches)  # ids only: 8 bytes a workspace, handed out like Celery tasks
+    connections.close_all()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return sum(pool.imap_unordered(_purge_batch_in_worker, batches))
+
+
+def _child(mode: str, workspaces: int, workers: int) -> None:
     """In a fresh process on the bench database: migrate, generate, time one strategy."""
     import datetime as dt
 
@@ -113,19 +148,20 @@ def _child(mode: str, workspaces: int) -> None:
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute(GENERATE, {"n": workspaces})
-    now = dt.datetime(2025, 5, 1, tzinfo=dt.UTC)
+    now = dt.datetime.fromisoformat(NOW)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     if mode == "purge":
-        from accounts.services.purge import purge_run
-
-        summary = purge_run(now=now, batch_size=BATCH_SIZE)
-        done = summary.deleted
+        done = _purge(workers)
     else:
         done, _ = Workspace.objects.filter(deletion_due_at__lte=now).delete()
         done = workspaces
     elapsed = time.perf_counter() - started
-    growth_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
+    peak = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    growth_kb = max(0, peak - rss_before)
     if mode == "purge":
         assert DeletionTombstone.objects.count() == workspaces, "purge left workspaces"
     else:
@@ -133,11 +169,21 @@ def _child(mode: str, workspaces: int) -> None:
     print(f"{mode} {done} {elapsed:.3f} {growth_kb}")
 
 
-def _measure(mode: str, url: str, workspaces: int) -> tuple[float, int]:
+def _measure(mode: str, url: str, workspaces: int, workers: int = 1) -> tuple[float, int]:
     _recreate_database(url)
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "backoffice.settings"}
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.purge", "--child", mode, "--workspaces", str(workspaces)],
+        [
+            sys.executable,
+            "-m",
+            "bench.purge",
+            "--child",
+            mode,
+            "--workspaces",
+            str(workspaces),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -149,39 +195,43 @@ def _measure(mode: str, url: str, workspaces: int) -> tuple[float, int]:
     return float(elapsed), int(growth_kb)
 
 
-def run(workspaces: int | None = None) -> dict[str, float]:
+def run(workspaces: int | None = None, workers: int | None = None) -> dict[str, float]:
     """Print and return the timings; `make bench` calls this through `bench/__main__.py`."""
     workspaces = workspaces or int(os.environ.get("BENCH_PURGE_WORKSPACES", DEFAULT_WORKSPACES))
+    workers = workers or int(os.environ.get("BENCH_PURGE_WORKERS", DEFAULT_WORKERS))
+    runs = [("purge, 1 worker", "purge", 1)]
+    if workers > 1:
+        runs.append((f"purge, {workers} workers", "purge", workers))
+    runs.append((PLAIN, "plain", 1))
     url = _database_url()
     try:
-        purge_s, purge_kb = _measure("purge", url, workspaces)
-        plain_s, plain_kb = _measure("plain", url, workspaces)
+        timings = {label: _measure(mode, url, workspaces, n) for label, mode, n in runs}
     finally:
         _drop_database(url)
-    ratio = plain_s / purge_s if purge_s else float("inf")
+    plain_s = timings[PLAIN][0]
+    results: dict[str, float] = {"workspaces": workspaces}
     print(f"Purge benchmark: {workspaces:,} due workspaces on PostgreSQL")
-    print(f"  batched purge:          {purge_s:8.2f} s   peak memory +{purge_kb / 1024:7.1f} MiB")
-    print(f"  plain queryset.delete():{plain_s:8.2f} s   peak memory +{plain_kb / 1024:7.1f} MiB")
-    print(f"  purge is {ratio:.1f}x faster than the plain delete")
-    return {
-        "workspaces": workspaces,
-        "purge_seconds": purge_s,
-        "purge_peak_mib": purge_kb / 1024,
-        "plain_seconds": plain_s,
-        "plain_peak_mib": plain_kb / 1024,
-        "ratio": ratio,
-    }
+    for label, (seconds, peak_kb) in timings.items():
+        ratio = plain_s / seconds if seconds else float("inf")
+        print(
+            f"  {label:<26}{seconds:8.2f} s   peak memory +{peak_kb / 1024:7.1f} MiB"
+            f"   {ratio:5.1f}x the plain delete's speed"
+        )
+        results[f"{label} seconds"] = seconds
+        results[f"{label} peak MiB"] = peak_kb / 1024
+    return results
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workspaces", type=int, default=None)
+    parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--child", choices=["purge", "plain"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        _child(args.child, args.workspaces)
+        _child(args.child, args.workspaces, args.workers or 1)
     else:
-        run(args.workspaces)
+        run(args.workspaces, args.workers)
 
 
 if __name__ == "__main__":

@@ -373,32 +373,30 @@ def workspaces_erase(
 
 
 def _insert_tombstones(tombstones: list[DeletionTombstone]) -> None:
-    """One INSERT. On PostgreSQL the rows travel as eight array parameters (`unnest`):
-    binding thousands of placeholders client-side costs more than the insert itself."""
+    """One INSERT. On PostgreSQL the dates are read from the workspace rows themselves and
+    the rest travels as four array parameters: binding thousands of placeholders (or
+    datetimes) client-side costs more than the insert itself."""
+    if not tombstones:
+        return
     if connection.vendor != "postgresql":
         DeletionTombstone.objects.bulk_create(tombstones)
         return
-    columns = [
-        "workspace_id",
-        "workspace_created_at",
-        "last_activity_at",
-        "ended_at",
-        "deleted_at",
-        "rule",
-        "policy",
-        "counts",
-    ]
-    types = ["bigint", "timestamptz", "timestamptz", "timestamptz", "timestamptz"]
-    types += ["text", "text", "text"]
-    arrays = [[getattr(t, name) for t in tombstones] for name in columns[:-1]]
-    arrays.append([json.dumps(t.counts) for t in tombstones])
-    unnest = ", ".join(f"%s::{kind}[]" for kind in types)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {DeletionTombstone._meta.db_table} ({', '.join(columns)}) "
-            f"SELECT c1, c2, c3, c4, c5, c6, c7, c8::jsonb FROM unnest({unnest}) "
-            "AS t(c1, c2, c3, c4, c5, c6, c7, c8)",
-            arrays,
+            f"INSERT INTO {DeletionTombstone._meta.db_table} (workspace_id, "
+            "workspace_created_at, last_activity_at, ended_at, deleted_at, rule, policy, "
+            "counts) SELECT w.id, w.created_at, w.last_activity_at, w.ended_at, %s, b.rule, "
+            "b.policy, b.counts::jsonb "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) "
+            "AS b(id, rule, policy, counts) "
+            f"JOIN {Workspace._meta.db_table} w ON w.id = b.id",
+            [
+                tombstones[0].deleted_at,
+                [t.workspace_id for t in tombstones],
+                [str(t.rule) for t in tombstones],
+                [t.policy for t in tombstones],
+                [json.dumps(t.counts) for t in tombstones],
+            ],
         )
 
 
