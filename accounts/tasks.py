@@ -30,7 +30,7 @@ def purge_inactive_workspaces_daily() -> int:
     return queued
 
 
-@shared_task(acks_late=True)
+@shared_task
 def purge_workspaces_batch(workspace_ids: list[int], now: str) -> int:
     """Returns how many of these workspaces were erased."""
     result = purge_batch(workspace_ids=workspace_ids, now=datetime.fromisoformat(now))

@@ -76,14 +76,10 @@ class DeletionForm(forms.Form):
     )
 
 
-class RetentionAdminMixin:
-    actions = [
-        "place_legal_hold",
-        "lift_legal_hold",
-        "export_data",
-        "delete_on_request",
-    ]
+RETENTION_ACTIONS = ["place_legal_hold", "lift_legal_hold", "export_data", "delete_on_request"]
 
+
+class RetentionAdminMixin:
     def has_delete_permission(self, request, obj=None):
         # Django's delete would cascade past the purge's rules; deletion is an action.
         return False

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accounts.admin.retention import RetentionAdminMixin, RetentionFilter
+from accounts.admin.retention import RETENTION_ACTIONS, RetentionAdminMixin, RetentionFilter
 from accounts.models import (
     DeletionTombstone,
     InternalMembership,
@@ -56,6 +56,7 @@ class WorkspaceAdmin(RetentionAdminMixin, LargeTableAdmin):
         "standing",
     ]
     inlines = [MemberInline, ModuleInline]
+    actions = [*RETENTION_ACTIONS]
 
 
 @admin.register(WorkspaceMember)

@@ -316,6 +316,21 @@ def test_command_rejects_bad_input_naming_the_option():
         call_command("purge_inactive_workspaces", "--batch-size", "0")
 
 
+class _Terminal(StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_a_progress_bar_and_a_summary():
+    _warned(3)
+    out = _Terminal()
+    with time_machine.travel(LATER, tick=False):
+        call_command("purge_inactive_workspaces", "--batch-size", "2", stdout=out)
+    assert "\r[####################----------] 2/3" in out.getvalue()
+    assert "\r[##############################] 3/3" in out.getvalue()
+    assert "3 deleted, 0 warned" in out.getvalue()
+
+
 def test_limit_caps_the_deletions():
     _warned(3)
     summary = purge_run(now=LATER, batch_size=10, limit=2)
