@@ -274,9 +274,9 @@ def erased_owner_id() -> int:
 def orphan_users(workspace_ids: list[int]) -> list[int]:
     """Customers of these workspaces who have no seat in, and own no live, other workspace.
 
-    Staff are never touched: they are our agents, not the customer's data. Two small
-    queries: the batch's people first, then the check on just those rows, so PostgreSQL
-    probes the indexes instead of scanning every user, seat and workspace per batch.
+    Staff are never touched: they are our agents, not the customer's data. Two queries,
+    both driven from the batch's few people through the user and owner indexes: written as
+    NOT EXISTS, PostgreSQL would hash-join every seat and workspace for every batch.
     """
     batch = id_list(workspace_ids)
     people = set(
@@ -285,21 +285,26 @@ def orphan_users(workspace_ids: list[int]) -> list[int]:
         .values_list("user_id", flat=True)
         .union(Workspace.objects.filter(pk__in=batch).order_by().values_list("owner_id"))
     )
-    seats_elsewhere = WorkspaceMember.objects.filter(user_id=OuterRef("pk")).exclude(
-        workspace_id__in=batch
-    )
-    owns_elsewhere = (
-        Workspace.objects.filter(owner_id=OuterRef("pk"))
-        .exclude(pk__in=batch)
-        .exclude(status=Workspace.Status.DELETED)
-    )
-    return list(
-        User.objects.filter(pk__in=id_list(people), is_staff=False, is_superuser=False)
-        .exclude(Exists(seats_elsewhere))
-        .exclude(Exists(owns_elsewhere))
+    if not people:
+        return []
+    candidates = id_list(people)
+    kept = set(
+        WorkspaceMember.objects.filter(user_id__in=candidates)
+        .exclude(workspace_id__in=batch)
         .order_by()
-        .values_list("pk", flat=True)
+        .values_list("user_id", flat=True)
+        .union(
+            Workspace.objects.filter(owner_id__in=candidates)
+            .exclude(pk__in=batch)
+            .exclude(status=Workspace.Status.DELETED)
+            .order_by()
+            .values_list("owner_id"),
+            User.objects.filter(Q(is_staff=True) | Q(is_superuser=True), pk__in=candidates)
+            .order_by()
+            .values_list("pk"),
+        )
     )
+    return sorted(people - kept)
 
 
 def workspaces_erase(
