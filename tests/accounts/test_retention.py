@@ -317,3 +317,36 @@ def test_deletion_on_request_refused_on_legal_hold(admin_client):
 
     assert Workspace.objects.get(pk=ws.pk).status != Workspace.Status.DELETED
     assert not AuditRecord.objects.filter(action="workspace.delete_on_request").exists()
+
+
+@pytest.mark.django_db
+def test_standing_shows_dunning_disputes_restrictions_and_credit(admin_client):
+    from decimal import Decimal
+
+    from billing.models import CreditEntry, Dispute
+    from tests.factories import PaymentFactory
+
+    subscription = SubscriptionFactory(
+        plan=PlanFactory(policy_slug="connex"),
+        past_due=True,
+        dunning_attempts=2,
+        grace_until=day(14),
+    )
+    ws = subscription.workspace
+    Workspace.objects.filter(pk=ws.pk).update(status="restricted", suspension_reason="non_payment")
+    payment = PaymentFactory(subscription=subscription)
+    dispute = Dispute.objects.create(
+        payment=payment, amount=Decimal("100.00"), currency="USD", opened_at=day(3)
+    )
+    for amount in ("30.00", "-12.50"):
+        CreditEntry.objects.create(
+            workspace=ws, kind="adjustment", amount=Decimal(amount), currency="USD", created_at=D
+        )
+
+    text = admin_client.get(reverse("admin:accounts_workspace_change", args=[ws.pk])).text
+
+    assert "past due since 2025-01-01, 2 attempt(s), grace until 2025-01-15" in text
+    assert f"#{dispute.pk} 100.00 USD since 2025-01-04" in text
+    assert "Restricted (over Free plan limits or unpaid) — Non-payment" in text
+    assert "17.50 USD" in text
+    assert "held by open dispute, live paid subscription" in text
