@@ -183,8 +183,21 @@ def purge_warn_batch(*, workspace_ids: list[int], now: datetime) -> int:
             deletion_warning_sent_at=now
         )
         messages = [_warning_message(row, now=now) for row in rows]
-        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False))
+        ids = [row["pk"] for row in rows]
+        transaction.on_commit(lambda: _deliver_warnings(messages, workspace_ids=ids, now=now))
     return len(rows)
+
+
+def _deliver_warnings(messages: list, *, workspace_ids: list[int], now: datetime) -> None:
+    """Send after commit; if the mail server refuses, un-mark the warnings so the next run
+    sends them again: nobody may be deleted on the strength of an email that never left."""
+    try:
+        send_mass_mail(messages, fail_silently=False)
+    except Exception:
+        Workspace.objects.filter(
+            pk__in=id_list(workspace_ids), deletion_warning_sent_at=now
+        ).update(deletion_warning_sent_at=None)
+        logger.exception("purge: %d deletion warnings not delivered", len(workspace_ids))
 
 
 def _warning_message(row: dict[str, Any], *, now: datetime) -> tuple[str, str, str, list[str]]:

@@ -96,6 +96,25 @@ def test_owner_is_warned_once_then_the_workspace_is_erased_after_the_notice(
     assert len(mail.outbox) == 1
 
 
+def test_an_undelivered_warning_is_sent_again_by_the_next_run(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    (ws,) = _due()
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(purge, "send_mass_mail", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        purge.purge_send_warnings(now=WARNED, batch_size=10)
+    assert Workspace.objects.get(pk=ws.pk).deletion_warning_sent_at is None
+
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert purge.purge_send_warnings(now=WARNED, batch_size=10) == 1
+    assert len(mail.outbox) == 1
+
+
 def test_an_overdue_workspace_never_warned_is_warned_first_and_erased_a_notice_later():
     (ws,) = _due()
 
