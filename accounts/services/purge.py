@@ -19,7 +19,6 @@ Invariants:
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -50,7 +49,7 @@ from accounts.retention import DeletionReason, RetentionFacts, deletion_deadline
 from accounts.selectors import latest_policy_id, retention_rules
 from billing.models import Dispute, IdempotencyKey, Plan, Refund, Subscription
 
-from .retention import due_dates, fact_rows, id_list, write_due_dates
+from .retention import due_dates, fact_rows, id_list, pg_int_array, write_due_dates
 
 logger = logging.getLogger(__name__)
 
@@ -262,7 +261,7 @@ def _delete_returning(model, workspace_ids: list[int], returning: tuple[str, ...
     them) and tells what it removed."""
     quote = connection.ops.quote_name
     if connection.vendor == "postgresql":
-        where, params = "workspace_id = ANY(%s)", [list(workspace_ids)]
+        where, params = "workspace_id = ANY(%s::bigint[])", [pg_int_array(workspace_ids)]
     else:
         where = f"workspace_id IN ({', '.join(['%s'] * len(workspace_ids))})"
         params = list(workspace_ids)
@@ -373,47 +372,59 @@ def workspaces_erase(
         deletion_due_at=None,
     )
     tombstones = [
-        DeletionTombstone(
-            workspace_id=row["pk"],
-            workspace_created_at=row["created_at"],
-            last_activity_at=row["last_activity_at"],
-            ended_at=row["ended_at"],
-            deleted_at=now,
-            rule=reasons[row["pk"]],
-            policy=labels[row["policy_id"]][1],
-            counts={kind: counts[row["pk"]].get(kind, 0) for kind in _COUNT_KINDS},
+        (
+            row,
+            str(reasons[row["pk"]]),
+            labels[row["policy_id"]][1],
+            {kind: counts[row["pk"]].get(kind, 0) for kind in _COUNT_KINDS},
         )
         for row in rows
     ]
-    _insert_tombstones(tombstones)
+    _insert_tombstones(tombstones, now=now)
     logger.info("purge: erased %d workspaces", len(tombstones))
     return len(tombstones)
 
 
-def _insert_tombstones(tombstones: list[DeletionTombstone]) -> None:
-    """One INSERT. On PostgreSQL the dates are read from the workspace rows themselves and
-    the rest travels as four array parameters: binding thousands of placeholders (or
-    datetimes) client-side costs more than the insert itself."""
+def _insert_tombstones(tombstones: list[tuple[dict, str, str, dict]], *, now: datetime) -> None:
+    """One INSERT of (fact row, rule, policy label, counts). On PostgreSQL the dates are
+    read from the workspace rows themselves and the rest travels as four array parameters:
+    binding thousands of placeholders (or datetimes) costs more than the insert itself."""
     if not tombstones:
         return
     if connection.vendor != "postgresql":
-        DeletionTombstone.objects.bulk_create(tombstones)
+        DeletionTombstone.objects.bulk_create(
+            DeletionTombstone(
+                workspace_id=row["pk"],
+                workspace_created_at=row["created_at"],
+                last_activity_at=row["last_activity_at"],
+                ended_at=row["ended_at"],
+                deleted_at=now,
+                rule=rule,
+                policy=policy,
+                counts=counts,
+            )
+            for row, rule, policy, counts in tombstones
+        )
         return
+    kinds = _COUNT_KINDS
+    pairs = ", ".join(f"'{kind}', b.{kind}" for kind in kinds)
+    arrays = ", ".join(
+        ["%s::bigint[]", "%s::text[]", "%s::text[]"] + ["%s::int[]"] * len(_COUNT_KINDS)
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {DeletionTombstone._meta.db_table} (workspace_id, "
             "workspace_created_at, last_activity_at, ended_at, deleted_at, rule, policy, "
             "counts) SELECT w.id, w.created_at, w.last_activity_at, w.ended_at, %s, b.rule, "
-            "b.policy, b.counts::jsonb "
-            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) "
-            "AS b(id, rule, policy, counts) "
+            f"b.policy, jsonb_build_object({pairs}) FROM unnest({arrays}) "
+            f"AS b(id, rule, policy, {', '.join(_COUNT_KINDS)}) "
             f"JOIN {Workspace._meta.db_table} w ON w.id = b.id",
             [
-                tombstones[0].deleted_at,
-                [t.workspace_id for t in tombstones],
-                [str(t.rule) for t in tombstones],
-                [t.policy for t in tombstones],
-                [json.dumps(t.counts) for t in tombstones],
+                now,
+                pg_int_array(row["pk"] for row, *_ in tombstones),
+                [rule for _, rule, _, _ in tombstones],
+                [policy for _, _, policy, _ in tombstones],
+                *[pg_int_array(c[kind] for *_, c in tombstones) for kind in _COUNT_KINDS],
             ],
         )
 

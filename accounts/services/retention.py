@@ -34,8 +34,14 @@ def id_list(ids: Iterable[int]) -> list[int] | RawSQL:
     placeholders to bind nor changes the statement's shape; a plain list elsewhere."""
     ids = list(ids)
     if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+        return RawSQL("SELECT unnest(%s::bigint[])", [pg_int_array(ids)])
     return ids
+
+
+def pg_int_array(ids: Iterable[int]) -> str:
+    """An integer array literal, built once: cheaper than letting the driver dump a list
+    element by element for every statement that uses the batch."""
+    return "{" + ",".join(str(int(pk)) for pk in ids) + "}"
 
 
 def due_dates(rows: list[dict[str, Any]], *, last_activity_at: datetime | None = None) -> dict:
@@ -67,7 +73,7 @@ def write_due_dates(due_by_id: dict[int, datetime | None], **also: Any) -> int:
             cursor.execute(
                 f"UPDATE {Workspace._meta.db_table} AS w SET deletion_due_at = v.due "
                 "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, due) WHERE w.id = v.id",
-                [list(due_by_id), list(due_by_id.values())],
+                [pg_int_array(due_by_id), list(due_by_id.values())],
             )
             return cursor.rowcount
     due = Case(
