@@ -30,6 +30,14 @@ SCHEDULES: list[dict] = [
         "description": "Retries unpaid charges on the policy schedule, suspends after the grace "
         "period, expires at the end; idempotent per day.",
     },
+    {
+        "name": "Purge inactive workspaces",
+        "task": "accounts.tasks.purge_inactive_workspaces_daily",
+        "minute": "30",
+        "hour": "3",
+        "description": "Recomputes retention dates, warns owners before deletion, erases the "
+        "workspaces whose deletion is due (fanned out in batches); idempotent.",
+    },
 ]
 
 

@@ -171,6 +171,9 @@ REFUND_LEAD_APPROVAL_THRESHOLD = Decimal(
 # --- Retention -----------------------------------------------------------
 PURGE_WARNING_DAYS = env.int("PURGE_WARNING_DAYS", default=7)
 ACTIVITY_WRITE_INTERVAL_SECONDS = env.int("ACTIVITY_WRITE_INTERVAL_SECONDS", default=300)
+PURGE_BATCH_SIZE = env.int("PURGE_BATCH_SIZE", default=500)
+# Absolute links in emails (the export link in the deletion warning).
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
 
 # --- Logging: no personal data in logs (see backoffice/logging.py) ------
 LOGGING = {

@@ -20,4 +20,5 @@ urlpatterns = [
     path("api/", include("billing.api.urls")),
     path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
     path("", include("billing.urls")),
+    path("", include("accounts.urls")),
 ]

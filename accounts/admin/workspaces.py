@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from accounts.admin.retention import RETENTION_ACTIONS, RetentionAdminMixin, RetentionFilter
 from accounts.models import (
     DeletionTombstone,
     InternalMembership,
@@ -28,7 +29,7 @@ class ModuleInline(admin.TabularInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(LargeTableAdmin):
+class WorkspaceAdmin(RetentionAdminMixin, LargeTableAdmin):
     list_display = [
         "name",
         "slug",
@@ -40,9 +41,10 @@ class WorkspaceAdmin(LargeTableAdmin):
         "created_at",
         "last_activity_at",
         "legal_hold",
+        "retention_column",
     ]
     # Only choice fields: a filter on a free-text column would run SELECT DISTINCT over it.
-    list_filter = ["status", "suspension_reason", "legal_hold"]
+    list_filter = ["status", RetentionFilter, "suspension_reason", "legal_hold"]
     search_fields = WORKSPACE_SEARCH
     list_select_related = ["owner"]
     autocomplete_fields = ["owner"]
@@ -55,8 +57,12 @@ class WorkspaceAdmin(LargeTableAdmin):
         "deletion_warning_sent_at",
         "legal_hold",
         "legal_hold_reason",
+        "deletion_due_at",
+        "retention_timeline",
+        "standing",
     ]
     inlines = [MemberInline, ModuleInline]
+    actions = [*RETENTION_ACTIONS]
 
     @admin.display(description="owner", ordering="owner__email")
     def owner_email(self, obj: Workspace) -> str:

@@ -44,6 +44,9 @@ class Workspace(models.Model):
         null=True, blank=True, help_text="When its last paid subscription ended."
     )
     deletion_warning_sent_at = models.DateTimeField(null=True, blank=True)
+    # Denormalised from the dates above and the policy's retention rule, kept current by
+    # accounts.services.retention so the changelist and the purge filter on one index.
+    deletion_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["name"]

@@ -1,5 +1,6 @@
 """Workspace state changes. Nothing else writes `Workspace.status`."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
@@ -7,14 +8,25 @@ from django.db import transaction
 from accounts.models import User, Workspace
 
 from .audit import audit_record
+from .retention import due_dates, fact_rows, write_due_dates
 
 
-def workspaces_touch_activity(*, user_id: int, now: datetime) -> int:
-    """Mark every live workspace the user belongs to as active now (one UPDATE)."""
-    return (
-        Workspace.objects.filter(members__user_id=user_id)
-        .exclude(status=Workspace.Status.DELETED)
-        .update(last_activity_at=now)
+def workspaces_touch_activity(*, workspace_ids: Iterable[int], now: datetime) -> int:
+    """Mark these live workspaces as active now: one SELECT (dates and policy) and one UPDATE.
+
+    The UPDATE also moves `deletion_due_at` (computed from the policy for the new activity)
+    and clears a deletion warning: activity makes the warned deletion moot.
+    """
+    rows = fact_rows(
+        Workspace.objects.filter(pk__in=list(workspace_ids)).exclude(
+            status=Workspace.Status.DELETED
+        )
+    )
+    deadlines = due_dates(rows, last_activity_at=now)
+    return write_due_dates(
+        {pk: deadline.at if deadline else None for pk, deadline in deadlines.items()},
+        last_activity_at=now,
+        deletion_warning_sent_at=None,
     )
 
 

@@ -1,0 +1,246 @@
+"""Purge benchmark on PostgreSQL: the batched purge against Django's plain `delete()`.
+
+`run()` creates its own database (DATABASE_URL's server, database `bo_bench` by default),
+generates N due workspaces with their members, files, modules and internal memberships
+in SQL (`INSERT ... SELECT generate_series`), then times, each in a fresh process:
+
+- purge: the erasure step of the daily job, `accounts.services.purge.purge_batch` over
+  keyset batches of due ids (members, files, modules, internal memberships deleted, orphan
+  users anonymised, the workspace kept as an anonymised shell, a tombstone written), with
+  one worker, then with W worker processes sharing the batches as Celery workers share the
+  fanned-out tasks (SKIP LOCKED keeps them apart);
+- plain: `Workspace.objects.filter(deletion_due_at__lte=now).delete()` on an identical copy.
+
+The data set holds no financial records: the plain delete cannot remove workspaces that
+subscriptions and payments PROTECT, so both runs get the same rows and the plain delete is
+the best case for Django's collector. The purge still does more work (anonymises users,
+writes tombstones, re-checks each workspace against its policy). The daily refresh of
+due dates and the warning emails are separate steps and not timed. Peak memory is the
+growth of the maximum resident set (of the process or its workers) in the timed section.
+
+    python -m bench.purge [--workspaces N] [--workers W]
+    (or BENCH_PURGE_WORKSPACES=N, BENCH_PURGE_WORKERS=W; BENCH_DATABASE_URL for the server)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bo_bench"
+DEFAULT_WORKSPACES = 100_000
+DEFAULT_WORKERS = 2
+PLAIN = "plain queryset.delete()"
+BATCH_SIZE = 1000
+NOW = "2025-05-01T00:00:00+00:00"
+
+GENERATE = """
+INSERT INTO accounts_user (id, password, is_superuser, first_name, last_name, is_staff,
+    is_active, date_joined, email, full_name)
+SELECT i, '!', false, '', '', false, true, '2025-01-01', 'user' || i || '@example.com',
+    'Person ' || i
+FROM generate_series(1, 2 * %(n)s) AS i;
+SELECT setval(pg_get_serial_sequence('accounts_user', 'id'), 2 * %(n)s);
+
+INSERT INTO accounts_workspace (id, name, slug, owner_id, billing_email, country, vat_number,
+    status, suspension_reason, storage_used_mb, created_at, last_activity_at, legal_hold,
+    legal_hold_reason, ended_at, deletion_warning_sent_at, deletion_due_at)
+SELECT i, 'Club ' || i, 'club-' || i, i, 'user' || i || '@example.com', 'LU', 'LU' || i,
+    'active', '', 120, '2025-01-01', '2025-01-01', false, '', NULL, '2025-03-20',
+    '2025-04-01'
+FROM generate_series(1, %(n)s) AS i;
+SELECT setval(pg_get_serial_sequence('accounts_workspace', 'id'), %(n)s);
+
+INSERT INTO accounts_workspacemember (workspace_id, user_id, role, joined_at)
+SELECT i, i, 'owner', '2025-01-01'::timestamptz FROM generate_series(1, %(n)s) AS i
+UNION ALL
+SELECT i, %(n)s + i, 'member', '2025-01-01'::timestamptz FROM generate_series(1, %(n)s) AS i;
+
+INSERT INTO accounts_storedfile (workspace_id, name, size_mb, uploaded_by_id, uploaded_at)
+SELECT i, 'file-' || i || '-' || f || '.pdf', 4, i, '2025-01-01'
+FROM generate_series(1, %(n)s) AS i, generate_series(1, 5) AS f;
+
+INSERT INTO accounts_workspacemodule (workspace_id, code, enabled_at)
+SELECT i, 'module-' || m, '2025-01-01'
+FROM generate_series(1, %(n)s) AS i, generate_series(1, 3) AS m;
+
+INSERT INTO accounts_internalmembership (workspace_id, member_name, member_email, status,
+    price, currency, provider, provider_reference, metadata, created_at)
+SELECT i, 'Member ' || i || '-' || m, 'member' || i || '-' || m || '@example.org', 'active',
+    20, 'EUR', 'stripe', '', '{}', '2025-01-01'
+FROM generate_series(1, %(n)s) AS i, generate_series(1, 2) AS m;
+ANALYZE;
+"""
+
+
+def _database_url() -> str:
+    return os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_URL
+
+
+def _admin_url(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/postgres")), parts.path.lstrip("/")
+
+
+def _recreate_database(url: str) -> None:
+    import psycopg
+
+    admin, name = _admin_url(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _drop_database(url: str) -> None:
+    import psycopg
+
+    admin, name = _admin_url(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _purge_batch_in_worker(ids: list[int]) -> int:
+    import datetime as dt
+
+    from accounts.services.purge import purge_batch
+
+    return len(purge_batch(workspace_ids=ids, now=dt.datetime.fromisoformat(NOW)).deleted)
+
+
+def _purge(workers: int) -> int:
+    """The erasure as the daily job runs it: batches of due ids, one transaction each,
+    shared by `workers` processes the way Celery workers share the fanned-out tasks."""
+    import datetime as dt
+    import multiprocessing
+
+    from django.db import connections
+
+    from accounts.services.purge import due_for_deletion, id_batches, purge_batch
+
+    now = dt.datetime.fromisoformat(NOW)
+    batches = id_batches(due_for_deletion(now=now), batch_size=BATCH_SIZE)
+    if workers == 1:
+        return sum(len(purge_batch(workspace_ids=ids, now=now).deleted) for ids in batches)
+    batches = list(batches)  # ids only: 8 bytes a workspace, handed out like Celery tasks
+    connections.close_all()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return sum(pool.imap_unordered(_purge_batch_in_worker, batches))
+
+
+def _child(mode: str, workspaces: int, workers: int) -> None:
+    """In a fresh process on the bench database: migrate, generate, time one strategy."""
+    import datetime as dt
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings")
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from accounts.models import DeletionTombstone, Workspace
+
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute(GENERATE, {"n": workspaces})
+    now = dt.datetime.fromisoformat(NOW)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    if mode == "purge":
+        done = _purge(workers)
+    else:
+        done, _ = Workspace.objects.filter(deletion_due_at__lte=now).delete()
+        done = workspaces
+    elapsed = time.perf_counter() - started
+    peak = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    growth_kb = max(0, peak - rss_before)
+    if mode == "purge":
+        assert DeletionTombstone.objects.count() == workspaces, "purge left workspaces"
+    else:
+        assert not Workspace.objects.exists(), "plain delete left workspaces"
+    print(f"{mode} {done} {elapsed:.3f} {growth_kb}")
+
+
+def _measure(mode: str, url: str, workspaces: int, workers: int = 1) -> tuple[float, int]:
+    _recreate_database(url)
+    # DEBUG off as in production: with DEBUG on, Django keeps the last 9,000 SQL strings.
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "backoffice.settings",
+        "DEBUG": "False",
+        "SECRET_KEY": "bench-only",
+        "ALLOWED_HOSTS": "localhost",
+    }
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.purge",
+            "--child",
+            mode,
+            "--workspaces",
+            str(workspaces),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{mode} benchmark failed:\n{completed.stderr}")
+    _mode, _done, elapsed, growth_kb = completed.stdout.split()[-4:]
+    return float(elapsed), int(growth_kb)
+
+
+def run(workspaces: int | None = None, workers: int | None = None) -> dict[str, float]:
+    """Print and return the timings; `make bench` calls this through `bench/__main__.py`."""
+    workspaces = workspaces or int(os.environ.get("BENCH_PURGE_WORKSPACES", DEFAULT_WORKSPACES))
+    workers = workers or int(os.environ.get("BENCH_PURGE_WORKERS", DEFAULT_WORKERS))
+    runs = [("purge, 1 worker", "purge", 1)]
+    if workers > 1:
+        runs.append((f"purge, {workers} workers", "purge", workers))
+    runs.append((PLAIN, "plain", 1))
+    url = _database_url()
+    try:
+        timings = {label: _measure(mode, url, workspaces, n) for label, mode, n in runs}
+    finally:
+        _drop_database(url)
+    plain_s = timings[PLAIN][0]
+    results: dict[str, float] = {"workspaces": workspaces}
+    print(f"Purge benchmark: {workspaces:,} due workspaces on PostgreSQL")
+    for label, (seconds, peak_kb) in timings.items():
+        ratio = plain_s / seconds if seconds else float("inf")
+        print(
+            f"  {label:<26}{seconds:8.2f} s   peak memory +{peak_kb / 1024:7.1f} MiB"
+            f"   {ratio:5.1f}x the plain delete's speed"
+        )
+        results[f"{label} seconds"] = seconds
+        results[f"{label} peak MiB"] = peak_kb / 1024
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workspaces", type=int, default=None)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--child", choices=["purge", "plain"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        _child(args.child, args.workspaces, args.workers or 1)
+    else:
+        run(args.workspaces, args.workers)
+
+
+if __name__ == "__main__":
+    main()
