@@ -22,14 +22,13 @@ from django.template.loader import render_to_string
 
 from accounts.models import User, Workspace
 from accounts.services.audit import audit_record, snapshot_fields
-from accounts.services.workspaces import workspace_set_status
 from billing.errors import DomainError
 from billing.models import AddOn, CancellationRequest, Payment, Plan, Subscription
-from billing.policy.engine import add_months
 from billing.policy.limits import LimitBreach, exceeded_limits
 from billing.policy.quotes import Quote
 from billing.policy.rules import Effective, Fallback, PolicyRules
 from billing.selectors import policy_rules, quote_for_subscription
+from billing.services.fallback import subscription_fall_back
 from billing.services.refunds import refund_propose
 from billing.states import CANCELLATION_TRANSITIONS, SUBSCRIPTION_TRANSITIONS, ensure_transition
 from billing.usage import free_plan_for, plan_limits, workspace_usage
@@ -367,9 +366,6 @@ def cancellation_apply(
         subscription.save(update_fields=["status", "ended_at", "cancelled_at"])
         AddOn.objects.filter(subscription=subscription, ends_at__isnull=True).update(ends_at=now)
         AddOn.objects.filter(subscription=subscription, ends_at__gt=now).update(ends_at=now)
-        workspace = subscription.workspace
-        workspace.ended_at = now
-        workspace.save(update_fields=["ended_at"])
         audit_record(
             actor=actor,
             action="subscription.cancel_apply",
@@ -378,7 +374,7 @@ def cancellation_apply(
             before=before,
             after={**snapshot_fields(subscription, "status", "ended_at"), "fallback": fallback},
         )
-        _move_to_fallback(subscription, fallback, actor=actor, now=now)
+        subscription_fall_back(subscription=subscription, fallback=fallback, actor=actor, now=now)
         if request is not None:
             request = _move(
                 request,
@@ -390,53 +386,6 @@ def cancellation_apply(
             _email_on_commit(request.pk, "completed")
     logger.info("subscription %s ended (fallback %s)", subscription.pk, fallback.value)
     return request
-
-
-def _move_to_fallback(
-    subscription: Subscription, fallback: Fallback, *, actor: User | None, now: datetime
-) -> None:
-    workspace = subscription.workspace
-    if fallback == Fallback.DISABLED:
-        workspace_set_status(
-            workspace=workspace,
-            status=Workspace.Status.DISABLED,
-            actor=actor,
-            now=now,
-            note="cancellation: the policy disables the workspace",
-        )
-        return
-    if fallback == Fallback.EXPIRED:
-        return
-    free_plan = free_plan_for(subscription.plan.policy_slug)
-    if free_plan is None:
-        raise DomainError(
-            f"No active Free plan exists for {subscription.plan.policy_slug}.", field="plan"
-        )
-    free = Subscription.objects.create(
-        workspace=workspace,
-        plan=free_plan,
-        policy=subscription.policy,
-        status=Subscription.Status.ACTIVE,
-        started_at=now,
-        current_period_start=now,
-        current_period_end=add_months(now, 1),
-    )
-    audit_record(
-        actor=actor,
-        action="subscription.create_free",
-        target=free,
-        now=now,
-        after={"plan": free_plan.code, "replaces": subscription.pk},
-    )
-    exceeded = exceeded_limits(workspace_usage(workspace, free), plan_limits(free_plan))
-    if exceeded:
-        workspace_set_status(
-            workspace=workspace,
-            status=Workspace.Status.RESTRICTED,
-            actor=actor,
-            now=now,
-            note="over Free plan limits: " + ", ".join(b.limit for b in exceeded),
-        )
 
 
 def _email_on_commit(request_id: int, kind: str) -> None:

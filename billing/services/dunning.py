@@ -34,14 +34,13 @@ from billing.policy.lifecycle import (
     grace_end,
     next_retry_at,
 )
-from billing.policy.limits import exceeded_limits
-from billing.policy.rules import Fallback, PolicyRules
+from billing.policy.rules import PolicyRules
 from billing.selectors import policy_rules
 from billing.services.charging import subscription_period_charge
+from billing.services.fallback import subscription_fall_back
 from billing.services.lifecycle_emails import email_owners
 from billing.services.subscription_locks import subscription_id_batches, subscription_lock
 from billing.states import SUBSCRIPTION_TRANSITIONS, ensure_transition
-from billing.usage import free_plan_for, plan_limits, workspace_usage
 
 S = Subscription.Status
 IN_DUNNING = (S.PAST_DUE, S.SUSPENDED)
@@ -294,33 +293,15 @@ def _expire(subscription: Subscription, rules: PolicyRules, now: datetime) -> No
         after=snapshot_fields(subscription, *DUNNING_FIELDS, "discount_void"),
         note=f"Unpaid after the grace period; no refund ({rules.dunning.clause.ref}).",
     )
-    status, reason, note = _fallback(subscription, rules)
-    workspace = subscription.workspace
-    Workspace.objects.filter(pk=workspace.pk).update(ended_at=now)
-    workspace_set_status(
-        workspace=workspace, status=status, reason=reason, actor=None, now=now, note=note
+    note = subscription_fall_back(
+        subscription=subscription,
+        fallback=rules.fallback,
+        actor=None,
+        now=now,
+        reason=Workspace.SuspensionReason.NON_PAYMENT,
+        note="Disabled: the subscription expired unpaid.",
     )
     email_owners(subscription, "dunning_expired", fallback_note=note)
-
-
-def _fallback(subscription: Subscription, rules: PolicyRules) -> tuple[str, str, str]:
-    """Where an expired subscription leaves its workspace: the Free plan (restricted with
-    the limits it exceeds), or disabled."""
-    free = free_plan_for(subscription.plan.policy_slug)
-    if rules.fallback == Fallback.FREE_PLAN and free is not None:
-        breaches = exceeded_limits(workspace_usage(subscription.workspace), plan_limits(free))
-        if breaches:
-            return (
-                Workspace.Status.RESTRICTED,
-                "",
-                "Moved to the Free plan. " + " ".join(b.message for b in breaches),
-            )
-        return Workspace.Status.ACTIVE, "", "Moved to the Free plan."
-    return (
-        Workspace.Status.DISABLED,
-        Workspace.SuspensionReason.NON_PAYMENT,
-        "Disabled: the subscription expired unpaid.",
-    )
 
 
 def _locked_in_dunning(subscription: Subscription) -> Subscription:

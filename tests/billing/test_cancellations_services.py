@@ -1,5 +1,6 @@
 """Cancellation services: preview, submit, assign, approve, reject, withdraw, apply."""
 
+import datetime as dt
 import logging
 import threading
 from decimal import Decimal
@@ -204,7 +205,8 @@ def test_orgix_approval_waits_for_period_end_then_moves_to_a_restricted_free_pla
     assert live.plan == free
     workspace = Workspace.objects.get(pk=subscription.workspace_id)
     assert workspace.status == Workspace.Status.RESTRICTED
-    assert workspace.ended_at == subscription.current_period_end
+    # It lives on on the Free plan (orgix §3): not ended, so no deletion is scheduled.
+    assert (workspace.ended_at, workspace.deletion_due_at) == (None, None)
     assert [m.subject for m in mail.outbox] == ["Your subscription has ended"]
 
 
@@ -231,8 +233,12 @@ def test_connex_refund_is_proposed_and_the_workspace_disabled_at_once():
     assert request.status == CancellationRequest.Status.COMPLETED
     subscription.refresh_from_db()
     assert subscription.status == Subscription.Status.CANCELLED
-    assert subscription.workspace.__class__.objects.get(pk=subscription.workspace_id).status == (
-        Workspace.Status.DISABLED
+    workspace = Workspace.objects.get(pk=subscription.workspace_id)
+    assert workspace.status == Workspace.Status.DISABLED
+    # connex keeps the data 90 days after the end, unless inactivity (90 days) comes first.
+    assert workspace.ended_at == MID_PERIOD
+    assert workspace.deletion_due_at == min(
+        MID_PERIOD + dt.timedelta(days=90), workspace.last_activity_at + dt.timedelta(days=90)
     )
 
 

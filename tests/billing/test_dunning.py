@@ -7,7 +7,7 @@ import pytest
 
 from accounts.models import AuditRecord, Workspace
 from billing.errors import DomainError, InvalidTransition
-from billing.models import Payment
+from billing.models import Payment, Subscription
 from billing.policy.lifecycle import DunningStep, dunning_steps_due
 from billing.policy.presets import CONNEX
 from billing.services.dunning import (
@@ -137,6 +137,8 @@ def test_orgix_expiry_falls_back_to_the_free_plan():
     dunning_run_due(now=day(45), gateway=gateway)
 
     assert workspace_of(subscription).status == "active"
+    live = Subscription.objects.get(workspace=subscription.workspace_id, status="active")
+    assert live.plan.is_free and workspace_of(subscription).ended_at is None
 
 
 def test_a_successful_retry_recovers_rolls_the_period_and_restores_access():
