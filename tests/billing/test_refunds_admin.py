@@ -42,8 +42,10 @@ def test_the_queue_lists_proposed_refunds_first_oldest_first(client):
     older, newer = proposed(proposer), proposed(proposer)
     Refund.objects.filter(pk=older.pk).update(status="succeeded")
     client.force_login(lead())
-    rows = list(client.get(CHANGELIST).context["cl"].result_list)
+    response = client.get(CHANGELIST)
+    rows = list(response.context["cl"].result_list)
     assert [r.pk for r in rows] == [newer.pk, older.pk]
+    assert b"/admin/billing/refund/accidental-renewals/" in response.content
 
 
 def test_approve_reports_four_eyes_refusal_per_row_without_a_500(client):
