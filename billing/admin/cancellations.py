@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -128,26 +129,7 @@ class CancellationRequestAdmin(LargeTableAdmin):
             {"fields": ["subscription_summary", "payments", "services", "addons"]},
         ),
     ]
-    readonly_fields = [
-        "workspace_link",
-        "status",
-        "reason",
-        "reason_text",
-        "requested_by",
-        "assigned_to",
-        "created_at",
-        "decided_by",
-        "decided_at",
-        "rejection_reason",
-        "completed_at",
-        "quote_summary",
-        "quote_lines",
-        "retention_timeline",
-        "subscription_summary",
-        "payments",
-        "services",
-        "addons",
-    ]
+    readonly_fields = flatten_fieldsets(fieldsets)  # the queue is processed by actions only
 
     def has_add_permission(self, request):
         return False
