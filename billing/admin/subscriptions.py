@@ -15,11 +15,13 @@ from billing.services.dunning import (
     dunning_retry_now,
 )
 from billing.services.plan_changes import (
+    addon_remove,
     plan_change_preview,
     subscription_downgrade,
     subscription_upgrade,
 )
 
+from .action_forms import run_per_row
 from .policies import render_quote
 
 SUBSCRIPTION_READONLY = [
@@ -232,3 +234,18 @@ class AddOnAdmin(LargeTableAdmin):
     list_select_related = ["subscription__workspace", "subscription__plan"]
     autocomplete_fields = ["subscription"]
     price_display = money("price", description="price")
+    actions = ["end_with_period"]
+
+    @admin.action(
+        description="End with the current period (limits drop then, no refund)",
+        permissions=["change"],
+    )
+    def end_with_period(self, request, queryset):
+        now = timezone.now()
+        run_per_row(
+            self,
+            request,
+            queryset.select_related("subscription"),
+            lambda addon: addon_remove(addon=addon, actor=request.user, now=now),
+            done="add-on(s) end with the current period",
+        )

@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts.models import AuditRecord
 from billing.models import Subscription
 from billing.services.dunning import subscription_charge_failed
-from tests.factories import UserFactory
+from tests.factories import AddOnFactory, UserFactory
 from tests.factories.lifecycle import family_plans, subscription_on
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +107,24 @@ def test_change_plan_previews_the_charge_then_upgrades_on_confirmation(client, a
     subscription.refresh_from_db()
     assert subscription.plan == plans["max"]
     assert AuditRecord.objects.filter(action="subscription.upgrade", actor=agent).exists()
+
+
+def test_an_agent_ends_an_add_on_with_the_period_and_an_order_pack_is_refused(client, agent):
+    subscription = subscription_on(
+        family_plans("orgix")["pro"], start=dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
+    )
+    seats = AddOnFactory(subscription=subscription, kind="extra_seats")
+    pack = AddOnFactory(subscription=subscription, kind="order_pack")
+
+    response = client.post(
+        reverse("admin:billing_addon_changelist"),
+        {"action": "end_with_period", ACTION_CHECKBOX_NAME: [seats.pk, pack.pk]},
+        follow=True,
+    )
+
+    seats.refresh_from_db()
+    pack.refresh_from_db()
+    assert seats.ends_at == subscription.current_period_end and pack.ends_at is None
+    texts = [str(m) for m in response.context["messages"]]
+    assert "1 add-on(s) end with the current period." in texts
+    assert any("Order packs are used up or reset at renewal." in t for t in texts)
