@@ -33,10 +33,10 @@ format: install
 	$(BIN)/ruff format .
 
 test: lint chromium
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2
 
 test-postgres: install
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 --dist loadfile
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
