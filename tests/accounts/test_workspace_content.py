@@ -186,3 +186,17 @@ def test_adding_a_member_replays_with_the_same_idempotency_key():
     assert first.status_code == replay.status_code == 201
     assert replay.json() == first.json() and replay["Idempotent-Replayed"] == "true"
     assert workspace.members.filter(user__email="once@example.com").count() == 1
+
+
+def test_the_content_endpoints_share_the_customer_rate_limit(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"customer": "2/min", "anon": "2/min"},
+    }
+    workspace = paid_subscription().workspace
+    owner = client_for(workspace.owner)
+
+    codes = [owner.get(url(workspace, path)).status_code for path in ("members/", "files/")]
+    limited = owner.get(url(workspace, "modules/"))
+
+    assert codes == [200, 200] and limited.status_code == 429
