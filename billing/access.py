@@ -11,7 +11,8 @@ from accounts.models import User, Workspace, WorkspaceMember
 from billing.models import CancellationRequest
 
 
-def billing_workspace(user: User, slug: str) -> Workspace:
+def workspace_membership(user: User, slug: str) -> WorkspaceMember:
+    """The user's seat in the workspace; 404 for non-members and deleted workspaces."""
     membership = (
         WorkspaceMember.objects.select_related("workspace")
         .filter(user=user, workspace__slug=slug)
@@ -20,6 +21,11 @@ def billing_workspace(user: User, slug: str) -> Workspace:
     )
     if membership is None:
         raise Http404("No such workspace.")
+    return membership
+
+
+def billing_workspace(user: User, slug: str) -> Workspace:
+    membership = workspace_membership(user, slug)
     if not membership.can_manage_billing:
         raise PermissionDenied("Only the owner or a billing admin may manage billing.")
     return membership.workspace

@@ -3,13 +3,14 @@
 from django.urls import path
 from rest_framework.authtoken.views import ObtainAuthToken
 
-from . import cancellations, plan_changes, refunds
+from . import cancellations, plan_changes, refunds, workspace_content
 from .credit import WorkspaceCreditView
 from .reviews import ReviewRequestDetailView, ReviewRequestListCreateView
 from .throttles import AnonymousRateThrottle
 
 app_name = "api"
 SUBSCRIPTION = "workspaces/<slug:slug>/subscription/"
+WORKSPACE = "workspaces/<slug:slug>/"
 urlpatterns: list = [
     path(
         "auth/token/",
@@ -66,5 +67,33 @@ urlpatterns: list = [
         f"{SUBSCRIPTION}order-packs/",
         plan_changes.OrderPackBuyView.as_view(),
         name="order-pack-buy",
+    ),
+    path(
+        f"{WORKSPACE}members/",
+        workspace_content.MemberListAddView.as_view(),
+        name="workspace-members",
+    ),
+    path(
+        f"{WORKSPACE}members/<int:pk>/",
+        workspace_content.MemberRemoveView.as_view(),
+        name="workspace-member",
+    ),
+    path(
+        f"{WORKSPACE}files/", workspace_content.FileListRecordView.as_view(), name="workspace-files"
+    ),
+    path(
+        f"{WORKSPACE}files/<int:pk>/",
+        workspace_content.FileDeleteView.as_view(),
+        name="workspace-file",
+    ),
+    path(
+        f"{WORKSPACE}modules/",
+        workspace_content.ModuleListEnableView.as_view(),
+        name="workspace-modules",
+    ),
+    path(
+        f"{WORKSPACE}modules/<slug:code>/",
+        workspace_content.ModuleDisableView.as_view(),
+        name="workspace-module",
     ),
 ]

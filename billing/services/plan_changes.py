@@ -43,19 +43,14 @@ from billing.policy.lifecycle import (
     addon_period_price,
     quote_addon,
 )
-from billing.policy.limits import (
-    Action,
-    LimitBreach,
-    check_action,
-    exceeded_limits,
-    with_addons,
-)
+from billing.policy.limits import Action, LimitBreach, exceeded_limits, with_addons
 from billing.policy.quotes import QuoteLine
 from billing.policy.rules import Effective, Interval, PolicyRules
 from billing.selectors import policy_rules, subscription_snapshot
 from billing.services.charging import customer_reference
 from billing.services.credit import credit_add
 from billing.services.lifecycle_emails import email_owners
+from billing.services.restrictions import workspace_ensure_allowed
 from billing.services.subscription_locks import subscription_id_batches, subscription_lock
 from billing.usage import plan_limits, subscription_limits, workspace_usage
 
@@ -339,24 +334,20 @@ def _addon_charge(
     return price, charge
 
 
-def _check_addons_allowed(subscription: Subscription) -> None:
+def _check_addons_allowed(subscription: Subscription, now: datetime) -> None:
     _check_changeable(subscription)
     if subscription.status == S.TRIALING:
         raise InvalidTransition(
             "Add-ons can be bought once the trial has converted to a paid plan.", field="status"
         )
-    breach = check_action(
-        Action.ADD_PAID_ADDON,
-        workspace_usage(subscription.workspace, subscription),
-        plan_limits(subscription.plan),
+    workspace_ensure_allowed(
+        workspace=subscription.workspace, action=Action.ADD_PAID_ADDON, now=now
     )
-    if breach is not None:
-        raise DomainError(breach.message, field="kind")
 
 
 def addon_preview(*, subscription: Subscription, kind: str, quantity: int, now: datetime) -> Charge:
     """What buying the add-on (or order pack) would charge now, explained."""
-    _check_addons_allowed(subscription)
+    _check_addons_allowed(subscription, now)
     return _addon_charge(subscription, kind, quantity, policy_rules(subscription.policy), now)[1]
 
 
@@ -402,7 +393,7 @@ def _purchase(
 ) -> tuple[AddOn, Payment | None]:
     with transaction.atomic():
         locked = subscription_lock(subscription.pk, skip_locked=False)
-        _check_addons_allowed(locked)
+        _check_addons_allowed(locked, now)
         rules = policy_rules(locked.policy)
         price, charge = _addon_charge(locked, kind, quantity, rules, now)
         one_time = ADDON_PRICES[kind].one_time

@@ -208,7 +208,8 @@ def test_paid_addons_are_refused_on_the_free_plan():
     with pytest.raises(DomainError) as error:
         addon_add(subscription=subscription, kind="extra_seats", quantity=1, actor=None, now=at(2))
 
-    assert error.value.field == "kind" and "not available on the Free plan" in error.value.message
+    assert error.value.field == "add_paid_addon"
+    assert "not available on the Free plan" in error.value.message
 
 
 def test_addon_quantity_must_fit_its_unit():
