@@ -45,8 +45,9 @@ def _broker_url() -> str:
 
 
 def _reset_broker_pools() -> None:
-    """The app caches its broker connections; drop them so the next publish connects to
-    the broker now configured (the same reset Celery does after a fork)."""
+    """The app caches its broker pools; drop them so the next publish uses the broker
+    now configured (the same reset Celery does after a fork). Their connections belong
+    to kombu's process-wide pools, keyed by URL, and are reused by the next test."""
     app._pool = None
     app.amqp._producer_pool = None
 
