@@ -114,8 +114,16 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billing@backoffice.l
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 # --- Celery --------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
+if DEBUG:
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
+else:
+    # Without a broker every task would run eagerly inside the web request.
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None) or None
+if CELERY_RESULT_BACKEND is None:
+    # Nothing to expire; otherwise beat adds a `celery.backend_cleanup` periodic task
+    # that agents would see in the admin next to the real schedules.
+    CELERY_RESULT_EXPIRES = None
 CELERY_TASK_ALWAYS_EAGER = env.bool(
     "CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL.startswith("memory://")
 )

@@ -48,6 +48,15 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY" in result.stderr
 
 
+def test_production_refuses_to_start_without_a_broker():
+    env = {"DEBUG": "False", "SECRET_KEY": secrets.token_urlsafe(64), "ALLOWED_HOSTS": "x.com"}
+
+    result = _run(["manage.py", "check"], env)
+
+    assert result.returncode != 0
+    assert "CELERY_BROKER_URL" in result.stderr
+
+
 @pytest.mark.skipif(
     (BASE_DIR / ".env").exists(), reason="a local .env file configures this checkout"
 )
