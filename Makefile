@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/backoffice_ci
 
-.PHONY: run test test-postgres lint format migrate seed worker beat bench chromium clean
+.PHONY: run test test-postgres lint format migrate seed worker beat bench chromium redis clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,16 +32,23 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint chromium
+test: lint chromium redis
 	$(BIN)/pytest -n 2
 
-test-postgres: install
+test-postgres: install redis
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian's chromium for the browser tests (needs root)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+redis:
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || { \
+		command -v redis-server >/dev/null 2>&1 || { \
+			echo "Installing Debian's redis-server for the Celery worker tests (needs root)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }; \
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; }
 
 worker: install
 	$(BIN)/celery -A backoffice worker --loglevel=info

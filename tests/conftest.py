@@ -25,9 +25,7 @@ def pytest_collection_modifyitems(items):
     """Every transactional test restores the migrations' data (preset policies, staff
     groups, beat schedules) with serialized rollback. Mixing transactional tests with and
     without it breaks the ones with it: a plain flush re-creates content types that the
-    serialized data then inserts again. A transactional test leaves the database empty, so
-    they run after all the others on each xdist worker (pytest-django's ordering, kept by
-    xdist's default `load` scheduling; `--dist loadfile` would break it)."""
+    serialized data then inserts again."""
     for item in items:
         marker = item.get_closest_marker("django_db")
         transactional = (marker is not None and marker.kwargs.get("transaction")) or any(

@@ -48,13 +48,21 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY" in result.stderr
 
 
-def test_production_refuses_to_start_without_a_broker():
-    env = {"DEBUG": "False", "SECRET_KEY": secrets.token_urlsafe(64), "ALLOWED_HOSTS": "x.com"}
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "CELERY_BROKER_URL"])
+def test_production_refuses_to_start_without_a_database_or_a_broker(missing, tmp_path):
+    env = {
+        "DEBUG": "False",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "x.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    }
+    del env[missing]
 
     result = _run(["manage.py", "check"], env)
 
     assert result.returncode != 0
-    assert "CELERY_BROKER_URL" in result.stderr
+    assert f"Set the {missing} environment variable" in result.stderr
 
 
 @pytest.mark.skipif(
