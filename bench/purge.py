@@ -179,6 +179,7 @@ def _measure(mode: str, url: str, workspaces: int, workers: int = 1) -> tuple[fl
         "DEBUG": "False",
         "SECRET_KEY": "bench-only",
         "ALLOWED_HOSTS": "localhost",
+        "CELERY_BROKER_URL": "memory://",  # the purge runs in-process; no worker involved
     }
     completed = subprocess.run(
         [
