@@ -22,11 +22,21 @@ def _fast_password_hashing(settings):
 
 
 def pytest_collection_modifyitems(items):
-    """Every transactional test restores the migrations' data (preset policies, staff
+    """`@pytest.mark.postgres("why")` tests are skipped, with that reason, unless the
+    suite runs on PostgreSQL (CI's second pass always does).
+
+    Every transactional test restores the migrations' data (preset policies, staff
     groups, beat schedules) with serialized rollback. Mixing transactional tests with and
     without it breaks the ones with it: a plain flush re-creates content types that the
     serialized data then inserts again."""
+    from django.db import connection
+
+    on_postgres = connection.vendor == "postgresql"
     for item in items:
+        postgres = item.get_closest_marker("postgres")
+        if postgres is not None and not on_postgres:
+            why = postgres.args[0] if postgres.args else "PostgreSQL only"
+            item.add_marker(pytest.mark.skip(reason=f"needs PostgreSQL: {why}"))
         marker = item.get_closest_marker("django_db")
         transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
             name in item.fixturenames for name in ("transactional_db", "live_server")

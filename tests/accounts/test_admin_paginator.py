@@ -9,12 +9,7 @@ from backoffice.admin_mixins import EstimatedCountPaginator
 
 from .conftest import DEMO_NOW
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="the row estimate is read from pg_class"
-    ),
-]
+pytestmark = pytest.mark.postgres("the row estimate is read from pg_class")
 
 
 def _audit_rows(count: int) -> None:

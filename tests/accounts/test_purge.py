@@ -357,9 +357,8 @@ def test_limit_caps_the_deletions():
     assert Workspace.objects.filter(status=Workspace.Status.DELETED).count() == 2
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("SKIP LOCKED")
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs SKIP LOCKED")
 def test_two_concurrent_runs_never_process_the_same_workspace():
     workspaces = _warned(12)
     erased_owner_id()

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connections
 
 from accounts.models import AuditRecord, Workspace
 from billing.errors import DomainError, InvalidTransition
@@ -334,11 +334,9 @@ def test_service_logs_carry_no_email_address(caplog, django_capture_on_commit_ca
     assert caplog.records and "@" not in caplog.text
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.postgres("row locks (SQLite serialises writers)")
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_submits_create_one_request():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks (SQLite serialises writers differently)")
     subscription = paid_subscription("orgix")
     start = threading.Barrier(2)
     results = []

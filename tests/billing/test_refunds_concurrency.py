@@ -14,12 +14,7 @@ from billing.services.refunds import refund_approve, refund_propose
 from tests.factories import PaymentFactory
 from tests.factories.refunds import agent, lead
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row locks need PostgreSQL (SQLite serialises)"
-    ),
-]
+pytestmark = pytest.mark.postgres("row locks (SQLite serialises writers)")
 
 
 def test_concurrent_approvals_never_over_refund_a_payment(

@@ -138,11 +138,9 @@ def test_renewal_walks_every_batch():
     assert Payment.objects.filter(period_start=FEB).count() == 6
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.postgres("row locks (SKIP LOCKED)")
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_runs_charge_each_subscription_once():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks (SKIP LOCKED)")
     plan = family_plans("orgix")["pro"]
     for _ in range(12):
         subscription_on(plan, start=JAN)
