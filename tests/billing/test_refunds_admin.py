@@ -10,9 +10,9 @@ from django.utils import timezone
 from accounts.models import AuditRecord
 from billing.models import Dispute, Refund
 from billing.services.refunds import refund_propose
-from billing.services.reviews import review_request_submit, review_request_verify
+from billing.services.reviews import review_request_verify
 from tests.factories import PaymentFactory
-from tests.factories.refunds import agent, lead
+from tests.factories.refunds import agent, lead, review_for
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/billing/refund/"
@@ -81,17 +81,7 @@ def test_the_refund_page_shows_the_payment_history(client):
 
 def test_candidate_payments_are_hidden_until_the_requester_is_verified(client):
     payment = PaymentFactory(paid_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
-    review = review_request_submit(
-        submitted_by=None,
-        kind="accidental_payment",
-        workspace_name=payment.workspace.name,
-        billing_email=payment.workspace.billing_email,
-        approximate_payment_date=dt.date(2025, 1, 2),
-        amount_charged=payment.amount,
-        currency=payment.currency,
-        explanation="Paid twice",
-        now=timezone.now(),
-    )
+    review = review_for(payment, approximate_payment_date=dt.date(2025, 1, 2))
     client.force_login(agent())
     url = f"/admin/billing/refundreviewrequest/{review.pk}/change/"
     assert f"#{payment.pk} " not in client.get(url).content.decode()
@@ -125,17 +115,7 @@ def test_recording_a_dispute_suspends_and_closing_it_won_restores(client):
 
 def test_review_actions_verify_then_answer_with_a_text(client):
     payment = PaymentFactory()
-    review = review_request_submit(
-        submitted_by=None,
-        kind="other",
-        workspace_name=payment.workspace.name,
-        billing_email=payment.workspace.billing_email,
-        approximate_payment_date=dt.date(2025, 1, 2),
-        amount_charged=Decimal("1.00"),
-        currency="USD",
-        explanation="?",
-        now=timezone.now(),
-    )
+    review = review_for(payment, kind="other", amount_charged=Decimal("1.00"), currency="USD")
     client.force_login(agent())
     url = "/admin/billing/refundreviewrequest/"
     assert "1 requester(s) verified." in texts(act(client, url, "verify_by_email", [review]))
@@ -146,16 +126,8 @@ def test_review_actions_verify_then_answer_with_a_text(client):
 
 def test_an_agent_picks_the_workspace_of_an_ambiguous_request_before_verifying(client):
     payment = PaymentFactory()
-    review = review_request_submit(
-        submitted_by=None,
-        kind="other",
-        workspace_name="Nobody knows",
-        billing_email="unknown@example.com",
-        approximate_payment_date=dt.date(2025, 1, 2),
-        amount_charged=Decimal("1.00"),
-        currency="USD",
-        explanation="?",
-        now=timezone.now(),
+    review = review_for(
+        payment, kind="other", workspace_name="Nobody knows", billing_email="unknown@example.com"
     )
     client.force_login(agent())
     url = f"/admin/billing/refundreviewrequest/{review.pk}/change/"
@@ -201,17 +173,7 @@ def test_the_refund_queue_costs_the_same_queries_for_more_rows(client):
 
 def test_propose_refund_from_a_verified_review_request(client):
     payment = PaymentFactory(paid_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
-    review = review_request_submit(
-        submitted_by=None,
-        kind="accidental_payment",
-        workspace_name=payment.workspace.name,
-        billing_email=payment.workspace.billing_email,
-        approximate_payment_date=dt.date(2025, 1, 1),
-        amount_charged=payment.amount,
-        currency=payment.currency,
-        explanation="Paid by mistake",
-        now=timezone.now(),
-    )
+    review = review_for(payment)
     client.force_login(agent())
     url = "/admin/billing/refundreviewrequest/"
     refused = act(client, url, "propose_refund", [review])

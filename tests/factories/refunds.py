@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from billing.gateways import GatewayError, GatewayResult
-from billing.models import Dispute, Refund
+from billing.models import Dispute, Refund, RefundReviewRequest
+from billing.services.reviews import review_request_submit
 
 from .accounts import EPOCH, UserFactory
 from .billing import PaymentFactory
@@ -75,3 +77,19 @@ class FakeGateway:
 
     def charge(self, **kwargs):
         raise NotImplementedError("refund tests never charge")
+
+
+def review_for(payment, *, submitted_by=None, **overrides) -> RefundReviewRequest:
+    """A review request about `payment`, as a customer would file it (fields overridable)."""
+    data = {
+        "kind": "accidental_payment",
+        "workspace_name": payment.workspace.name,
+        "billing_email": payment.workspace.billing_email,
+        "approximate_payment_date": payment.paid_at.date(),
+        "amount_charged": payment.amount,
+        "currency": payment.currency,
+        "explanation": "Paid by mistake",
+    }
+    return review_request_submit(
+        submitted_by=submitted_by, now=timezone.now(), **(data | overrides)
+    )
