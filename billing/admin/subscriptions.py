@@ -17,8 +17,7 @@ from billing.services.dunning import (
 from billing.services.plan_changes import (
     addon_remove,
     plan_change_preview,
-    subscription_downgrade,
-    subscription_upgrade,
+    subscription_change_plan,
 )
 
 from .action_forms import run_per_row
@@ -200,15 +199,10 @@ class SubscriptionAdmin(LargeTableAdmin):
             try:
                 preview = plan_change_preview(subscription=subscription, plan=plan, now=now)
                 if "apply" in request.POST:
-                    change = (
-                        subscription_upgrade
-                        if preview["direction"] == "upgrade"
-                        else subscription_downgrade
+                    direction = subscription_change_plan(
+                        subscription=subscription, plan=plan, actor=request.user, now=now
                     )
-                    change(subscription=subscription, plan=plan, actor=request.user, now=now)
-                    self.message_user(
-                        request, f"{subscription}: {preview['direction']} to {plan.name} done."
-                    )
+                    self.message_user(request, f"{subscription}: {direction} to {plan.name} done.")
                     return None
             except DomainError as error:
                 form.add_error(None, error.message)

@@ -165,6 +165,26 @@ def plan_change_preview(*, subscription: Subscription, plan: Plan, now: datetime
     }
 
 
+def subscription_change_plan(
+    *,
+    subscription: Subscription,
+    plan: Plan,
+    actor: User | None,
+    now: datetime,
+    gateway: PaymentGateway | None = None,
+) -> str:
+    """Change to `plan` whichever way it goes (the engine's quote decides): upgrade now or
+    schedule the downgrade. Returns the direction taken."""
+    direction = _quote(subscription, plan, policy_rules(subscription.policy), now).direction
+    if direction == "upgrade":
+        subscription_upgrade(
+            subscription=subscription, plan=plan, actor=actor, now=now, gateway=gateway
+        )
+    else:
+        subscription_downgrade(subscription=subscription, plan=plan, actor=actor, now=now)
+    return direction
+
+
 def subscription_upgrade(
     *,
     subscription: Subscription,

@@ -14,6 +14,7 @@ from billing.services.plan_changes import (
     order_pack_buy,
     plan_change_preview,
     plan_changes_apply_due,
+    subscription_change_plan,
     subscription_downgrade,
     subscription_upgrade,
     workspace_limits_enforce,
@@ -257,3 +258,22 @@ def test_order_packs_carry_their_unused_orders_where_not_reset():
 
     assert subscription_limits(subscription, now=at(2, month=2)).orders == 1050
     assert AddOn.objects.filter(kind="order_pack", ends_at__isnull=True).get().quantity == 50
+
+
+def test_change_plan_upgrades_now_or_schedules_the_downgrade_as_the_quote_says():
+    plans = family_plans("orgix")
+    up = subscription_on(plans["basic"], start=JAN)
+    down = subscription_on(plans["pro"], start=JAN)
+    gateway = ScriptedGateway()
+
+    went_up = subscription_change_plan(
+        subscription=up, plan=plans["pro"], actor=None, now=at(16), gateway=gateway
+    )
+    went_down = subscription_change_plan(
+        subscription=down, plan=plans["basic"], actor=None, now=at(16)
+    )
+
+    up.refresh_from_db()
+    down.refresh_from_db()
+    assert (went_up, up.plan, len(gateway.charges)) == ("upgrade", plans["pro"], 1)
+    assert (went_down, down.plan, down.pending_plan) == ("downgrade", plans["pro"], plans["basic"])
