@@ -56,7 +56,8 @@ def pytest_runtest_teardown(item, nextitem):
     preset policies, staff groups or beat schedules."""
     result = yield
     marker = item.get_closest_marker("django_db")
-    if marker is not None and marker.kwargs.get("serialized_rollback"):
+    # With no next test, the session's fixtures (the test database itself) are gone.
+    if nextitem is not None and marker is not None and marker.kwargs.get("serialized_rollback"):
         from django.db import connections
         from pytest_django.plugin import blocking_manager_key
 

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.models import User, Workspace
 from accounts.services.audit import audit_record, snapshot_fields
@@ -479,12 +480,17 @@ def addon_remove(*, addon: AddOn, actor: User | None, now: datetime) -> AddOn:
 # --- the period-end job -----------------------------------------------------------------
 
 
-def pending_downgrades_due(now: datetime):
-    return Subscription.objects.filter(
+def downgrade_due(now: datetime) -> Q:
+    """A condition on the row, so the lock re-checks it (see `subscription_locks`)."""
+    return Q(
         status__in=Subscription.LIVE_STATUSES,
         pending_plan__isnull=False,
         pending_plan_effective_at__lte=now,
     )
+
+
+def pending_downgrades_due(now: datetime):
+    return Subscription.objects.filter(downgrade_due(now))
 
 
 def addon_endings_due(now: datetime):
@@ -516,7 +522,7 @@ def plan_changes_apply_due(*, now: datetime, batch_size: int = 500) -> PlanChang
     for ids in subscription_id_batches(pending_downgrades_due(now), batch_size=batch_size):
         for pk in ids:
             with transaction.atomic():
-                locked = subscription_lock(pk, pk__in=pending_downgrades_due(now).values("pk"))
+                locked = subscription_lock(pk, downgrade_due(now))
                 if locked is None:
                     continue
                 before = snapshot_fields(locked, "plan", "pending_plan")

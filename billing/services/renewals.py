@@ -36,14 +36,20 @@ from billing.services.subscription_locks import subscription_id_batches, subscri
 S = Subscription.Status
 
 
-def renewals_due(now: datetime) -> QuerySet:
-    """Paid subscriptions whose period or trial has ended, not cancelling."""
+def renewal_due(now: datetime) -> Q:
+    """Paid subscriptions whose period or trial has ended, not cancelling: a condition on
+    the row, so the lock re-checks it (see `subscription_locks`)."""
     ended = Q(current_period_end__lte=now) | Q(status=S.TRIALING, trial_end__lte=now)
     return (
-        Subscription.objects.filter(ended, status__in=(S.ACTIVE, S.TRIALING))
-        .filter(cancel_at_period_end=False, cancel_effective_at__isnull=True)
-        .exclude(plan__interval=Plan.Interval.NONE)
+        ended
+        & Q(status__in=(S.ACTIVE, S.TRIALING))
+        & Q(cancel_at_period_end=False, cancel_effective_at__isnull=True)
+        & ~Q(plan__interval=Plan.Interval.NONE)
     )
+
+
+def renewals_due(now: datetime) -> QuerySet:
+    return Subscription.objects.filter(renewal_due(now))
 
 
 @dataclass
@@ -93,7 +99,7 @@ def _renew_one(
     with_credit: set[int],
 ) -> None:
     with transaction.atomic():
-        locked = subscription_lock(pk, pk__in=renewals_due(now).values("pk"))
+        locked = subscription_lock(pk, renewal_due(now))
         if locked is None:
             summary.skipped += 1
             return

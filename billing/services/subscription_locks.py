@@ -2,14 +2,19 @@
 
 A job walks the matching ids in primary-key order, `batch_size` at a time (keyset
 pagination: no OFFSET, no count), and claims each row with `SELECT ... FOR UPDATE SKIP
-LOCKED` on PostgreSQL: a concurrent run skips the rows this one holds, and the caller
-re-checks the due condition on the locked row, so a second run does nothing more. SQLite
+LOCKED` on PostgreSQL: a concurrent run skips the rows this one holds, and the lock
+re-checks the due condition on the row, so a second run does nothing more.
+
+The due condition must be a condition on the subscription row itself (a `Q`), never
+`pk__in=<subquery>`: when a concurrent run commits a change to the row just before the lock
+is taken, PostgreSQL re-evaluates the row's own conditions on the new version, but a
+subquery keeps the statement's old snapshot and would still call the row due. SQLite
 has no row locks; its single writer serialises runs and the re-check keeps them idempotent.
 """
 
 from collections.abc import Iterator
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from billing.models import Subscription
 
@@ -27,14 +32,17 @@ def subscription_id_batches(queryset: QuerySet, *, batch_size: int) -> Iterator[
         last = ids[-1]
 
 
-def subscription_lock(pk: int, *, skip_locked: bool = True, **conditions) -> Subscription | None:
-    """The subscription, locked, if it still matches `conditions` (and, with `skip_locked`,
-    no one else holds it; otherwise wait for it). Call inside `transaction.atomic()`."""
+def subscription_lock(
+    pk: int, *conditions: Q, skip_locked: bool = True, **lookups
+) -> Subscription | None:
+    """The subscription, locked, if it still matches `conditions` and `lookups` (and, with
+    `skip_locked`, no one else holds it; otherwise wait for it). Call inside
+    `transaction.atomic()`."""
     queryset = (
         Subscription.objects.select_related(
             "workspace", "workspace__owner", "plan", "pending_plan", "policy"
         )
         .prefetch_related("addons")
-        .filter(pk=pk, **conditions)
+        .filter(*conditions, pk=pk, **lookups)
     )
     return queryset.select_for_update(skip_locked=skip_locked, of=("self",)).first()

@@ -2,15 +2,17 @@
 
 import datetime as dt
 import threading
+import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from billing.models import Payment, Subscription
 from billing.services.credit import credit_add, credit_balance
-from billing.services.renewals import subscriptions_renew_due
+from billing.services.renewals import renewal_due, subscriptions_renew_due
+from billing.services.subscription_locks import subscription_lock
 from tests.factories.lifecycle import ScriptedGateway, family_plans, subscription_on
 
 JAN = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -162,6 +164,36 @@ def test_concurrent_runs_charge_each_subscription_once():
     assert sum(s.renewed for s in summaries) == 12
     assert Payment.objects.count() == 12 and len(gateway.charges) == 12
     assert set(Subscription.objects.values_list("current_period_end", flat=True)) == {MAR}
+
+
+@pytest.mark.postgres("row locks and PostgreSQL's re-check of a row changed while waiting")
+@pytest.mark.django_db(transaction=True)
+def test_a_row_renewed_by_a_concurrent_run_while_waiting_for_its_lock_is_not_due():
+    """The lock re-checks the due condition on the row's new version: a subquery would
+    keep the old snapshot, call the row due again and charge the next period too."""
+    subscription = subscription_on(family_plans("orgix")["pro"], start=JAN)
+    holding = threading.Event()
+
+    def other_run():
+        try:
+            with transaction.atomic():
+                Subscription.objects.select_for_update().get(pk=subscription.pk)
+                holding.set()
+                time.sleep(0.5)  # long enough for the lock below to be waiting
+                Subscription.objects.filter(pk=subscription.pk).update(
+                    current_period_start=FEB, current_period_end=MAR
+                )
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_run)
+    thread.start()
+    holding.wait(timeout=5)
+    with transaction.atomic():
+        claimed = subscription_lock(subscription.pk, renewal_due(FEB), skip_locked=False)
+    thread.join()
+
+    assert claimed is None
 
 
 @pytest.mark.django_db
