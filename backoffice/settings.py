@@ -2,7 +2,8 @@
 
 With nothing configured the project runs on a SQLite file and executes Celery tasks
 eagerly, so `make run` works on a fresh machine. Production sets DEBUG=False and must
-provide SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and CELERY_BROKER_URL (no defaults).
+provide SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL and EMAIL_HOST (no
+defaults).
 """
 
 from decimal import Decimal
@@ -104,8 +105,16 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # --- Email ---------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+# Development prints emails; production delivers them over SMTP and needs EMAIL_HOST
+# (`check --deploy` refuses a backend that delivers nothing, see backoffice/checks.py).
+if DEBUG:
+    EMAIL_BACKEND = env.str(
+        "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+    )
+    EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+else:
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+    EMAIL_HOST = env.str("EMAIL_HOST")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
@@ -135,6 +144,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# --- Client address and rate limits ---------------------------------------
+# How many reverse proxies of ours stand in front of the app (0: none, X-Forwarded-For is
+# ignored). Every rate limit reads the client address through backoffice.client_ip.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+
 # --- REST API ------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -143,9 +157,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["billing.api.throttles.CustomerRateThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "customer": env.str("API_RATE_CUSTOMER", default="60/min"),
         "anon": env.str("API_RATE_ANON", default="20/min"),
+        "password_reset_client": env.str("PASSWORD_RESET_RATE_CLIENT", default="10/hour"),
+        "password_reset_address": env.str("PASSWORD_RESET_RATE_ADDRESS", default="3/hour"),
     },
     "EXCEPTION_HANDLER": "backoffice.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
