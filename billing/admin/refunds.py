@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -9,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.admin.workspaces import WORKSPACE_SEARCH
 from backoffice.admin_mixins import LargeTableAdmin, money
+from backoffice.identifiers import parse_id
 from billing.admin.action_forms import ProposeRefundForm, run_per_row, with_reason
 from billing.errors import DomainError
 from billing.models import Payment, Refund, RefundReviewRequest, Subscription
@@ -200,6 +202,8 @@ class RefundAdmin(LargeTableAdmin):
 
     def propose_view(self, request: HttpRequest, payment_id: int):
         """An agent proposes a refund of one payment (from the payments list)."""
+        if not self.has_propose_permission(request):
+            raise PermissionDenied
         payment = get_object_or_404(Payment.objects.select_related("workspace"), pk=payment_id)
         form = ProposeRefundForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -229,7 +233,8 @@ class RefundAdmin(LargeTableAdmin):
     def accidental_renewals_view(self, request: HttpRequest):
         """Flagged unused renewals, each with a one-click refund proposal."""
         if request.method == "POST":
-            subscription = Subscription.objects.filter(pk=request.POST.get("subscription")).first()
+            number = parse_id(request.POST.get("subscription"))
+            subscription = Subscription.objects.filter(pk=number).first() if number else None
             try:
                 if subscription is None:
                     raise DomainError("No such subscription.", field="subscription")

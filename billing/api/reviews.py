@@ -18,7 +18,7 @@ from billing.services.reviews import review_request_outcome, review_request_subm
 class ReviewRequestInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=RefundReviewRequest.Kind.choices)
     workspace_name = serializers.CharField(max_length=200)
-    billing_email = serializers.EmailField()
+    billing_email = serializers.EmailField(max_length=254)
     approximate_payment_date = serializers.DateField()
     amount_charged = serializers.DecimalField(max_digits=14, decimal_places=2)
     currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)

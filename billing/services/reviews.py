@@ -20,6 +20,7 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery
 
 from accounts.models import User, Workspace
 from accounts.services.audit import audit_record
+from backoffice.bounds import MAX_EMAIL_LENGTH, amount_out_of_range, date_out_of_range
 from billing.errors import DomainError, InvalidTransition, PermissionDenied
 from billing.models import CancellationRequest, Payment, Refund, RefundReviewRequest, Subscription
 from billing.money import MINOR_UNITS, round_money
@@ -99,6 +100,14 @@ def review_request_submit(
         raise DomainError(f"Unknown currency {currency!r}.", field="currency")
     if approximate_payment_date > now.date():
         raise DomainError("The payment date is in the future.", field="approximate_payment_date")
+    if problem := date_out_of_range(approximate_payment_date):
+        raise DomainError(f"The payment date {problem}.", field="approximate_payment_date")
+    if problem := amount_out_of_range(amount_charged):
+        raise DomainError(f"The amount charged {problem}.", field="amount_charged")
+    if len(billing_email.strip()) > MAX_EMAIL_LENGTH:
+        raise DomainError(
+            f"An email address has at most {MAX_EMAIL_LENGTH} characters.", field="billing_email"
+        )
     if not explanation.strip():
         raise DomainError("Explain briefly what happened.", field="explanation")
     if not workspace_name.strip():

@@ -19,7 +19,7 @@ from billing.views.throttling import throttle_posts
 
 class ReviewRequestForm(forms.Form):
     workspace_name = forms.CharField(max_length=200)
-    billing_email = forms.EmailField()
+    billing_email = forms.EmailField(max_length=254)
     approximate_payment_date = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}), help_text="Roughly when you were charged."
     )
