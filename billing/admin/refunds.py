@@ -24,13 +24,16 @@ from billing.services.refunds import (
     refund_reject,
     refund_retry,
 )
+from billing.services.review_verification import (
+    review_request_send_confirmation,
+    review_request_verify,
+)
 from billing.services.reviews import (
     accidental_renewal_propose_refund,
     accidental_renewals,
     review_request_answer,
     review_request_assign_workspace,
     review_request_propose_refund,
-    review_request_verify,
 )
 
 
@@ -269,7 +272,13 @@ class RefundReviewRequestAdmin(LargeTableAdmin):
     list_select_related = ["workspace"]
     ordering = ["created_at"]
     raw_id_fields = ["workspace"]
-    actions = ["verify_by_email", "verify_manually", "answer", "propose_refund"]
+    actions = [
+        "verify_member",
+        "send_confirmation",
+        "verify_manually",
+        "answer",
+        "propose_refund",
+    ]
 
     def has_add_permission(self, request):
         return False
@@ -333,17 +342,30 @@ class RefundReviewRequestAdmin(LargeTableAdmin):
             or "None matched: find the payment in the payments list."
         )
 
-    @admin.action(description="Verify: the billing email matches")
-    def verify_by_email(self, request, queryset):
+    @admin.action(description="Verify: the requester is the workspace's owner or billing admin")
+    def verify_member(self, request, queryset):
         now = timezone.now()
         run_per_row(
             self,
             request,
             queryset,
             lambda review: review_request_verify(
-                request=review, agent=request.user, method="billing_email", now=now
+                request=review, agent=request.user, method="member", now=now
             ),
             done="requester(s) verified",
+        )
+
+    @admin.action(description="Send a confirmation link to the workspace's billing email")
+    def send_confirmation(self, request, queryset):
+        now = timezone.now()
+        run_per_row(
+            self,
+            request,
+            queryset,
+            lambda review: review_request_send_confirmation(
+                request=review, agent=request.user, now=now
+            ),
+            done="confirmation link(s) sent",
         )
 
     @admin.action(description="Verify manually…")
