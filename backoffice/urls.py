@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.views import LoginView, PasswordResetView
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from backoffice.api import api_not_found
 from billing.views.throttling import throttle_anonymous_posts, throttle_password_reset
 from billing.webhooks import stripe_webhook
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/", include("billing.api.urls")),
+    re_path(r"^api/", api_not_found),
     path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
     path("", include("billing.urls")),
     path("", include("accounts.urls")),
