@@ -195,6 +195,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "backoffice.api_schema.document_common_answers",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "AddOnKindEnum": "billing.models.subscriptions.AddOn.Kind",
         "ReviewKindEnum": "billing.models.refunds.RefundReviewRequest.Kind",

@@ -201,3 +201,10 @@ def test_a_validly_signed_malformed_stripe_event_is_a_400_and_logged(
     assert "malformed Stripe event" in caplog.text
     assert not WebhookEvent.objects.exists()
     assert not AuditRecord.objects.filter(action__startswith="dispute").exists()
+
+
+def test_an_unknown_api_path_is_a_json_404(client):
+    response = client.get("/api/no/such/endpoint/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No such API endpoint.", "errors": {}}
