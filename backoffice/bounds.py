@@ -1,10 +1,13 @@
 """Bounds on dates and amounts that come from outside (forms, the API, commands,
 scenario files). Inside them every calculation is safe: `date ± timedelta` cannot leave
 Python's year range, and amounts fit the database's `NUMERIC(14, 2)` with room for sums.
+The models carry the same bounds as validators and CheckConstraints.
 """
 
 import datetime as dt
 from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 EARLIEST_YEAR = 2000
 LATEST_YEAR = 2100
@@ -30,3 +33,12 @@ def amount_out_of_range(value: Decimal) -> str | None:
     if abs(value) > MAX_AMOUNT:
         return f"must be at most {MAX_AMOUNT:,}"
     return None
+
+
+# The same bounds as model field validators (admin forms and `full_clean` check them) and
+# as the conditions of the models' CheckConstraints.
+EARLIEST_MOMENT = dt.datetime(EARLIEST_YEAR, 1, 1, tzinfo=dt.UTC)
+LATEST_MOMENT = dt.datetime(LATEST_YEAR, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
+AMOUNT_VALIDATORS = [MinValueValidator(-MAX_AMOUNT), MaxValueValidator(MAX_AMOUNT)]
+DATE_VALIDATORS = [MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)]
+MOMENT_VALIDATORS = [MinValueValidator(EARLIEST_MOMENT), MaxValueValidator(LATEST_MOMENT)]

@@ -1,5 +1,7 @@
 from django.db import models
 
+from backoffice.bounds import MOMENT_VALIDATORS
+
 from .fields import MoneyField, currency_field
 from .payments import Payment
 
@@ -20,7 +22,7 @@ class Dispute(models.Model):
     currency = currency_field()
     reason = models.CharField(max_length=120, blank=True)
     provider_reference = models.CharField(max_length=120, blank=True)
-    opened_at = models.DateTimeField()
+    opened_at = models.DateTimeField(validators=MOMENT_VALIDATORS)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

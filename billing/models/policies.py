@@ -6,12 +6,14 @@ version (orgix clause 19). `rules` holds `billing.policy.rules.PolicyRules.to_di
 
 from django.db import models
 
+from backoffice.bounds import DATE_VALIDATORS, EARLIEST_DATE, LATEST_DATE
+
 
 class RefundPolicy(models.Model):
     slug = models.SlugField(max_length=60)
     version = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
-    effective_from = models.DateField()
+    effective_from = models.DateField(validators=DATE_VALIDATORS)
     rules = models.JSONField()
     source_text = models.CharField(
         max_length=120, blank=True, help_text="The policy text this version encodes."
@@ -24,6 +26,12 @@ class RefundPolicy(models.Model):
         verbose_name_plural = "refund policies"
         constraints = [
             models.UniqueConstraint(fields=["slug", "version"], name="policy_version_unique"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    effective_from__gte=EARLIEST_DATE, effective_from__lte=LATEST_DATE
+                ),
+                name="policy_effective_from_in_range",
+            ),
         ]
 
     def __str__(self) -> str:

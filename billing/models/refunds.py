@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from accounts.models import Workspace
+from backoffice.bounds import DATE_VALIDATORS, EARLIEST_DATE, LATEST_DATE, MAX_AMOUNT
 
 from .cancellations import CancellationRequest
 from .fields import MoneyField, currency_field
@@ -118,7 +119,7 @@ class RefundReviewRequest(models.Model):
     kind = models.CharField(max_length=28, choices=Kind.choices)
     workspace_name = models.CharField(max_length=200)
     billing_email = models.EmailField()
-    approximate_payment_date = models.DateField()
+    approximate_payment_date = models.DateField(validators=DATE_VALIDATORS)
     amount_charged = MoneyField()
     currency = currency_field()
     explanation = models.TextField(max_length=4000)
@@ -138,6 +139,19 @@ class RefundReviewRequest(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_charged__gt=0, amount_charged__lte=MAX_AMOUNT),
+                name="review_amount_positive_bounded",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    approximate_payment_date__gte=EARLIEST_DATE,
+                    approximate_payment_date__lte=LATEST_DATE,
+                ),
+                name="review_payment_date_in_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Review #{self.pk}: {self.get_kind_display()} for {self.workspace_name}"

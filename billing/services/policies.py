@@ -9,6 +9,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.services.audit import audit_record
+from backoffice.bounds import date_out_of_range
 from billing.errors import DomainError
 from billing.models import RefundPolicy, Subscription
 from billing.policy.rules import PolicyRules
@@ -43,6 +44,8 @@ def policy_new_version(
     new_rules = validated_rules(policy.rules if rules is None else rules)
     if not changelog.strip():
         raise DomainError("say what changes in this version", field="changelog")
+    if problem := date_out_of_range(effective_from):
+        raise DomainError(problem, field="effective_from")
     with transaction.atomic():
         versions = RefundPolicy.objects.select_for_update().filter(slug=policy.slug)
         latest = versions.order_by("-version").first()
