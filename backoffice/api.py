@@ -4,6 +4,7 @@ Domain errors become 400s naming their field; nothing reaches the client as a tr
 """
 
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -34,8 +35,10 @@ def exception_handler(exc, context):
     return response
 
 
+@csrf_exempt
 def api_not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
-    """Any path under /api/ that names no endpoint: the API's JSON error, not a page."""
+    """Any path under /api/ that names no endpoint: the API's JSON error, not a page (and
+    not a CSRF refusal for a POST: it changes nothing)."""
     return JsonResponse(
         {"detail": "No such API endpoint.", "errors": {}}, status=status.HTTP_404_NOT_FOUND
     )

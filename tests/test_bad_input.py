@@ -203,8 +203,11 @@ def test_a_validly_signed_malformed_stripe_event_is_a_400_and_logged(
     assert not AuditRecord.objects.filter(action__startswith="dispute").exists()
 
 
-def test_an_unknown_api_path_is_a_json_404(client):
-    response = client.get("/api/no/such/endpoint/")
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_an_unknown_api_path_is_a_json_404(method):
+    client = APIClient(enforce_csrf_checks=True)
+
+    response = getattr(client, method)("/api/no/such/endpoint/")
 
     assert response.status_code == 404
     assert response.json() == {"detail": "No such API endpoint.", "errors": {}}

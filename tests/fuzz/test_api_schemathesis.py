@@ -23,7 +23,7 @@ from tests.factories.cancellations import paid_subscription
 from tests.factories.refunds import agent
 
 pytestmark = pytest.mark.django_db
-CASES_PER_OPERATION = 4
+CASES_PER_OPERATION = 3
 CHECKS = [not_a_server_error, status_code_conformance]
 
 
@@ -86,25 +86,17 @@ def generous_rates(settings):
     }
 
 
-def test_schemathesis_finds_no_server_error_and_no_undocumented_status(generous_rates):
+@pytest.mark.parametrize("who", ["customer", "staff"])
+def test_schemathesis_finds_no_server_error_and_no_undocumented_status(who, generous_rates):
     subscription = paid_subscription("orgix")
-    identities = {
-        "customer": Token.objects.create(user=subscription.workspace.owner).key,
-        "staff": Token.objects.create(user=agent()).key,
-    }
-    total, all_failures = 0, []
+    user = subscription.workspace.owner if who == "customer" else agent()
+    key = Token.objects.create(user=user).key
     with requests_inside_the_test_transaction():
         schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
-        for who, key in identities.items():
-            cases, failures, statuses = _fuzz(
-                schema, {"Authorization": f"Token {key}"}, subscription.workspace.slug
-            )
-            print(
-                f"\nschemathesis as {who}: {cases} cases, statuses {dict(sorted(statuses.items()))}"
-            )
-            total += cases
-            all_failures += failures
+        cases, failures, statuses = _fuzz(
+            schema, {"Authorization": f"Token {key}"}, subscription.workspace.slug
+        )
 
-    print(f"schemathesis cases: {total}, failures: {len(all_failures)}")
-    assert total >= 300
-    assert all_failures == []
+    print(f"\nschemathesis as {who}: {cases} cases, {len(failures)} failures, statuses {statuses}")
+    assert cases >= 120
+    assert failures == []
