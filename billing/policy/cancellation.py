@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from billing.money import ZERO, round_money
 
@@ -24,6 +25,7 @@ from .quotes import PaymentRefund, Quote, QuoteLine
 from .rules import Destination, PolicyRules
 from .snapshot import SubscriptionSnapshot
 from .timing import cancellation_timing
+from .window_refunds import window_closes_at
 
 MISUSE = "suspended_for_misuse"
 CHARGEBACK = "open_chargeback"
@@ -86,15 +88,7 @@ def quote_cancellation(
     refund_total = round_money(sum((p.amount for p in refunds), ZERO), currency)
 
     timing = cancellation_timing(rules, snapshot, at, in_trial, time_refund)
-    if timing.notice_applied and rules.cancellation_notice is not None:
-        days = rules.cancellation_notice.days
-        label = (
-            f"Requested less than {days} days before renewal: the next period "
-            f"({round_money(timing.amount_due, currency)} {currency}) is due"
-        )
-        lines.append(
-            QuoteLine(label, round_money(ZERO, currency), rules.cancellation_notice.clause.ref)
-        )
+    lines.extend(QuoteLine(label, round_money(ZERO, currency), ref) for label, _, ref in timing.due)
     if refund_total > 0:
         chosen = rules.refund_destination
         if destination is not None and rules.destination_choice_allowed:
@@ -121,4 +115,20 @@ def quote_cancellation(
         refusal=misuse.message if misuse is not None else None,
         lines=tuple(lines),
         payment_refunds=tuple(refunds),
+        refund_window_until=_window_until(rules, snapshot),
     )
+
+
+def _window_until(rules: PolicyRules, snapshot: SubscriptionSnapshot) -> datetime | None:
+    """The refund window's last minute, where the window applies to this subscription."""
+    window = rules.refund_window
+    if window is None:
+        return None
+    if (
+        rules.trial is not None
+        and snapshot.trial_end is not None
+        and not window.applies_after_trial
+    ):
+        return None
+    closes = window_closes_at(window, snapshot, rules.time_zone)
+    return (closes - timedelta(minutes=1)).astimezone(ZoneInfo(rules.time_zone))

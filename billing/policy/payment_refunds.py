@@ -18,7 +18,7 @@ from .prorated_refunds import prorate
 from .rules import PaymentKind, PolicyRules, Refusal
 from .snapshot import SubscriptionSnapshot
 from .trial_refunds import after_trial
-from .window_refunds import inside_window, window_open
+from .window_refunds import inside_window, window_closes_at
 
 
 def remainders(snapshot: SubscriptionSnapshot) -> dict[str, Decimal]:
@@ -56,7 +56,7 @@ def payment_refunds(
     window = rules.refund_window
     is_open = False
     if window is not None and (trial is None or window.applies_after_trial):
-        is_open = window_open(window, snapshot, at)
+        is_open = at < window_closes_at(window, snapshot, rules.time_zone)
 
     out: list[PaymentWork] = []
     first_subscription = min(

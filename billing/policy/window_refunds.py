@@ -3,25 +3,37 @@ schedule (connex §30-Day Refund), implementation fees only for services not ren
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from billing.money import ZERO
 
+from .calendars import window_closes
 from .payment_work import SERVICE_LABELS, PaymentWork
-from .rules import PaymentKind, PolicyRules, RefundWindow, WindowFrom
+from .rules import PaymentKind, PolicyRules, RefundWindow, WindowFrom, amount_for
 from .snapshot import SubscriptionSnapshot
 
 
 def window_start(counted_from: WindowFrom, snapshot: SubscriptionSnapshot) -> datetime:
-    """Signup is the start of the subscription; the purchase is the first paid moment,
-    the end of the trial if there was one."""
-    if counted_from == WindowFrom.PURCHASE and snapshot.trial_end is not None:
-        return max(snapshot.trial_end, snapshot.subscribed_at)
+    """Signup: the subscription's start. Trial end: the end of the free trial, or the
+    signup without one. First payment: the first paid signup (sync: "charged immediately";
+    a trial account activated with a paid subscription before its trial ends), i.e. the
+    first payment, or the trial end (the signup without a trial) if that comes first: a
+    payment recorded later than that is a renewal or a retry, not the signup."""
+    after_trial = snapshot.subscribed_at
+    if snapshot.trial_end is not None:
+        after_trial = max(snapshot.trial_end, snapshot.subscribed_at)
+    if counted_from == WindowFrom.TRIAL_END:
+        return after_trial
+    if counted_from == WindowFrom.FIRST_PAYMENT:
+        first = min((p.paid_at for p in snapshot.payments), default=after_trial)
+        return max(min(first, after_trial), snapshot.subscribed_at)
     return snapshot.subscribed_at
 
 
-def window_open(window: RefundWindow, snapshot: SubscriptionSnapshot, at: datetime) -> bool:
-    return at < window_start(window.counted_from, snapshot) + timedelta(days=window.days)
+def window_closes_at(window: RefundWindow, snapshot: SubscriptionSnapshot, time_zone: str):
+    """The first instant outside the refund window."""
+    start = window_start(window.counted_from, snapshot)
+    return window_closes(start, window.days, window.counted, time_zone)
 
 
 def inside_window(
@@ -49,8 +61,20 @@ def inside_window(
         applicable = [d for d in rules.service_deductions if d.service in done]
         if applicable:
             # The schedule is cumulative: the deepest service reached decides.
-            deepest = max(applicable, key=lambda d: pay.amount if d.amount is None else d.amount)
-            amount = pay.amount if deepest.amount is None else min(deepest.amount, pay.amount)
+            currency = snapshot.currency
+            deductions = {
+                d: pay.amount
+                if d.amount is None
+                else amount_for(
+                    d.amount,
+                    currency,
+                    rule=f"service_deductions[{rules.service_deductions.index(d)}].amount",
+                    clause=d.clause,
+                )
+                for d in applicable
+            }
+            deepest = max(applicable, key=lambda d: deductions[d])
+            amount = min(deductions[deepest], pay.amount)
             what = "no refund" if deepest.amount is None else "deduction"
             pq.lines.append(
                 (
