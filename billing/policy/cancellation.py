@@ -130,5 +130,9 @@ def _window_until(rules: PolicyRules, snapshot: SubscriptionSnapshot) -> datetim
         and not window.applies_after_trial
     ):
         return None
-    closes = window_closes_at(window, snapshot, rules.time_zone)
-    return (closes - timedelta(minutes=1)).astimezone(ZoneInfo(rules.time_zone))
+    key = ("window_until", window, rules.time_zone)
+    memo = snapshot.index.memo
+    if key not in memo:
+        closes = window_closes_at(window, snapshot, rules.time_zone)
+        memo[key] = (closes - timedelta(minutes=1)).astimezone(ZoneInfo(rules.time_zone))
+    return memo[key]

@@ -25,15 +25,21 @@ def window_start(counted_from: WindowFrom, snapshot: SubscriptionSnapshot) -> da
     if counted_from == WindowFrom.TRIAL_END:
         return after_trial
     if counted_from == WindowFrom.FIRST_PAYMENT:
-        first = min((p.paid_at for p in snapshot.payments), default=after_trial)
+        first = snapshot.index.first_paid_at or after_trial
         return max(min(first, after_trial), snapshot.subscribed_at)
     return snapshot.subscribed_at
 
 
-def window_closes_at(window: RefundWindow, snapshot: SubscriptionSnapshot, time_zone: str):
-    """The first instant outside the refund window."""
-    start = window_start(window.counted_from, snapshot)
-    return window_closes(start, window.days, window.counted, time_zone)
+def window_closes_at(
+    window: RefundWindow, snapshot: SubscriptionSnapshot, time_zone: str
+) -> datetime:
+    """The first instant outside the refund window (worked out once per snapshot)."""
+    key = ("window", window.counted_from, window.days, window.counted, time_zone)
+    memo = snapshot.index.memo
+    if key not in memo:
+        start = window_start(window.counted_from, snapshot)
+        memo[key] = window_closes(start, window.days, window.counted, time_zone)
+    return memo[key]
 
 
 def inside_window(
