@@ -8,11 +8,11 @@ activity tracking and the purge build on them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, DateTimeField, F, Value, When
+from django.db.models import BigIntegerField, Case, DateTimeField, F, Func, Value, When
 
 from accounts.models import Workspace
 from accounts.retention import RetentionFacts, deletion_deadline
@@ -23,9 +23,37 @@ from .batching import id_list, pg_int_array
 FACT_FIELDS = ("pk", "created_at", "last_activity_at", "ended_at", "deletion_due_at")
 
 
+DATE_FIELDS = FACT_FIELDS[1:]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def fact_rows(queryset) -> list[dict[str, Any]]:
-    """`FACT_FIELDS` and the latest subscription's `policy_id` of each workspace."""
-    return list(queryset.annotate(policy_id=latest_policy_id()).values(*FACT_FIELDS, "policy_id"))
+    """`FACT_FIELDS` and the latest subscription's `policy_id` of each workspace.
+
+    On PostgreSQL the dates travel as integer microseconds since the epoch: the driver
+    decodes an integer in C, while each timestamptz goes through Django's time-zone loader
+    in Python, which made decoding the rows cost more than the query in the purge."""
+    queryset = queryset.annotate(policy_id=latest_policy_id())
+    if connection.vendor != "postgresql":
+        return list(queryset.values(*FACT_FIELDS, "policy_id"))
+    micros = {f"{name}_us": _Microseconds(name) for name in DATE_FIELDS}
+    return [
+        {
+            "pk": row["pk"],
+            "policy_id": row["policy_id"],
+            **{name: _moment(row[f"{name}_us"]) for name in DATE_FIELDS},
+        }
+        for row in queryset.annotate(**micros).values("pk", "policy_id", *micros)
+    ]
+
+
+class _Microseconds(Func):
+    template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
+    output_field = BigIntegerField()
+
+
+def _moment(microseconds: int | None) -> datetime | None:
+    return None if microseconds is None else _EPOCH + timedelta(microseconds=microseconds)
 
 
 def due_dates(rows: list[dict[str, Any]], *, last_activity_at: datetime | None = None) -> dict:

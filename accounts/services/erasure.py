@@ -52,23 +52,37 @@ PERSONAL_DATA = (
 )
 
 
-def _delete_returning(model, workspace_ids: list[int], returning: tuple[str, ...]) -> list:
-    """`DELETE FROM <leaf table> WHERE workspace_id IN batch RETURNING ...`: one statement
-    that never goes through Django's collector (the tables are leaves: nothing references
-    them) and tells what it removed."""
-    quote = connection.ops.quote_name
-    if connection.vendor == "postgresql":
-        where, params = "workspace_id = ANY(%s::bigint[])", [pg_int_array(workspace_ids)]
-    else:
-        where = f"workspace_id IN ({', '.join(['%s'] * len(workspace_ids))})"
-        params = list(workspace_ids)
+def _delete_counting(model, workspace_ids: list[int], anonymised: list[int]) -> list:
+    """`DELETE FROM <leaf table> WHERE workspace_id IN batch`, one statement that never goes
+    through Django's collector (the tables are leaves: nothing references them), returning
+    per workspace how many rows it removed and, for seats, how many of them belonged to
+    the `anonymised` users: `(workspace_id, removed, anonymised)`.
+
+    On PostgreSQL the counting happens in the statement (`WITH d AS (DELETE ... RETURNING)
+    SELECT ... GROUP BY`): one row per workspace comes back instead of one per seat or file.
+    """
+    table = connection.ops.quote_name(model._meta.db_table)
+    seats = model is WorkspaceMember
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            user_count = "count(*) FILTER (WHERE user_id = ANY(%s::bigint[]))" if seats else "0"
+            cursor.execute(
+                f"WITH d AS (DELETE FROM {table} WHERE workspace_id = ANY(%s::bigint[]) "
+                f"RETURNING workspace_id{', user_id' if seats else ''}) "
+                f"SELECT workspace_id, count(*), {user_count} FROM d GROUP BY workspace_id",
+                [pg_int_array(workspace_ids)] + ([pg_int_array(anonymised)] if seats else []),
+            )
+            return cursor.fetchall()
         cursor.execute(
-            f"DELETE FROM {quote(model._meta.db_table)} WHERE {where} "
-            f"RETURNING {', '.join(quote(column) for column in returning)}",
-            params,
+            f"DELETE FROM {table} WHERE workspace_id IN ({', '.join(['%s'] * len(workspace_ids))}) "
+            f"RETURNING workspace_id{', user_id' if seats else ''}",
+            list(workspace_ids),
         )
-        return cursor.fetchall()
+        removed, by_anonymised, people = Counter(), Counter(), set(anonymised)
+        for workspace_id, *user in cursor.fetchall():
+            removed[workspace_id] += 1
+            by_anonymised[workspace_id] += bool(user and user[0] in people)
+        return [(pk, n, by_anonymised[pk]) for pk, n in removed.items()]
 
 
 def erased_owner_id() -> int:
@@ -126,7 +140,7 @@ def workspaces_erase(
     """Erase the personal data of these (locked) workspaces and leave a tombstone each.
 
     Must run inside the caller's transaction. A fixed number of statements whatever the
-    workspaces hold: one DELETE per table (its RETURNING gives the counts), one UPDATE for
+    workspaces hold: one DELETE per table (counting what it removed), one UPDATE for
     users, one for the shells, one INSERT for the tombstones. `rows` are the workspaces'
     `fact_rows` when the caller already has them.
     """
@@ -136,14 +150,11 @@ def workspaces_erase(
     labels = retention_rules(row["policy_id"] for row in rows)
     orphan_ids = orphan_users(workspace_ids)
     orphans = id_list(orphan_ids)
-    anonymised = set(orphan_ids)
     counts: dict[int, Counter] = defaultdict(Counter)
     for name, model in PERSONAL_DATA:
-        returning = ("workspace_id", "user_id") if model is WorkspaceMember else ("workspace_id",)
-        for workspace_id, *user in _delete_returning(model, workspace_ids, returning):
-            counts[workspace_id][name] += 1
-            if user and user[0] in anonymised:
-                counts[workspace_id]["profiles_anonymised"] += 1
+        for workspace_id, removed, anonymised in _delete_counting(model, workspace_ids, orphan_ids):
+            counts[workspace_id][name] += removed
+            counts[workspace_id]["profiles_anonymised"] += anonymised
     if orphan_ids:
         Token.objects.filter(user_id__in=orphans).delete()
         IdempotencyKey.objects.filter(user_id__in=orphans).delete()

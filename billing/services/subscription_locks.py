@@ -42,7 +42,8 @@ def subscriptions_lock(ids: list[int], *conditions: Q) -> list[Subscription]:
     """Those of these subscriptions that still match `conditions` and that no one else
     holds, locked, in primary-key order, with what a job reads of them (two queries for
     the whole batch). Call inside `transaction.atomic()`."""
-    queryset = _lockable().filter(*conditions, pk__in=ids).order_by("pk")
+    # A policy's rules are parsed only for the few renewals that need them (and cached).
+    queryset = _lockable().defer("policy__rules").filter(*conditions, pk__in=ids).order_by("pk")
     return list(queryset.select_for_update(skip_locked=True, of=("self",)))
 
 

@@ -351,7 +351,7 @@ def test_dry_run_changes_nothing_and_says_why():
 
 def test_a_crash_in_the_middle_of_a_batch_loses_nothing_and_a_rerun_finishes(monkeypatch):
     workspaces = _warned(4)
-    real_delete = erasure._delete_returning
+    real_delete = erasure._delete_counting
     calls = {"n": 0}
 
     def crash_in_second_batch(model, *args, **kwargs):
@@ -361,7 +361,7 @@ def test_a_crash_in_the_middle_of_a_batch_loses_nothing_and_a_rerun_finishes(mon
             raise RuntimeError("worker killed")
         return deleted
 
-    monkeypatch.setattr(erasure, "_delete_returning", crash_in_second_batch)
+    monkeypatch.setattr(erasure, "_delete_counting", crash_in_second_batch)
     with pytest.raises(RuntimeError):
         purge_run(now=LATER, batch_size=2)
     assert [_deleted(ws) for ws in workspaces] == [True, True, False, False]
