@@ -1,4 +1,4 @@
-"""Purge benchmark on PostgreSQL: the batched purge against Django's plain `delete()`.
+"""Purge benchmark on PostgreSQL: the batched purge against the SQL floor and `delete()`.
 
 `run()` creates its own database (DATABASE_URL's server, database `bo_bench` by default),
 generates N due workspaces with their members, files, modules and internal memberships
@@ -9,7 +9,12 @@ in SQL (`INSERT ... SELECT generate_series`), then times, each in a fresh proces
   users anonymised, the workspace kept as an anonymised shell, a tombstone written), with
   one worker, then with W worker processes sharing the batches as Celery workers share the
   fanned-out tasks (SKIP LOCKED keeps them apart);
-- plain: `Workspace.objects.filter(deletion_due_at__lte=now).delete()` on an identical copy.
+- plain: `Workspace.objects.filter(deletion_due_at__lte=now).delete()` on an identical copy;
+- floor: the purge's end state (members, files, modules and internal memberships deleted,
+  orphan users anonymised, shells, tombstones with counts) reached by hand-written
+  set-based SQL, one statement per table for all due workspaces at once (`DELETE ... USING`
+  a temporary table of due ids, children first), in one transaction: what the database can
+  do without batches, policy re-checks or Python per row.
 
 The data set holds no financial records: the plain delete cannot remove workspaces that
 subscriptions and payments PROTECT, so both runs get the same rows and the plain delete is
