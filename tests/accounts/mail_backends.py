@@ -26,3 +26,20 @@ class DyingBackend(EmailBackend):
             DyingBackend.accepted += 1
             super().send_messages([message])
         return len(messages)
+
+
+class SlowFileBackend(EmailBackend):
+    """One file per accepted message in `$MAIL_DIR`, written before the next is taken, with
+    a pause after each: a process killed mid-delivery leaves exactly the accepted ones."""
+
+    def send_messages(self, messages):
+        import os
+        import time
+        import uuid
+
+        for message in messages:
+            path = os.path.join(os.environ["MAIL_DIR"], f"{uuid.uuid4().hex}.eml")
+            with open(path, "wb") as file:
+                file.write(message.message().as_bytes())
+            time.sleep(0.3)
+        return len(messages)

@@ -460,3 +460,68 @@ def test_two_concurrent_runs_never_process_the_same_workspace():
     assert set(taken[0]).isdisjoint(taken[1])
     assert sorted(taken[0] + taken[1]) == sorted(ws.pk for ws in workspaces)
     assert DeletionTombstone.objects.count() == 12
+
+
+WARNING_PASS = """
+import datetime as dt
+import django
+django.setup()
+from accounts.services.deletion_warnings import purge_send_warnings
+purge_send_warnings(now=dt.datetime.fromisoformat("{now}"), batch_size=2)
+"""
+
+
+@pytest.mark.postgres("a second process on the same committed data")
+@pytest.mark.django_db(transaction=True)
+def test_a_warning_process_killed_with_sigkill_leaves_no_workspace_warned_without_its_email(
+    tmp_path,
+):
+    import email
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    workspaces = _due(8)
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+        f"{database['NAME']}",
+        "DJANGO_SETTINGS_MODULE": "backoffice.settings",
+        "EMAIL_BACKEND": "tests.accounts.mail_backends.SlowFileBackend",
+        "MAIL_DIR": str(tmp_path),
+        "CELERY_BROKER_URL": "memory://",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", WARNING_PASS.format(now=WARNED.isoformat())], env=env
+    )
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.iterdir())) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+    def emailed_slugs() -> set[str]:
+        slugs = set()
+        for path in tmp_path.iterdir():
+            body = email.message_from_bytes(path.read_bytes()).get_payload(decode=True).decode()
+            slugs.add(body.split("/workspaces/")[1].split("/")[0])
+        return slugs
+
+    emailed = emailed_slugs()
+    warned = set(
+        Workspace.objects.filter(deletion_warning_sent_at__isnull=False).values_list(
+            "slug", flat=True
+        )
+    )
+    assert 3 <= len(emailed) < 8
+    assert warned <= emailed
+
+    purge_send_warnings(now=WARNED, batch_size=2)
+    assert not Workspace.objects.filter(
+        pk__in=[ws.pk for ws in workspaces], deletion_warning_sent_at__isnull=True
+    ).exists()
+    resent = {message.body.split("/workspaces/")[1].split("/")[0] for message in mail.outbox}
+    assert {ws.slug for ws in workspaces} <= emailed | resent
