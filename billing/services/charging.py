@@ -33,7 +33,11 @@ from billing.services.credit import credit_apply
 
 def customer_reference(workspace: Workspace) -> str:
     """The gateway's customer: one per workspace (its saved payment method)."""
-    return f"workspace-{workspace.pk}"
+    return workspace_customer_reference(workspace.pk)
+
+
+def workspace_customer_reference(workspace_id: int) -> str:
+    return f"workspace-{workspace_id}"
 
 
 def next_period_start(subscription: Subscription) -> datetime:
@@ -295,7 +299,7 @@ def subscriptions_period_charge_batch(
             payments.append(payment)
             try:
                 result = gateway.charge(
-                    customer_reference=customer_reference(subscription.workspace),
+                    customer_reference=workspace_customer_reference(subscription.workspace_id),
                     amount=charge.amount,
                     currency=payment.currency,
                     idempotency_key=_charge_key(subscription, start, attempt),

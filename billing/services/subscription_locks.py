@@ -40,10 +40,17 @@ def _lockable():
 
 def subscriptions_lock(ids: list[int], *conditions: Q) -> list[Subscription]:
     """Those of these subscriptions that still match `conditions` and that no one else
-    holds, locked, in primary-key order, with what a job reads of them (two queries for
-    the whole batch). Call inside `transaction.atomic()`."""
-    # A policy's rules are parsed only for the few renewals that need them (and cached).
-    queryset = _lockable().defer("policy__rules").filter(*conditions, pk__in=ids).order_by("pk")
+    holds, locked, in primary-key order, with their plans, policy and add-ons (two queries
+    for the whole batch). Call inside `transaction.atomic()`."""
+    # The workspace, its owner and the policy's rules are loaded (and the rules parsed) only
+    # for the few subscriptions whose renewal or failure needs them.
+    queryset = (
+        Subscription.objects.select_related("plan", "pending_plan", "policy")
+        .defer("policy__rules")
+        .prefetch_related("addons")
+        .filter(*conditions, pk__in=ids)
+        .order_by("pk")
+    )
     return list(queryset.select_for_update(skip_locked=True, of=("self",)))
 
 
