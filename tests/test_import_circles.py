@@ -51,8 +51,8 @@ def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
 
 
 def _targets(module: str, is_package: bool, node, modules: dict[str, Path]) -> set[str]:
-    """The project modules an import statement loads (the deepest existing module of each
-    dotted name: `from a.b import c` loads `a.b.c` if it is a module, else `a.b`)."""
+    """The project modules an import statement needs (the deepest existing module of each
+    dotted name): `from a.b import c` needs `a.b.c` if that is a module, else `a.b`."""
     if isinstance(node, ast.Import):
         names = [alias.name for alias in node.names]
     else:
@@ -61,7 +61,10 @@ def _targets(module: str, is_package: bool, node, modules: dict[str, Path]) -> s
             package = module.split(".") if is_package else module.split(".")[:-1]
             package = package[: len(package) - node.level + 1]
             base = ".".join([*package, base] if base else package)
-        names = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        names = [
+            f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+            for alias in node.names
+        ]
     targets = set()
     for name in names:
         while name and name not in modules:
@@ -149,10 +152,17 @@ def test_circles_are_found_in_a_graph(graph, expected):
     assert circles(graph) == expected
 
 
-def test_a_late_import_inside_a_function_counts(tmp_path):
+def test_a_late_import_inside_a_function_counts():
     tree = ast.parse("def f():\n    from billing import tasks\n")
 
     assert len(_imports(tree)) == 1
+
+
+def test_importing_a_submodule_from_its_package_needs_the_submodule_only():
+    modules = {"billing.admin": Path("a"), "billing.admin.policies": Path("b")}
+    node = ast.parse("from . import policies").body[0]
+
+    assert _targets("billing.admin.refunds", False, node, modules) == {"billing.admin.policies"}
 
 
 def test_an_import_for_type_checking_only_does_not_count():
