@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/backoffice_ci
 
-.PHONY: run test test-postgres lint format migrate seed worker beat bench chromium redis clean
+.PHONY: run test test-postgres lint format migrate seed worker beat bench bench-jobs bench-purge chromium redis clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,13 @@ beat: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Sizes by argument, e.g. `make bench-jobs ARGS="--subscriptions 20000"`.
+bench-jobs: install
+	$(BIN)/python -m bench.jobs $(ARGS)
+
+bench-purge: install
+	$(BIN)/python -m bench.purge $(ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3* test-artifacts

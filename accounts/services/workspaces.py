@@ -8,7 +8,7 @@ from django.db import transaction
 from accounts.models import User, Workspace
 
 from .audit import audit_record
-from .retention import due_dates, fact_rows, write_due_dates
+from .due_dates import due_dates, fact_rows, write_due_dates
 
 
 def workspaces_touch_activity(*, workspace_ids: Iterable[int], now: datetime) -> int:

@@ -24,6 +24,7 @@ from django.db.models import F, Sum
 
 from accounts.models import User, Workspace
 from accounts.services.audit import audit_record
+from backoffice.task_queue import enqueue
 from billing.errors import DomainError, InvalidTransition, PermissionDenied, RefundRefused
 from billing.gateways import GatewayError, PaymentGateway, get_gateway
 from billing.models import (
@@ -287,9 +288,7 @@ def refund_retry(*, refund: Refund, actor: User, now: datetime) -> Refund:
 
 
 def _schedule_execution(refund_id: int) -> None:
-    from billing.tasks import execute_refund
-
-    execute_refund.delay(refund_id)
+    enqueue("billing.execute_refund", refund_id)
 
 
 def refund_execute(

@@ -7,13 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from accounts.services.purge import (
-    BatchResult,
-    blocked_counts,
-    due_for_deletion,
-    purge_plan,
-    purge_run,
-)
+from accounts.services.purge import BatchResult, purge_plan, purge_run
+from accounts.services.purge_selection import blocked_counts, due_for_deletion
 
 
 class Command(BaseCommand):
