@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/backoffice_ci
 
-.PHONY: run test test-postgres lint format migrate seed worker beat bench bench-jobs bench-purge chromium redis clean
+.PHONY: run serve test test-postgres lint format migrate seed worker beat bench bench-jobs bench-purge chromium redis clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,22 @@ seed: migrate
 
 run: seed
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# The production server (gunicorn + WhiteNoise, DEBUG off) on this machine, against the
+# SQLite file: what a deploy runs, minus HTTPS. Tasks run in the web process unless
+# SERVE_BROKER names a broker that a worker (same environment) consumes.
+SERVE_BROKER ?= memory://
+SERVE_ENV := DEBUG=False SECRET_KEY=local-serve-only-$(shell whoami)-not-a-secret \
+	ALLOWED_HOSTS=127.0.0.1,localhost CSRF_TRUSTED_ORIGINS=http://127.0.0.1:8000 \
+	DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 CELERY_BROKER_URL=$(SERVE_BROKER) \
+	SECURE_SSL_REDIRECT=False SECURE_HSTS_SECONDS=0 EMAIL_HOST=localhost \
+	EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend \
+	EMAIL_FILE_PATH=$(CURDIR)/test-artifacts/emails
+
+serve: seed
+	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
+	@echo "Serving http://127.0.0.1:8000/ (health: /healthz); emails go to test-artifacts/emails/"
+	$(SERVE_ENV) $(BIN)/gunicorn backoffice.wsgi
 
 lint: install
 	$(BIN)/ruff check .

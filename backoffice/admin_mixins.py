@@ -6,6 +6,7 @@ from django.db import connections
 from django.db.models import Q
 from django.utils.functional import cached_property
 
+from backoffice.identifiers import parse_id
 from billing.money import format_money
 
 ESTIMATE_THRESHOLD = 10_000
@@ -56,8 +57,8 @@ class LargeTableAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
-        if self.search_id_fields and term.isdigit():
-            matches = Q.create([(name, int(term)) for name in self.search_id_fields], "OR")
+        if self.search_id_fields and (number := parse_id(term)) is not None:
+            matches = Q.create([(name, number) for name in self.search_id_fields], "OR")
             return queryset.filter(matches), False
         if self.search_workspace_path and term:
             return queryset.filter(self._workspace_first_search(request, term)), False

@@ -8,7 +8,7 @@ from billing.views.cancellations import (
     cancellation_withdraw_view,
 )
 from billing.views.home import home
-from billing.views.reviews import review_request_page, workspace_credit_page
+from billing.views.reviews import review_confirm_page, review_request_page, workspace_credit_page
 
 app_name = "billing"
 urlpatterns: list = [
@@ -21,5 +21,6 @@ urlpatterns: list = [
         name="cancellation-withdraw",
     ),
     path("billing/review/", review_request_page, name="review"),
+    path("billing/review/confirm/<str:token>/", review_confirm_page, name="review-confirm"),
     path("workspaces/<slug:slug>/credit/", workspace_credit_page, name="workspace-credit"),
 ]

@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from rest_framework.authtoken import admin as authtoken_admin
+from rest_framework.authtoken.models import TokenProxy
 
 from accounts.models import User
 from backoffice.admin_mixins import LargeTableAdmin
@@ -20,3 +22,16 @@ class UserAdmin(BaseUserAdmin, LargeTableAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     readonly_fields = ["last_login", "date_joined"]
+
+
+class TokenAdmin(authtoken_admin.TokenAdmin):
+    """DRF's token admin searches `user__username`, which this email-login user model
+    does not have (any search was a 500)."""
+
+    search_fields = ["user__email__startswith"]
+    search_help_text = "Email of the token's user (starts with)"
+    list_select_related = ["user"]
+
+
+admin.site.unregister(TokenProxy)
+admin.site.register(TokenProxy, TokenAdmin)

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -9,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.admin.workspaces import WORKSPACE_SEARCH
 from backoffice.admin_mixins import LargeTableAdmin, money
+from backoffice.identifiers import parse_id
 from billing.admin.action_forms import ProposeRefundForm, run_per_row, with_reason
 from billing.errors import DomainError
 from billing.models import Payment, Refund, RefundReviewRequest, Subscription
@@ -22,13 +24,16 @@ from billing.services.refunds import (
     refund_reject,
     refund_retry,
 )
+from billing.services.review_verification import (
+    review_request_send_confirmation,
+    review_request_verify,
+)
 from billing.services.reviews import (
     accidental_renewal_propose_refund,
     accidental_renewals,
     review_request_answer,
     review_request_assign_workspace,
     review_request_propose_refund,
-    review_request_verify,
 )
 
 
@@ -200,6 +205,8 @@ class RefundAdmin(LargeTableAdmin):
 
     def propose_view(self, request: HttpRequest, payment_id: int):
         """An agent proposes a refund of one payment (from the payments list)."""
+        if not self.has_propose_permission(request):
+            raise PermissionDenied
         payment = get_object_or_404(Payment.objects.select_related("workspace"), pk=payment_id)
         form = ProposeRefundForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -229,7 +236,8 @@ class RefundAdmin(LargeTableAdmin):
     def accidental_renewals_view(self, request: HttpRequest):
         """Flagged unused renewals, each with a one-click refund proposal."""
         if request.method == "POST":
-            subscription = Subscription.objects.filter(pk=request.POST.get("subscription")).first()
+            number = parse_id(request.POST.get("subscription"))
+            subscription = Subscription.objects.filter(pk=number).first() if number else None
             try:
                 if subscription is None:
                     raise DomainError("No such subscription.", field="subscription")
@@ -264,7 +272,13 @@ class RefundReviewRequestAdmin(LargeTableAdmin):
     list_select_related = ["workspace"]
     ordering = ["created_at"]
     raw_id_fields = ["workspace"]
-    actions = ["verify_by_email", "verify_manually", "answer", "propose_refund"]
+    actions = [
+        "verify_member",
+        "send_confirmation",
+        "verify_manually",
+        "answer",
+        "propose_refund",
+    ]
 
     def has_add_permission(self, request):
         return False
@@ -328,17 +342,30 @@ class RefundReviewRequestAdmin(LargeTableAdmin):
             or "None matched: find the payment in the payments list."
         )
 
-    @admin.action(description="Verify: the billing email matches")
-    def verify_by_email(self, request, queryset):
+    @admin.action(description="Verify: the requester is the workspace's owner or billing admin")
+    def verify_member(self, request, queryset):
         now = timezone.now()
         run_per_row(
             self,
             request,
             queryset,
             lambda review: review_request_verify(
-                request=review, agent=request.user, method="billing_email", now=now
+                request=review, agent=request.user, method="member", now=now
             ),
             done="requester(s) verified",
+        )
+
+    @admin.action(description="Send a confirmation link to the workspace's billing email")
+    def send_confirmation(self, request, queryset):
+        now = timezone.now()
+        run_per_row(
+            self,
+            request,
+            queryset,
+            lambda review: review_request_send_confirmation(
+                request=review, agent=request.user, now=now
+            ),
+            done="confirmation link(s) sent",
         )
 
     @admin.action(description="Verify manually…")

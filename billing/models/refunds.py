@@ -105,7 +105,8 @@ class RefundReviewRequest(models.Model):
 
     class Verification(models.TextChoices):
         NONE = "", "Not verified"
-        BILLING_EMAIL = "billing_email", "Billing email matches"
+        MEMBER = "member", "Requester is a billing member"
+        BILLING_EMAIL = "billing_email", "Confirmed from the billing email"
         MANUAL = "manual", "Verified manually"
 
     workspace = models.ForeignKey(

@@ -138,6 +138,10 @@ def refund_propose(
     """
     if amount <= 0:
         raise DomainError("A refund must be a positive amount.", field="amount")
+    if not ZERO <= tax_amount <= amount:
+        raise DomainError(
+            "The tax part must be between 0 and the refund's amount.", field="tax_amount"
+        )
     if payment.status != Payment.Status.SUCCEEDED:
         raise DomainError("Only a succeeded payment can be refunded.", field="payment")
     refusal = refund_refusal(payment, is_goodwill=is_goodwill)
