@@ -58,8 +58,9 @@ def planner_estimate(queryset) -> int | None:
         return None
     if not query.where and not query.distinct:
         return _table_estimate(connection, queryset.model._meta.db_table)
-    plan = json.loads(queryset.order_by().explain(format="json"))
-    return int(plan[0]["Plan"]["Plan Rows"])
+    # Django explains a query that can match nothing (`pk__in=[]`) as an empty string.
+    explained = queryset.order_by().explain(format="json")
+    return int(json.loads(explained)[0]["Plan"]["Plan Rows"]) if explained else None
 
 
 def _table_estimate(connection, table: str) -> int | None:

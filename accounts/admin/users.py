@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from accounts.models import User
 from backoffice.admin_mixins import LargeTableAdmin
@@ -50,3 +52,13 @@ class UserAdmin(BaseUserAdmin, LargeTableAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     readonly_fields = ["last_login", "date_joined"]
+
+
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class ApiTokenAdmin(TokenAdmin):
+    # DRF's admin searches `user__username`, which this user model does not have (a 500).
+    search_fields = ["user__email__startswith"]
+    search_help_text = "Search by the start of the user's email address."
