@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/backoffice_ci
 
-.PHONY: run serve test test-postgres lint format migrate seed worker beat bench bench-jobs bench-purge chromium redis clean
+.PHONY: run serve test test-postgres lint format migrate seed worker beat bench bench-admin bench-jobs bench-purge chromium redis clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,11 @@ bench-jobs: install
 
 bench-purge: install
 	$(BIN)/python -m bench.purge $(ARGS)
+
+# Admin changelists at 10,000 and BIG workspaces on PostgreSQL (BENCH_DATABASE_URL).
+BIG ?= 200000
+bench-admin: install
+	$(BIN)/python -m bench.admin --big $(BIG)
 
 clean:
 	rm -rf $(VENV) db.sqlite3* test-artifacts

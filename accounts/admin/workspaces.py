@@ -9,11 +9,26 @@ from accounts.models import (
     WorkspaceMember,
     WorkspaceModule,
 )
-from backoffice.admin_mixins import AppendOnlyAdmin, LargeTableAdmin, money
+from backoffice.admin_mixins import (
+    RELATED_SEARCH_LIMIT,
+    AppendOnlyAdmin,
+    IndexedValuesFieldListFilter,
+    LargeTableAdmin,
+    money,
+)
 
-# Prefix or exact matches only, each backed by an index (slug: unique, name: UPPER(name),
-# billing_email: UPPER(billing_email)), so a search never scans the table.
-WORKSPACE_SEARCH = ["slug__startswith", "name__istartswith", "billing_email__iexact"]
+# Each backed by an index on PostgreSQL, so a search never scans the table: the slug's
+# start (pattern b-tree), any word or part of the name (trigram GIN on UPPER(name)), the
+# exact billing email in any case (UPPER(billing_email)).
+WORKSPACE_SEARCH = ["slug__startswith", "name__icontains", "billing_email__iexact"]
+WORKSPACE_SEARCH_HELP = (
+    "Finds workspaces by a word of the name (“photo”), the start of the slug or the exact "
+    "billing email; a number finds the workspace with that id."
+)
+RELATED_SEARCH_HELP = (
+    "Finds the rows of workspaces matched by a word of the name, the start of the slug or "
+    f"the exact billing email (the first {RELATED_SEARCH_LIMIT} workspaces matched)."
+)
 
 
 class MemberInline(admin.TabularInline):
@@ -46,6 +61,8 @@ class WorkspaceAdmin(RetentionAdminMixin, LargeTableAdmin):
     # Only choice fields: a filter on a free-text column would run SELECT DISTINCT over it.
     list_filter = ["status", RetentionFilter, "suspension_reason", "legal_hold"]
     search_fields = WORKSPACE_SEARCH
+    search_help_text = WORKSPACE_SEARCH_HELP
+    search_id_fields = ("id",)
     list_select_related = ["owner"]
     autocomplete_fields = ["owner"]
     readonly_fields = [
@@ -78,7 +95,10 @@ class WorkspaceMemberAdmin(LargeTableAdmin):
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH] + [
         "user__email__startswith"
     ]
-    search_workspace_path = "workspace"
+    search_help_text = (
+        "Finds the seats of workspaces matched by a word of the name, the start of the slug "
+        "or the exact billing email, and the seats of users whose email starts so."
+    )
     list_select_related = ["user", "workspace"]
     autocomplete_fields = ["user", "workspace"]
 
@@ -86,9 +106,9 @@ class WorkspaceMemberAdmin(LargeTableAdmin):
 @admin.register(WorkspaceModule)
 class WorkspaceModuleAdmin(LargeTableAdmin):
     list_display = ["code", "workspace", "enabled_at"]
-    list_filter = ["code"]
+    list_filter = [("code", IndexedValuesFieldListFilter)]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace"]
     autocomplete_fields = ["workspace"]
 
@@ -97,7 +117,7 @@ class WorkspaceModuleAdmin(LargeTableAdmin):
 class StoredFileAdmin(LargeTableAdmin):
     list_display = ["name", "workspace", "size_mb", "uploaded_by", "uploaded_at"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace", "uploaded_by"]
     autocomplete_fields = ["workspace", "uploaded_by"]
 
@@ -115,9 +135,9 @@ class InternalMembershipAdmin(LargeTableAdmin):
         "provider_reference",
         "created_at",
     ]
-    list_filter = ["status", "provider", "currency"]
+    list_filter = ["status", "provider", ("currency", IndexedValuesFieldListFilter)]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace"]
     autocomplete_fields = ["workspace"]
     price_display = money("price", description="price")

@@ -1,6 +1,5 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -8,7 +7,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin.workspaces import WORKSPACE_SEARCH
+from accounts.admin.workspaces import RELATED_SEARCH_HELP, WORKSPACE_SEARCH
 from backoffice.admin_mixins import LargeTableAdmin, money
 from backoffice.identifiers import parse_id
 from billing.admin.action_forms import ProposeRefundForm, run_per_row, with_reason
@@ -57,9 +56,11 @@ class RefundAdmin(LargeTableAdmin):
     ]
     list_filter = ["status", "destination", "is_goodwill"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace", "payment", "proposed_by"]
-    readonly_fields = [f.name for f in Refund._meta.fields] + [
+    # Proposed, then failed, then the rest; oldest first (index refund_queue_order).
+    ordering = ["queue_position", "created_at", "pk"]
+    readonly_fields = [f.name for f in Refund._meta.fields if f.name != "queue_position"] + [
         "quote_lines",
         "payment_history",
         "workspace_credit",
@@ -72,15 +73,6 @@ class RefundAdmin(LargeTableAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def get_ordering(self, request):
-        queue_rank = Case(
-            When(status=Refund.Status.PROPOSED, then=Value(0)),
-            When(status=Refund.Status.FAILED, then=Value(1)),
-            default=Value(2),
-            output_field=IntegerField(),
-        )
-        return [queue_rank.asc(), "created_at"]
 
     @admin.display(boolean=True, description="Billing lead")
     def needs_lead(self, obj: Refund) -> bool:

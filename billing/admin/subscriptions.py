@@ -4,7 +4,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from accounts.admin.workspaces import WORKSPACE_SEARCH
+from accounts.admin.workspaces import RELATED_SEARCH_HELP, WORKSPACE_SEARCH
 from backoffice.admin_mixins import LargeTableAdmin, money
 from billing.errors import DomainError
 from billing.models import AddOn, OnboardingService, Plan, Subscription
@@ -115,7 +115,7 @@ class SubscriptionAdmin(LargeTableAdmin):
         DunningFilter,
     ]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace", "plan", "policy"]
     autocomplete_fields = ["workspace", "plan"]
     readonly_fields = [*SUBSCRIPTION_READONLY, "quote_if_cancelled_now"]
@@ -224,7 +224,7 @@ class AddOnAdmin(LargeTableAdmin):
     list_display = ["__str__", "subscription", "price_display", "started_at", "ends_at"]
     list_filter = ["kind"]
     search_fields = [f"subscription__workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "subscription__workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["subscription__workspace", "subscription__plan"]
     autocomplete_fields = ["subscription"]
     price_display = money("price", description="price")
