@@ -1,4 +1,5 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
 
 from accounts.admin.retention import RETENTION_ACTIONS, RetentionAdminMixin, RetentionFilter
 from accounts.models import (
@@ -9,27 +10,31 @@ from accounts.models import (
     WorkspaceMember,
     WorkspaceModule,
 )
+from accounts.services.workspaces import WORKSPACE_DETAIL_FIELDS, workspace_update_details
+from backoffice.admin_guard import GuardedAdmin, ReadOnlyInline
 from backoffice.admin_mixins import AppendOnlyAdmin, LargeTableAdmin, money
+from billing.errors import DomainError
 
 # Prefix or exact matches only, each backed by an index (slug: unique, name: UPPER(name),
 # billing_email: UPPER(billing_email)), so a search never scans the table.
 WORKSPACE_SEARCH = ["slug__startswith", "name__istartswith", "billing_email__iexact"]
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(ReadOnlyInline):
     model = WorkspaceMember
-    extra = 0
-    autocomplete_fields = ["user"]
     fields = ["user", "role", "joined_at"]
 
 
-class ModuleInline(admin.TabularInline):
+class ModuleInline(ReadOnlyInline):
     model = WorkspaceModule
-    extra = 0
+    fields = ["code", "enabled_at"]
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(RetentionAdminMixin, LargeTableAdmin):
+class WorkspaceAdmin(RetentionAdminMixin, GuardedAdmin, LargeTableAdmin):
+    """Name and billing email are corrected by hand (audited); status, owner, retention and
+    hold fields change only through the actions. Workspaces are created by sign-up."""
+
     list_display = [
         "name",
         "slug",
@@ -47,22 +52,19 @@ class WorkspaceAdmin(RetentionAdminMixin, LargeTableAdmin):
     list_filter = ["status", RetentionFilter, "suspension_reason", "legal_hold"]
     search_fields = WORKSPACE_SEARCH
     list_select_related = ["owner"]
-    autocomplete_fields = ["owner"]
-    readonly_fields = [
-        "status",
-        "suspension_reason",
-        "created_at",
-        "last_activity_at",
-        "ended_at",
-        "deletion_warning_sent_at",
-        "legal_hold",
-        "legal_hold_reason",
-        "deletion_due_at",
-        "retention_timeline",
-        "standing",
-    ]
+    readonly_fields = ["retention_timeline", "standing"]
+    editable_on_change = WORKSPACE_DETAIL_FIELDS
+    addable = False
     inlines = [MemberInline, ModuleInline]
     actions = [*RETENTION_ACTIONS]
+
+    def save_editable(self, request, obj, changes):
+        try:
+            workspace_update_details(
+                workspace=obj, changes=changes, actor=request.user, now=timezone.now()
+            )
+        except DomainError as error:
+            self.message_user(request, f"{error.field}: {error.message}", messages.ERROR)
 
     @admin.display(description="owner", ordering="owner__email")
     def owner_email(self, obj: Workspace) -> str:
@@ -70,7 +72,7 @@ class WorkspaceAdmin(RetentionAdminMixin, LargeTableAdmin):
 
 
 @admin.register(WorkspaceMember)
-class WorkspaceMemberAdmin(LargeTableAdmin):
+class WorkspaceMemberAdmin(GuardedAdmin, LargeTableAdmin):
     """Each row is a seat."""
 
     list_display = ["user", "workspace", "role", "joined_at"]
@@ -80,30 +82,30 @@ class WorkspaceMemberAdmin(LargeTableAdmin):
     ]
     search_workspace_path = "workspace"
     list_select_related = ["user", "workspace"]
-    autocomplete_fields = ["user", "workspace"]
+    addable = False  # seats are added and removed through the member services (limits)
 
 
 @admin.register(WorkspaceModule)
-class WorkspaceModuleAdmin(LargeTableAdmin):
+class WorkspaceModuleAdmin(GuardedAdmin, LargeTableAdmin):
     list_display = ["code", "workspace", "enabled_at"]
     list_filter = ["code"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
     search_workspace_path = "workspace"
     list_select_related = ["workspace"]
-    autocomplete_fields = ["workspace"]
+    addable = False
 
 
 @admin.register(StoredFile)
-class StoredFileAdmin(LargeTableAdmin):
+class StoredFileAdmin(GuardedAdmin, LargeTableAdmin):
     list_display = ["name", "workspace", "size_mb", "uploaded_by", "uploaded_at"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
     search_workspace_path = "workspace"
     list_select_related = ["workspace", "uploaded_by"]
-    autocomplete_fields = ["workspace", "uploaded_by"]
+    addable = False
 
 
 @admin.register(InternalMembership)
-class InternalMembershipAdmin(LargeTableAdmin):
+class InternalMembershipAdmin(GuardedAdmin, LargeTableAdmin):
     """Orgix §15: shown for support context only — never ours to refund."""
 
     list_display = [
@@ -119,7 +121,7 @@ class InternalMembershipAdmin(LargeTableAdmin):
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
     search_workspace_path = "workspace"
     list_select_related = ["workspace"]
-    autocomplete_fields = ["workspace"]
+    addable = False
     price_display = money("price", description="price")
 
 

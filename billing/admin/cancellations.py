@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from accounts.admin.workspaces import WORKSPACE_SEARCH
+from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import LargeTableAdmin, money
 from billing.errors import DomainError
 from billing.models import CancellationRequest
@@ -78,7 +79,7 @@ def _table(headers: list[str], rows) -> str:
 
 
 @admin.register(CancellationRequest)
-class CancellationRequestAdmin(LargeTableAdmin):
+class CancellationRequestAdmin(GuardedAdmin, LargeTableAdmin):
     list_display = [
         "id",
         "status",
@@ -130,12 +131,7 @@ class CancellationRequestAdmin(LargeTableAdmin):
         ),
     ]
     readonly_fields = flatten_fieldsets(fieldsets)  # the queue is processed by actions only
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    addable = False
 
     def has_process_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("billing.process_cancellation")

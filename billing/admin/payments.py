@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.admin.workspaces import WORKSPACE_SEARCH
+from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import AppendOnlyAdmin, LargeTableAdmin, money
 from billing.admin.action_forms import run_per_row
 from billing.errors import DomainError
@@ -76,7 +77,7 @@ class DisputeForm(forms.ModelForm):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(LargeTableAdmin):
+class DisputeAdmin(GuardedAdmin, LargeTableAdmin):
     """Record a dispute on a payment (suspends the workspace's paid features, orgix §11),
     then close it won or lost; both go through `billing.services.disputes` and are audited."""
 
@@ -102,10 +103,10 @@ class DisputeAdmin(LargeTableAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ["status", "opened_at"]
-        return [*self.fields, "closed_at"]
+        return super().get_readonly_fields(request, obj)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def get_fields(self, request, obj=None):
+        return self.fields if obj is None else [*self.fields, "closed_at"]
 
     def save_model(self, request, obj, form, change):
         if change:

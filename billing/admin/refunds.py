@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from accounts.admin.workspaces import WORKSPACE_SEARCH
+from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import LargeTableAdmin, money
 from billing.admin.action_forms import ProposeRefundForm, run_per_row, with_reason
 from billing.errors import DomainError
@@ -33,7 +34,7 @@ from billing.services.reviews import (
 
 
 @admin.register(Refund)
-class RefundAdmin(LargeTableAdmin):
+class RefundAdmin(GuardedAdmin, LargeTableAdmin):
     """The pending-refunds queue: proposed first, oldest first, with the quote and the
     payment's history. Every action goes through the refund services (four eyes, lead
     threshold, payment lock); refusals are reported per row."""
@@ -54,19 +55,10 @@ class RefundAdmin(LargeTableAdmin):
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
     search_workspace_path = "workspace"
     list_select_related = ["workspace", "payment", "proposed_by"]
-    readonly_fields = [f.name for f in Refund._meta.fields] + [
-        "quote_lines",
-        "payment_history",
-        "workspace_credit",
-    ]
+    readonly_fields = ["quote_lines", "payment_history", "workspace_credit"]
     amount_display = money("amount", description="amount")
     actions = ["approve", "reject", "retry", "send_to_credit"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    addable = False
 
     def get_ordering(self, request):
         queue_rank = Case(
@@ -254,7 +246,7 @@ class RefundAdmin(LargeTableAdmin):
 
 
 @admin.register(RefundReviewRequest)
-class RefundReviewRequestAdmin(LargeTableAdmin):
+class RefundReviewRequestAdmin(GuardedAdmin, LargeTableAdmin):
     """Review requests queue (orgix §9/§18). Candidate payments stay hidden until the
     requester is verified; answers and refund proposals go through the review services."""
 
@@ -266,11 +258,7 @@ class RefundReviewRequestAdmin(LargeTableAdmin):
     raw_id_fields = ["workspace"]
     actions = ["verify_by_email", "verify_manually", "answer", "propose_refund"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    addable = False
 
     def get_fields(self, request, obj=None):
         fields = [
@@ -293,19 +281,21 @@ class RefundReviewRequestAdmin(LargeTableAdmin):
             fields.insert(8, "candidates")
         return fields
 
-    def get_readonly_fields(self, request, obj=None):
-        editable = {"workspace"} if obj is not None and obj.verified_at is None else set()
-        return [f for f in self.get_fields(request, obj) if f not in editable]
+    def editable_fields(self, request, obj):
+        """The workspace the requester means, until they are verified for it."""
+        return ("workspace",) if obj.verified_at is None else ()
 
-    def save_model(self, request, obj, form, change):
-        """The only editable field is the workspace, before verification: audited."""
-        if change and "workspace" in form.changed_data:
-            try:
-                review_request_assign_workspace(
-                    request=obj, workspace=obj.workspace, agent=request.user, now=timezone.now()
-                )
-            except DomainError as error:
-                self.message_user(request, error.message, messages.ERROR)
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        return [*readonly, *(f for f in ("candidates",) if f not in readonly)]
+
+    def save_editable(self, request, obj, changes):
+        try:
+            review_request_assign_workspace(
+                request=obj, workspace=changes["workspace"], agent=request.user, now=timezone.now()
+            )
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
 
     @admin.display(description="candidate payments")
     def candidates(self, obj: RefundReviewRequest):

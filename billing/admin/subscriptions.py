@@ -5,6 +5,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from accounts.admin.workspaces import WORKSPACE_SEARCH
+from backoffice.admin_guard import GuardedAdmin, ReadOnlyInline
 from backoffice.admin_mixins import LargeTableAdmin, money
 from billing.errors import DomainError
 from billing.models import AddOn, OnboardingService, Plan, Subscription
@@ -23,32 +24,10 @@ from billing.services.plan_changes import (
 from .action_forms import run_per_row
 from .policies import render_quote
 
-SUBSCRIPTION_READONLY = [
-    "status",
-    "started_at",
-    "trial_end",
-    "current_period_start",
-    "current_period_end",
-    "cancel_at_period_end",
-    "cancel_effective_at",
-    "cancelled_at",
-    "ended_at",
-    "discount_void",
-    "pending_plan",
-    "pending_plan_effective_at",
-    "past_due_since",
-    "dunning_attempts",
-    "next_retry_at",
-    "grace_until",
-    "policy",
-]
 
-
-class AddOnInline(admin.TabularInline):
+class AddOnInline(ReadOnlyInline):
     model = AddOn
-    extra = 0
-    readonly_fields = ["kind", "quantity", "price", "currency", "started_at", "ends_at"]
-    can_delete = False
+    fields = ["kind", "quantity", "price", "currency", "started_at", "ends_at"]
 
 
 class ExtendGraceForm(forms.Form):
@@ -89,13 +68,17 @@ class DunningFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ServiceInline(admin.TabularInline):
+class ServiceInline(ReadOnlyInline):
     model = OnboardingService
-    extra = 0
+    fields = ["kind", "price", "completed_at"]
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(LargeTableAdmin):
+class SubscriptionAdmin(GuardedAdmin, LargeTableAdmin):
+    """Every field is read-only: plan, discount, workspace, dates and dunning state change
+    through the actions (change plan with its preview, retry, extend grace), each a service
+    that writes the audit record. Subscriptions are created by sign-up, never by hand."""
+
     list_display = [
         "workspace",
         "plan",
@@ -117,8 +100,8 @@ class SubscriptionAdmin(LargeTableAdmin):
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
     search_workspace_path = "workspace"
     list_select_related = ["workspace", "plan", "policy"]
-    autocomplete_fields = ["workspace", "plan"]
-    readonly_fields = [*SUBSCRIPTION_READONLY, "quote_if_cancelled_now"]
+    readonly_fields = ["quote_if_cancelled_now"]
+    addable = False
     inlines = [AddOnInline, ServiceInline]
     actions = ["retry_charge_now", "extend_grace", "change_plan"]
 
@@ -220,13 +203,15 @@ class SubscriptionAdmin(LargeTableAdmin):
 
 
 @admin.register(AddOn)
-class AddOnAdmin(LargeTableAdmin):
+class AddOnAdmin(GuardedAdmin, LargeTableAdmin):
+    """Add-ons are bought through `addon_add` (charged, audited) and end through the action."""
+
     list_display = ["__str__", "subscription", "price_display", "started_at", "ends_at"]
     list_filter = ["kind"]
     search_fields = [f"subscription__workspace__{field}" for field in WORKSPACE_SEARCH]
     search_workspace_path = "subscription__workspace"
     list_select_related = ["subscription__workspace", "subscription__plan"]
-    autocomplete_fields = ["subscription"]
+    addable = False
     price_display = money("price", description="price")
     actions = ["end_with_period"]
 
