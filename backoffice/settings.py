@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.WorkspaceActivityMiddleware",
+    "backoffice.middleware.AgentTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "backoffice.urls"

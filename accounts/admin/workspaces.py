@@ -10,7 +10,14 @@ from accounts.models import (
     WorkspaceMember,
     WorkspaceModule,
 )
+from accounts.services.retention import (
+    workspace_export_data,
+    workspace_lift_legal_hold,
+    workspace_place_legal_hold,
+)
 from accounts.services.workspaces import WORKSPACE_DETAIL_FIELDS, workspace_update_details
+from accounts.views import export_response
+from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin, ReadOnlyInline
 from backoffice.admin_mixins import AppendOnlyAdmin, LargeTableAdmin, money
 from billing.errors import DomainError
@@ -31,7 +38,7 @@ class ModuleInline(ReadOnlyInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(RetentionAdminMixin, GuardedAdmin, LargeTableAdmin):
+class WorkspaceAdmin(RetentionAdminMixin, RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     """Name and billing email are corrected by hand (audited); status, owner, retention and
     hold fields change only through the actions. Workspaces are created by sign-up."""
 
@@ -65,6 +72,52 @@ class WorkspaceAdmin(RetentionAdminMixin, GuardedAdmin, LargeTableAdmin):
             )
         except DomainError as error:
             self.message_user(request, f"{error.field}: {error.message}", messages.ERROR)
+
+    def record_buttons(self, request, obj: Workspace) -> list[RecordButton]:
+        may = (
+            ""
+            if request.user.has_perm("accounts.change_workspace")
+            else ("You may not change workspaces.")
+        )
+        deleted = "The workspace is deleted." if obj.status == Workspace.Status.DELETED else ""
+        held = obj.legal_hold
+        return [
+            RecordButton(
+                "place_hold",
+                "Place on legal hold…",
+                blocked=may or deleted or ("On legal hold already." if held else ""),
+                asks="Reason for the legal hold (audited)",
+            ),
+            RecordButton(
+                "lift_hold",
+                "Lift legal hold…",
+                blocked=may or deleted or ("" if held else "Not on legal hold."),
+                asks="Reason for lifting the hold (audited)",
+            ),
+            RecordButton("export", "Export data as JSON", blocked=may or deleted),
+            RecordButton(
+                "delete",
+                "Delete at the customer's request…",
+                blocked=may or deleted or ("On legal hold." if held else ""),
+                list_action="delete_on_request",
+            ),
+        ]
+
+    def do_place_hold(self, request, obj: Workspace, data) -> str:
+        workspace_place_legal_hold(
+            workspace=obj, reason=data["text"], actor=request.user, now=timezone.now()
+        )
+        return f"{obj} is on legal hold."
+
+    def do_lift_hold(self, request, obj: Workspace, data) -> str:
+        workspace_lift_legal_hold(
+            workspace=obj, reason=data["text"], actor=request.user, now=timezone.now()
+        )
+        return f"Legal hold lifted on {obj}."
+
+    def do_export(self, request, obj: Workspace, data):
+        exported = workspace_export_data(workspace=obj, actor=request.user, now=timezone.now())
+        return export_response(exported, slug=obj.slug)
 
     @admin.display(description="owner", ordering="owner__email")
     def owner_email(self, obj: Workspace) -> str:

@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from accounts.admin.workspaces import WORKSPACE_SEARCH
+from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import LargeTableAdmin, money
 from billing.errors import DomainError
@@ -79,7 +80,7 @@ def _table(headers: list[str], rows) -> str:
 
 
 @admin.register(CancellationRequest)
-class CancellationRequestAdmin(GuardedAdmin, LargeTableAdmin):
+class CancellationRequestAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     list_display = [
         "id",
         "status",
@@ -344,3 +345,48 @@ class CancellationRequestAdmin(GuardedAdmin, LargeTableAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/billing/cancellationrequest/reject.html", context)
+
+    # --- buttons on the request page: the same services as the actions above
+
+    def record_buttons(self, request, obj: CancellationRequest) -> list[RecordButton]:
+        if not obj.is_open:
+            closed = f"The request is {obj.get_status_display().lower()}: nothing left to decide."
+        else:
+            closed = ""
+        may = "" if self.has_process_permission(request) else "You may not process requests."
+        blocked = closed or may
+        mine = obj.assigned_to_id == request.user.pk
+        refund = format_money(obj.quoted_refund, obj.currency)
+        approve_label = (
+            f"Approve and propose the {refund} refund" if obj.quoted_refund > 0 else "Approve"
+        )
+        return [
+            RecordButton(
+                "assign", "Assign to me", blocked=blocked or ("Assigned to you." if mine else "")
+            ),
+            RecordButton("approve", approve_label, blocked=blocked, primary=True),
+            RecordButton(
+                "reject",
+                "Reject…",
+                blocked=blocked,
+                asks="Reason (shown to the customer)",
+                help_text="The customer sees this reason on their page and in the email.",
+            ),
+        ]
+
+    def do_assign(self, request, obj, data) -> str:
+        cancellation_assign(request=obj, agent=request.user, now=timezone.now())
+        return f"Cancellation #{obj.pk} assigned to you."
+
+    def do_approve(self, request, obj, data) -> str:
+        approved = cancellation_approve(request=obj, actor=request.user, now=timezone.now())
+        proposed = approved.refunds.count()
+        if proposed:
+            return f"Cancellation #{obj.pk} approved; {proposed} refund proposal(s) await approval."
+        return f"Cancellation #{obj.pk} approved."
+
+    def do_reject(self, request, obj, data) -> str:
+        cancellation_reject(
+            request=obj, actor=request.user, reason=data["text"], now=timezone.now()
+        )
+        return f"Cancellation #{obj.pk} rejected; the customer sees your reason."

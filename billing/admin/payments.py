@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.admin.workspaces import WORKSPACE_SEARCH
+from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import AppendOnlyAdmin, LargeTableAdmin, money
 from billing.admin.action_forms import run_per_row
@@ -77,7 +78,7 @@ class DisputeForm(forms.ModelForm):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(GuardedAdmin, LargeTableAdmin):
+class DisputeAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     """Record a dispute on a payment (suspends the workspace's paid features, orgix §11),
     then close it won or lost; both go through `billing.services.disputes` and are audited."""
 
@@ -148,3 +149,27 @@ class DisputeAdmin(GuardedAdmin, LargeTableAdmin):
     @admin.display(description="workspace", ordering="payment__workspace__name")
     def workspace(self, obj: Dispute) -> str:
         return str(obj.payment.workspace)
+
+    def record_buttons(self, request, obj: Dispute) -> list[RecordButton]:
+        if obj.status != Dispute.Status.OPEN:
+            blocked = f"The dispute is closed ({obj.get_status_display().lower()})."
+        elif not request.user.has_perm("billing.change_dispute"):
+            blocked = "You may not close disputes."
+        else:
+            blocked = ""
+        return [
+            RecordButton("close_won", "Close as won (restore the workspace)", blocked=blocked),
+            RecordButton("close_lost", "Close as lost (payment unpaid)", blocked=blocked),
+        ]
+
+    def do_close_won(self, request, obj, data) -> str:
+        dispute_close(
+            dispute=obj, outcome=Dispute.Status.WON, actor=request.user, now=timezone.now()
+        )
+        return "Dispute closed as won; the workspace is restored."
+
+    def do_close_lost(self, request, obj, data) -> str:
+        dispute_close(
+            dispute=obj, outcome=Dispute.Status.LOST, actor=request.user, now=timezone.now()
+        )
+        return "Dispute closed as lost; the payment is marked lost."

@@ -1,5 +1,8 @@
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -8,8 +11,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from accounts.admin.workspaces import WORKSPACE_SEARCH
+from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import LargeTableAdmin, money
+from backoffice.display import local_datetime
 from billing.admin.action_forms import ProposeRefundForm, run_per_row, with_reason
 from billing.errors import DomainError
 from billing.models import Payment, Refund, RefundReviewRequest, Subscription
@@ -17,6 +22,8 @@ from billing.money import format_money
 from billing.services.credit import credit_balances
 from billing.services.refunds import (
     needs_billing_lead,
+    payment_policy_rules,
+    refund_approval_blocker,
     refund_approve,
     refund_choose_destination,
     refund_propose,
@@ -34,7 +41,7 @@ from billing.services.reviews import (
 
 
 @admin.register(Refund)
-class RefundAdmin(GuardedAdmin, LargeTableAdmin):
+class RefundAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     """The pending-refunds queue: proposed first, oldest first, with the quote and the
     payment's history. Every action goes through the refund services (four eyes, lead
     threshold, payment lock); refusals are reported per row."""
@@ -169,6 +176,69 @@ class RefundAdmin(GuardedAdmin, LargeTableAdmin):
             done="refund(s) now go to customer credit",
         )
 
+    # --- buttons on the refund page: the same services as the actions above
+
+    def record_buttons(self, request, obj: Refund) -> list[RecordButton]:
+        user, status = request.user, obj.status
+        proposed = status == Refund.Status.PROPOSED
+        not_proposed = f"The refund is {obj.get_status_display().lower()}, not proposed."
+        decide = "" if user.has_perm("billing.approve_refund") else "You may not decide refunds."
+        approve = not_proposed if not proposed else refund_approval_blocker(obj, user) or ""
+        return [
+            RecordButton("approve", "Approve", blocked=approve, primary=True),
+            RecordButton(
+                "reject",
+                "Reject…",
+                blocked=not_proposed if not proposed else decide,
+                asks="Reason (shown to the customer)",
+            ),
+            RecordButton(
+                "retry",
+                "Retry",
+                blocked=decide
+                if status == Refund.Status.FAILED
+                else "Only a failed refund is retried.",
+            ),
+            RecordButton(
+                "send_to_credit",
+                "Refund to customer credit instead",
+                blocked=self._credit_blocker(user, obj),
+            ),
+        ]
+
+    def _credit_blocker(self, user, obj: Refund) -> str:
+        if obj.status != Refund.Status.PROPOSED:
+            return "Only a proposed refund's destination can change."
+        if obj.destination == Refund.Destination.CUSTOMER_CREDIT:
+            return "It already goes to customer credit."
+        if not user.has_perm("billing.propose_refund"):
+            return "You may not change refunds."
+        rules = payment_policy_rules(obj.payment)
+        if rules is not None and not rules.destination_choice_allowed:
+            return f"The {rules.name} policy refunds to the original payment method only."
+        return ""
+
+    def do_approve(self, request, obj: Refund, data) -> str:
+        refund_approve(refund=obj, actor=request.user, now=timezone.now())
+        return f"Refund #{obj.pk} approved; it is being paid out."
+
+    def do_reject(self, request, obj: Refund, data) -> str:
+        refund_reject(refund=obj, actor=request.user, reason=data["text"], now=timezone.now())
+        return f"Refund #{obj.pk} rejected."
+
+    def do_retry(self, request, obj: Refund, data) -> str:
+        refund_retry(refund=obj, actor=request.user, now=timezone.now())
+        return f"Refund #{obj.pk} retried."
+
+    def do_send_to_credit(self, request, obj: Refund, data) -> str:
+        refund_choose_destination(
+            refund=obj,
+            destination=Refund.Destination.CUSTOMER_CREDIT,
+            actor=request.user,
+            now=timezone.now(),
+        )
+        return f"Refund #{obj.pk} now goes to customer credit."
+
     def has_approve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("billing.approve_refund")
 
@@ -246,7 +316,7 @@ class RefundAdmin(GuardedAdmin, LargeTableAdmin):
 
 
 @admin.register(RefundReviewRequest)
-class RefundReviewRequestAdmin(GuardedAdmin, LargeTableAdmin):
+class RefundReviewRequestAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     """Review requests queue (orgix §9/§18). Candidate payments stay hidden until the
     requester is verified; answers and refund proposals go through the review services."""
 
@@ -364,14 +434,18 @@ class RefundReviewRequestAdmin(GuardedAdmin, LargeTableAdmin):
     @admin.action(description="Propose refund of the matched payment")
     def propose_refund(self, request, queryset):
         """Refunds the amount charged (at most what is left) of the one candidate payment
-        of the verified workspace; with several candidates the agent proposes by hand."""
+        of the verified workspace; with several candidates the agent picks one on the
+        request's page ("Propose a refund…")."""
         now = timezone.now()
 
         def propose(review: RefundReviewRequest):
+            if review.status == RefundReviewRequest.Status.SUBMITTED:
+                raise DomainError("Verify the requester first.", field="status")
             payments = list(review.candidate_payments.filter(workspace=review.workspace_id))
             if len(payments) != 1:
                 raise DomainError(
-                    f"{len(payments)} matching payments: propose the refund from the payment.",
+                    f"{len(payments)} matching payments: pick one with "
+                    "“Propose a refund…” on the request's page.",
                     field="payment",
                 )
             payment = payments[0]
@@ -381,3 +455,103 @@ class RefundReviewRequestAdmin(GuardedAdmin, LargeTableAdmin):
             )
 
         run_per_row(self, request, queryset, propose, done="refund(s) proposed")
+
+    # --- buttons on the review request page
+
+    def record_buttons(self, request, obj: RefundReviewRequest) -> list[RecordButton]:
+        Status = RefundReviewRequest.Status
+        state = f"The request is {obj.get_status_display().lower()}."
+        submitted = obj.status == Status.SUBMITTED
+        verify = "" if submitted else state
+        if obj.status == Status.VERIFIED:
+            propose = (
+                "" if self._candidates(obj) else "No payment of this workspace is left to refund."
+            )
+            if not request.user.has_perm("billing.propose_refund"):
+                propose = "You may not propose refunds."
+        else:
+            propose = "Verify the requester first." if submitted else state
+        answerable = obj.status in (Status.SUBMITTED, Status.VERIFIED)
+        return [
+            RecordButton("verify_by_email", "Verify: the billing email matches", blocked=verify),
+            RecordButton(
+                "verify_manually",
+                "Verify manually…",
+                blocked=verify,
+                asks="How was the requester verified?",
+            ),
+            RecordButton(
+                "propose", "Propose a refund…", blocked=propose, asks="payment", primary=True
+            ),
+            RecordButton(
+                "answer",
+                "Answer without refund…",
+                blocked="" if answerable else state,
+                asks="Answer (shown to the customer)",
+            ),
+        ]
+
+    def _candidates(self, obj: RefundReviewRequest) -> list[Payment]:
+        return list(
+            obj.candidate_payments.filter(
+                workspace=obj.workspace_id, amount_refunded__lt=F("amount")
+            ).order_by("-paid_at")
+        )
+
+    def record_form(self, request, obj, button, data=None):
+        if button.name != "propose":
+            return super().record_form(request, obj, button, data)
+        return ReviewProposeForm(data, candidates=self._candidates(obj), review=obj)
+
+    def do_verify_by_email(self, request, obj, data) -> str:
+        review_request_verify(
+            request=obj, agent=request.user, method="billing_email", now=timezone.now()
+        )
+        return "Requester verified: the billing email matches. Candidate payments are listed."
+
+    def do_verify_manually(self, request, obj, data) -> str:
+        review_request_verify(
+            request=obj, agent=request.user, method="manual", now=timezone.now(), note=data["text"]
+        )
+        return "Requester verified. Candidate payments are listed."
+
+    def do_propose(self, request, obj, data) -> str:
+        refund = review_request_propose_refund(
+            request=obj,
+            payment=data["payment"],
+            amount=data["amount"],
+            agent=request.user,
+            now=timezone.now(),
+            reason=data["reason"],
+        )
+        return f"Refund #{refund.pk} proposed; it awaits a second agent's approval."
+
+    def do_answer(self, request, obj, data) -> str:
+        review_request_answer(
+            request=obj, agent=request.user, answer=data["text"], now=timezone.now()
+        )
+        return "Answered; the customer sees the answer."
+
+
+class ReviewProposeForm(forms.Form):
+    """Which of the verified workspace's payments to refund, and how much."""
+
+    payment = forms.ModelChoiceField(queryset=Payment.objects.none(), widget=forms.RadioSelect)
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    reason = forms.CharField(required=False, max_length=500, help_text="Optional; audited.")
+
+    def __init__(self, *args, candidates: list[Payment], review: RefundReviewRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["payment"]
+        field.queryset = Payment.objects.filter(pk__in=[p.pk for p in candidates])
+        field.label_from_instance = lambda p: (
+            f"#{p.pk} {p.get_kind_display()}, {format_money(p.amount, p.currency)} paid "
+            f"{local_datetime(p.paid_at)} ({format_money(p.amount_refunded, p.currency)} refunded)"
+        )
+        if len(candidates) == 1:
+            field.initial = candidates[0].pk
+        self.fields["amount"].initial = review.amount_charged
+        self.fields["amount"].help_text = (
+            f"The requester says {format_money(review.amount_charged, review.currency)}; "
+            "at most what is left of the payment."
+        )

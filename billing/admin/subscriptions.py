@@ -5,8 +5,11 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from accounts.admin.workspaces import WORKSPACE_SEARCH
+from accounts.services.retention import workspace_place_legal_hold
+from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin, ReadOnlyInline
 from backoffice.admin_mixins import LargeTableAdmin, money
+from backoffice.display import local_datetime
 from billing.errors import DomainError
 from billing.models import AddOn, OnboardingService, Plan, Subscription
 from billing.selectors import quote_for_subscription
@@ -16,6 +19,7 @@ from billing.services.dunning import (
     dunning_retry_now,
 )
 from billing.services.plan_changes import (
+    CHANGEABLE,
     addon_remove,
     plan_change_preview,
     subscription_change_plan,
@@ -74,7 +78,7 @@ class ServiceInline(ReadOnlyInline):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(GuardedAdmin, LargeTableAdmin):
+class SubscriptionAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     """Every field is read-only: plan, discount, workspace, dates and dunning state change
     through the actions (change plan with its preview, retry, extend grace), each a service
     that writes the audit record. Subscriptions are created by sign-up, never by hand."""
@@ -200,6 +204,73 @@ class SubscriptionAdmin(GuardedAdmin, LargeTableAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/billing/subscription/change_plan.html", context)
+
+    # --- buttons on the subscription page: the same services as the actions above
+
+    def record_buttons(self, request, obj: Subscription) -> list[RecordButton]:
+        S = Subscription.Status
+        may = (
+            ""
+            if request.user.has_perm("billing.change_subscription")
+            else ("You may not change subscriptions.")
+        )
+        state = obj.get_status_display().lower()
+        dunning = (
+            "" if obj.status in (S.PAST_DUE, S.SUSPENDED) else f"It is {state}, not in dunning."
+        )
+        if obj.status not in CHANGEABLE:
+            change = f"It is {state}: settle it before changing plan."
+        elif obj.plan.is_free:
+            change = "A Free plan has nothing to change to."
+        else:
+            change = ""
+        workspace = obj.workspace
+        if not request.user.has_perm("accounts.change_workspace"):
+            hold = "You may not place legal holds."
+        elif workspace.legal_hold:
+            hold = f"On legal hold already: {workspace.legal_hold_reason}"
+        else:
+            hold = ""
+        return [
+            RecordButton("retry_now", "Retry the charge now", blocked=may or dunning),
+            RecordButton(
+                "extend_grace", "Extend the grace period…", blocked=may or dunning, asks="days"
+            ),
+            RecordButton(
+                "change_plan", "Change plan…", blocked=may or change, list_action="change_plan"
+            ),
+            RecordButton(
+                "legal_hold",
+                "Place the workspace on legal hold…",
+                blocked=hold,
+                asks="Reason for the legal hold (audited)",
+            ),
+        ]
+
+    def record_form(self, request, obj, button, data=None):
+        if button.name == "extend_grace":
+            return ExtendGraceForm(data)
+        return super().record_form(request, obj, button, data)
+
+    def do_retry_now(self, request, obj: Subscription, data) -> str:
+        paid = dunning_retry_now(subscription=obj, actor=request.user, now=timezone.now())
+        return (
+            "Paid: the subscription is active again."
+            if paid
+            else ("The charge failed again; dunning continues.")
+        )
+
+    def do_extend_grace(self, request, obj: Subscription, data) -> str:
+        extended = dunning_extend_grace(
+            subscription=obj, actor=request.user, now=timezone.now(), **data
+        )
+        return f"Grace period extended until {local_datetime(extended.grace_until)}."
+
+    def do_legal_hold(self, request, obj: Subscription, data) -> str:
+        workspace_place_legal_hold(
+            workspace=obj.workspace, reason=data["text"], actor=request.user, now=timezone.now()
+        )
+        return f"{obj.workspace} is on legal hold: nothing of it is deleted until lifted."
 
 
 @admin.register(AddOn)
