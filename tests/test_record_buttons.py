@@ -3,8 +3,8 @@ with the reason otherwise, and each calling the same service as the list action.
 
 import datetime as dt
 import re
-from html import unescape
 from decimal import Decimal
+from html import unescape
 
 import pytest
 import time_machine
