@@ -17,6 +17,8 @@ from accounts.admin.workspaces import WORKSPACE_SEARCH
 from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import LargeTableAdmin, money
+from backoffice.display import local_date, local_datetime
+from billing.admin.display import data_kept_line, render_stored_quote
 from billing.errors import DomainError
 from billing.models import CancellationRequest
 from billing.money import format_money
@@ -124,7 +126,7 @@ class CancellationRequestAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin
                 ]
             },
         ),
-        ("Quote (as the customer confirmed it)", {"fields": ["quote_summary", "quote_lines"]}),
+        ("Quote (as the customer confirmed it)", {"fields": ["quote_table"]}),
         ("Retention timeline", {"fields": ["retention_timeline"]}),
         (
             "Subscription",
@@ -163,42 +165,32 @@ class CancellationRequestAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin
         url = reverse("admin:accounts_workspace_change", args=[obj.workspace_id])
         return format_html('<a href="{}">{}</a>', url, obj.workspace)
 
-    @admin.display(description="summary")
-    def quote_summary(self, obj: CancellationRequest) -> str:
-        q = obj.quote
-        return _table(
-            ["Policy", "Refund", "To", "Still due", "Effective", "Ends", "Fallback", "Refusal"],
-            [
-                [
-                    q["policy"],
-                    format_money(obj.quoted_refund, obj.currency),
-                    q["destination"],
-                    f"{q['amount_due']} {q['currency']}",
-                    q["effective"] + (" (notice period applied)" if q["notice_applied"] else ""),
-                    q["ends_at"],
-                    q["fallback"],
-                    q["refusal"] or "—",
-                ]
-            ],
+    @admin.display(description="quote")
+    def quote_table(self, obj: CancellationRequest) -> str:
+        return render_stored_quote(
+            obj.quote,
+            workspace=obj.workspace,
+            policy_id=obj.subscription.policy_id,
+            at=obj.created_at,
         )
-
-    @admin.display(description="lines and clauses")
-    def quote_lines(self, obj: CancellationRequest) -> str:
-        rows = [
-            [line["label"], f"{line['amount']} {obj.currency}", line["clause"], line["payment_ref"]]
-            for line in obj.quote.get("lines", [])
-        ]
-        return _table(["Line", "Amount", "Clause", "Payment"], rows)
 
     @admin.display(description="timeline")
     def retention_timeline(self, obj: CancellationRequest) -> str:
         q = obj.quote
         url = reverse("admin:accounts_workspace_change", args=[obj.workspace_id])
         rows = [
-            ["Requested", obj.created_at.isoformat()],
-            ["Last day of access", q["access_until"]],
-            ["Subscription ends", q["ends_at"]],
-            ["Data kept until", q["data_retained_until"] or "per the terms of service"],
+            ["Requested", local_datetime(obj.created_at)],
+            ["Last day of access", local_datetime(q.get("access_until"))],
+            ["Subscription ends", local_datetime(q.get("ends_at"))],
+            [
+                "Data kept until",
+                data_kept_line(
+                    obj.workspace,
+                    obj.subscription.policy_id,
+                    q["ends_at"],
+                    active_at=obj.created_at,
+                ),
+            ],
         ]
         return format_html(
             '{}<p><a href="{}">Workspace page: full retention timeline and legal hold</a></p>',
@@ -211,13 +203,13 @@ class CancellationRequestAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin
         s = obj.subscription
         url = reverse("admin:billing_subscription_change", args=[s.pk])
         return format_html(
-            '<a href="{}">{}</a><br>period {} → {}; started {}; cancel effective at {}',
+            '<a href="{}">{}</a><br>period {} → {}; started {}; cancel effective {}',
             url,
             s,
-            s.current_period_start.date(),
-            s.current_period_end.date(),
-            s.started_at.date(),
-            s.cancel_effective_at or "—",
+            local_date(s.current_period_start),
+            local_date(s.current_period_end),
+            local_date(s.started_at),
+            local_datetime(s.cancel_effective_at),
         )
 
     @admin.display(description="payments")
@@ -229,7 +221,7 @@ class CancellationRequestAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin
                 p.get_status_display(),
                 format_money(p.amount, p.currency),
                 format_money(p.amount_refunded, p.currency),
-                p.paid_at.date(),
+                local_date(p.paid_at),
             ]
             for p in obj.subscription.payments.order_by("paid_at")
         ]
@@ -238,7 +230,7 @@ class CancellationRequestAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin
     @admin.display(description="services rendered")
     def services(self, obj: CancellationRequest) -> str:
         rows = [
-            [s.get_kind_display(), s.completed_at.date() if s.completed_at else "not yet rendered"]
+            [s.get_kind_display(), local_date(s.completed_at, empty="not yet rendered")]
             for s in obj.subscription.services.all()
         ]
         return _table(["Service", "Completed"], rows)
@@ -250,8 +242,8 @@ class CancellationRequestAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin
                 a.get_kind_display(),
                 a.quantity,
                 format_money(a.price, a.currency),
-                a.started_at.date(),
-                a.ends_at.date() if a.ends_at else "—",
+                local_date(a.started_at),
+                local_date(a.ends_at),
             ]
             for a in obj.subscription.addons.all()
         ]

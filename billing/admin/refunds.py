@@ -16,6 +16,7 @@ from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import LargeTableAdmin, money
 from backoffice.display import local_datetime
 from billing.admin.action_forms import ProposeRefundForm, run_per_row, with_reason
+from billing.admin.display import render_stored_quote
 from billing.errors import DomainError
 from billing.models import Payment, Refund, RefundReviewRequest, Subscription
 from billing.money import format_money
@@ -82,13 +83,12 @@ class RefundAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
 
     @admin.display(description="quote")
     def quote_lines(self, obj: Refund):
-        lines = obj.quote.get("lines") or []
-        if not lines:
-            return obj.reason or "—"
-        return format_html_join(
-            "\n",
-            "<div>{} — {} <small>({})</small></div>",
-            ((line.get("label"), line.get("amount"), line.get("clause")) for line in lines),
+        """The cancellation quote this refund comes from, as the request page shows it."""
+        if not obj.quote.get("lines"):
+            return f"Proposed by hand: {obj.reason}" if obj.reason else "—"
+        policy_id = obj.cancellation.subscription.policy_id if obj.cancellation_id else None
+        return render_stored_quote(
+            obj.quote, workspace=obj.workspace, policy_id=policy_id, at=obj.created_at
         )
 
     @admin.display(description="payment history")
@@ -379,7 +379,7 @@ class RefundReviewRequestAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin
                         p.pk,
                         p.workspace,
                         format_money(p.amount, p.currency),
-                        p.paid_at,
+                        local_datetime(p.paid_at),
                         format_money(p.amount_refunded, p.currency),
                     )
                     for p in payments

@@ -9,7 +9,8 @@ from accounts.services.retention import workspace_place_legal_hold
 from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin, ReadOnlyInline
 from backoffice.admin_mixins import LargeTableAdmin, money
-from backoffice.display import local_datetime
+from backoffice.display import local_date, local_datetime
+from billing.admin.display import render_stored_quote
 from billing.errors import DomainError
 from billing.models import AddOn, OnboardingService, Plan, Subscription
 from billing.selectors import quote_for_subscription
@@ -26,7 +27,6 @@ from billing.services.plan_changes import (
 )
 
 from .action_forms import run_per_row
-from .policies import render_quote
 
 
 class AddOnInline(ReadOnlyInline):
@@ -114,14 +114,20 @@ class SubscriptionAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
         """The live quote under the subscription's policy version, explained line by line."""
         if obj.pk is None or not obj.is_live:
             return "—"
-        return render_quote(quote_for_subscription(obj, at=timezone.now()))
+        now = timezone.now()
+        quote = quote_for_subscription(obj, at=now)
+        return render_stored_quote(
+            quote.to_dict(), workspace=obj.workspace, policy_id=obj.policy_id, at=now
+        )
 
     @admin.display(description="dunning")
     def dunning_state(self, obj: Subscription) -> str:
         """Where a past-due or suspended subscription is in dunning, from its own columns."""
         if obj.status not in (Subscription.Status.PAST_DUE, Subscription.Status.SUSPENDED):
             return "—"
-        retry = f"next retry {obj.next_retry_at:%Y-%m-%d}" if obj.next_retry_at else "no retry left"
+        retry = (
+            f"next retry {local_date(obj.next_retry_at)}" if obj.next_retry_at else "no retry left"
+        )
         return f"{obj.dunning_attempts} failed, {retry}"
 
     @admin.action(description="Retry the unpaid charge now", permissions=["change"])

@@ -118,7 +118,7 @@ def test_the_change_page_shows_quote_lines_payments_services_and_retention(agent
     assert "connex §" in page  # a clause of a quote line
     assert "Subscription payment" in page and "100.00 USD" in page
     assert "30-minute preliminary call" in page
-    assert "Data kept until" in page and "2026-06-08" in page
+    assert "Data kept until" in page and "8 Jun 2026" in page
     assert reverse("admin:accounts_workspace_change", args=[request.workspace_id]) in page
 
 
