@@ -20,6 +20,7 @@ from accounts.views import export_response
 from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin, ReadOnlyInline
 from backoffice.admin_mixins import AppendOnlyAdmin, LargeTableAdmin, money
+from backoffice.admin_queues import CsvExportAdmin
 from billing.errors import DomainError
 
 # Prefix or exact matches only, each backed by an index (slug: unique, name: UPPER(name),
@@ -38,7 +39,9 @@ class ModuleInline(ReadOnlyInline):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(RetentionAdminMixin, RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
+class WorkspaceAdmin(
+    RetentionAdminMixin, CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin
+):
     """Name and billing email are corrected by hand (audited); status, owner, retention and
     hold fields change only through the actions. Workspaces are created by sign-up."""
 
@@ -64,6 +67,8 @@ class WorkspaceAdmin(RetentionAdminMixin, RecordButtonsAdmin, GuardedAdmin, Larg
     addable = False
     inlines = [MemberInline, ModuleInline]
     actions = [*RETENTION_ACTIONS]
+    change_list_template = "admin/queue_change_list.html"
+    csv_filename = "workspaces"
 
     def save_editable(self, request, obj, changes):
         try:

@@ -17,6 +17,7 @@ from accounts.admin.workspaces import WORKSPACE_SEARCH
 from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import LargeTableAdmin, money
+from backoffice.admin_queues import CsvExportAdmin, QueueStatusFilter, status_queues
 from backoffice.display import local_date, local_datetime
 from billing.admin.display import data_kept_line, render_stored_quote
 from billing.errors import DomainError
@@ -52,6 +53,31 @@ class AgeFilter(admin.SimpleListFilter):
         return queryset.filter(created_at__gt=now - older) if older else queryset
 
 
+class CancellationQueueFilter(QueueStatusFilter):
+    default = "open"
+    queues = status_queues(
+        CancellationRequest,
+        work=("open", "Open (submitted or in review)", CancellationRequest.OPEN_STATUSES),
+    )
+
+
+class AssignedFilter(admin.SimpleListFilter):
+    """Uses the index of the `assigned_to` foreign key."""
+
+    title = "assigned"
+    parameter_name = "assigned"
+
+    def lookups(self, request, model_admin):
+        return [("me", "Assigned to me"), ("nobody", "Nobody yet")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.filter(assigned_to=request.user)
+        if self.value() == "nobody":
+            return queryset.filter(assigned_to__isnull=True)
+        return queryset
+
+
 def _titled(base: type, title: str) -> type:
     """A field list filter with a title agents understand instead of the field's name."""
 
@@ -82,7 +108,7 @@ def _table(headers: list[str], rows) -> str:
 
 
 @admin.register(CancellationRequest)
-class CancellationRequestAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
+class CancellationRequestAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     list_display = [
         "id",
         "status",
@@ -95,7 +121,8 @@ class CancellationRequestAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin
         "assigned_to",
     ]
     list_filter = [
-        "status",
+        CancellationQueueFilter,
+        AssignedFilter,
         ("subscription__policy__slug", _titled(admin.AllValuesFieldListFilter, "policy")),
         ("subscription__plan__interval", _titled(admin.ChoicesFieldListFilter, "plan interval")),
         "reason",
@@ -106,6 +133,8 @@ class CancellationRequestAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin
     list_select_related = ["workspace", "subscription__plan", "subscription__policy", "assigned_to"]
     ordering = ["created_at", "pk"]
     actions = ["assign_to_me", "approve", "bulk_approve_without_refund", "reject"]
+    change_list_template = "admin/queue_change_list.html"
+    csv_filename = "cancellation-requests"
     refund_display = money("quoted_refund", description="quoted refund")
     fieldsets = [
         (
@@ -313,7 +342,7 @@ class CancellationRequestAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin
             lambda c: cancellation_approve(request=c, actor=request.user, now=now),
         )
 
-    @admin.action(description="Reject with a reason…", permissions=["process"])
+    @admin.action(description="Bulk reject with one reason…", permissions=["process"])
     def reject(self, request: HttpRequest, queryset: QuerySet):
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():

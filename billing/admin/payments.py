@@ -8,6 +8,7 @@ from accounts.admin.workspaces import WORKSPACE_SEARCH
 from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import AppendOnlyAdmin, LargeTableAdmin, money
+from backoffice.admin_queues import CsvExportAdmin
 from billing.admin.action_forms import run_per_row
 from billing.errors import DomainError
 from billing.models import CreditEntry, Dispute, Payment
@@ -78,7 +79,7 @@ class DisputeForm(forms.ModelForm):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
+class DisputeAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     """Record a dispute on a payment (suspends the workspace's paid features, orgix §11),
     then close it won or lost; both go through `billing.services.disputes` and are audited."""
 
@@ -100,6 +101,8 @@ class DisputeAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     raw_id_fields = ["payment"]
     amount_display = money("amount", description="amount")
     actions = ["close_won", "close_lost"]
+    change_list_template = "admin/queue_change_list.html"
+    csv_filename = "disputes"
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

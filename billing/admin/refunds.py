@@ -1,8 +1,9 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -14,6 +15,7 @@ from accounts.admin.workspaces import WORKSPACE_SEARCH
 from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import LargeTableAdmin, money
+from backoffice.admin_queues import CsvExportAdmin, QueueStatusFilter, status_queues
 from backoffice.display import local_datetime
 from billing.admin.action_forms import ProposeRefundForm, run_per_row, with_reason
 from billing.admin.display import render_stored_quote
@@ -41,8 +43,50 @@ from billing.services.reviews import (
 )
 
 
+class RefundQueueFilter(QueueStatusFilter):
+    default = "needs_work"
+    queues = status_queues(
+        Refund,
+        work=(
+            "needs_work",
+            "Needs work (proposed or failed)",
+            (Refund.Status.PROPOSED, Refund.Status.FAILED),
+        ),
+    )
+
+
+def needs_lead_q() -> Q:
+    """Proposed refunds only a Billing lead may approve (as `needs_billing_lead`)."""
+    return Q(status=Refund.Status.PROPOSED) & (
+        Q(is_goodwill=True) | Q(amount__gt=settings.REFUND_LEAD_APPROVAL_THRESHOLD)
+    )
+
+
+def awaiting_approval_q(user) -> Q:
+    """Proposed refunds this user may approve: someone else's, within their threshold."""
+    mine = Q(status=Refund.Status.PROPOSED) & ~Q(proposed_by=user)
+    if user.has_perm("billing.approve_large_refund"):
+        return mine
+    return mine & ~needs_lead_q()
+
+
+class ApprovalFilter(admin.SimpleListFilter):
+    title = "approval"
+    parameter_name = "approval"
+
+    def lookups(self, request, model_admin):
+        return [("mine", "Awaiting my approval"), ("lead", "Needs a Billing lead")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "mine":
+            return queryset.filter(awaiting_approval_q(request.user))
+        if self.value() == "lead":
+            return queryset.filter(needs_lead_q())
+        return queryset
+
+
 @admin.register(Refund)
-class RefundAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
+class RefundAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     """The pending-refunds queue: proposed first, oldest first, with the quote and the
     payment's history. Every action goes through the refund services (four eyes, lead
     threshold, payment lock); refusals are reported per row."""
@@ -59,7 +103,7 @@ class RefundAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
         "proposed_by",
         "created_at",
     ]
-    list_filter = ["status", "destination", "is_goodwill"]
+    list_filter = [RefundQueueFilter, ApprovalFilter, "destination", "is_goodwill"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
     search_workspace_path = "workspace"
     list_select_related = ["workspace", "payment", "proposed_by"]
@@ -67,6 +111,8 @@ class RefundAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     amount_display = money("amount", description="amount")
     actions = ["approve", "reject", "retry", "send_to_credit"]
     addable = False
+    change_list_template = "admin/billing/refund/change_list.html"
+    csv_filename = "refunds"
 
     def get_ordering(self, request):
         queue_rank = Case(
@@ -316,7 +362,7 @@ class RefundAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
 
 
 @admin.register(RefundReviewRequest)
-class RefundReviewRequestAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
+class RefundReviewRequestAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     """Review requests queue (orgix §9/§18). Candidate payments stay hidden until the
     requester is verified; answers and refund proposals go through the review services."""
 
@@ -327,6 +373,8 @@ class RefundReviewRequestAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin
     ordering = ["created_at"]
     raw_id_fields = ["workspace"]
     actions = ["verify_by_email", "verify_manually", "answer", "propose_refund"]
+    change_list_template = "admin/queue_change_list.html"
+    csv_filename = "review-requests"
 
     addable = False
 

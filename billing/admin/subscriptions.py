@@ -9,6 +9,7 @@ from accounts.services.retention import workspace_place_legal_hold
 from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin, ReadOnlyInline
 from backoffice.admin_mixins import LargeTableAdmin, money
+from backoffice.admin_queues import CsvExportAdmin
 from backoffice.display import local_date, local_datetime
 from billing.admin.display import render_stored_quote
 from billing.errors import DomainError
@@ -78,7 +79,7 @@ class ServiceInline(ReadOnlyInline):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
+class SubscriptionAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     """Every field is read-only: plan, discount, workspace, dates and dunning state change
     through the actions (change plan with its preview, retry, extend grace), each a service
     that writes the audit record. Subscriptions are created by sign-up, never by hand."""
@@ -108,6 +109,8 @@ class SubscriptionAdmin(RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     addable = False
     inlines = [AddOnInline, ServiceInline]
     actions = ["retry_charge_now", "extend_grace", "change_plan"]
+    change_list_template = "admin/queue_change_list.html"
+    csv_filename = "subscriptions"
 
     @admin.display(description="If cancelled now")
     def quote_if_cancelled_now(self, obj: Subscription) -> str:
