@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/backoffice_ci
 
-.PHONY: run test test-postgres lint format migrate seed worker beat bench chromium redis clean
+.PHONY: run test test-postgres lint format migrate seed worker beat bench chromium redis clean vendor-chartjs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,19 @@ beat: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Chart.js for the admin dashboard, from the npm registry, kept in the repository so the
+# admin works offline; re-run to move to another version (then commit the files).
+CHARTJS_VERSION := 4.5.1
+CHARTJS_DIR := billing/static/vendor/chartjs
+vendor-chartjs:
+	rm -rf .chartjs-pack && mkdir .chartjs-pack
+	cd .chartjs-pack && npm pack --silent chart.js@$(CHARTJS_VERSION) >/dev/null && tar xzf chart.js-$(CHARTJS_VERSION).tgz
+	mkdir -p $(CHARTJS_DIR)
+	cp .chartjs-pack/package/dist/chart.umd.js $(CHARTJS_DIR)/chart.umd.js
+	cp .chartjs-pack/package/LICENSE.md $(CHARTJS_DIR)/LICENSE.md
+	echo "chart.js $(CHARTJS_VERSION) from the npm registry (make vendor-chartjs)" > $(CHARTJS_DIR)/VERSION
+	rm -rf .chartjs-pack
 
 clean:
 	rm -rf $(VENV) db.sqlite3* test-artifacts

@@ -1,9 +1,8 @@
 from decimal import Decimal
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -22,6 +21,7 @@ from billing.admin.display import render_stored_quote
 from billing.errors import DomainError
 from billing.models import Payment, Refund, RefundReviewRequest, Subscription
 from billing.money import format_money
+from billing.queues import awaiting_approval_q, needs_lead_q
 from billing.services.credit import credit_balances
 from billing.services.refunds import (
     needs_billing_lead,
@@ -53,21 +53,6 @@ class RefundQueueFilter(QueueStatusFilter):
             (Refund.Status.PROPOSED, Refund.Status.FAILED),
         ),
     )
-
-
-def needs_lead_q() -> Q:
-    """Proposed refunds only a Billing lead may approve (as `needs_billing_lead`)."""
-    return Q(status=Refund.Status.PROPOSED) & (
-        Q(is_goodwill=True) | Q(amount__gt=settings.REFUND_LEAD_APPROVAL_THRESHOLD)
-    )
-
-
-def awaiting_approval_q(user) -> Q:
-    """Proposed refunds this user may approve: someone else's, within their threshold."""
-    mine = Q(status=Refund.Status.PROPOSED) & ~Q(proposed_by=user)
-    if user.has_perm("billing.approve_large_refund"):
-        return mine
-    return mine & ~needs_lead_q()
 
 
 class ApprovalFilter(admin.SimpleListFilter):
