@@ -79,7 +79,6 @@ class RefundAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAd
     list_display = [
         "id",
         "workspace",
-        "payment",
         "status",
         "amount_display",
         "destination",
@@ -91,8 +90,52 @@ class RefundAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAd
     list_filter = [RefundQueueFilter, ApprovalFilter, "destination", "is_goodwill"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
     search_workspace_path = "workspace"
-    list_select_related = ["workspace", "payment", "proposed_by"]
+    list_select_related = ["workspace", "proposed_by"]
     readonly_fields = ["quote_lines", "payment_history", "workspace_credit"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "workspace",
+                    "payment",
+                    "cancellation",
+                    "review_request",
+                    "status",
+                    ("amount", "tax_amount", "currency"),
+                    "destination",
+                    "is_goodwill",
+                    "reason",
+                ]
+            },
+        ),
+        (
+            "Decision",
+            {
+                "fields": [
+                    "proposed_by",
+                    "created_at",
+                    "decided_by",
+                    "decided_at",
+                    "rejection_reason",
+                ]
+            },
+        ),
+        ("Quote (as the customer confirmed it)", {"fields": ["quote_lines"]}),
+        ("Payment", {"fields": ["payment_history", "workspace_credit"]}),
+        (
+            "Execution",
+            {
+                "fields": [
+                    "attempts",
+                    "failure_message",
+                    "completed_at",
+                    "provider_reference",
+                    "idempotency_key",
+                ]
+            },
+        ),
+    ]
     amount_display = money("amount", description="amount")
     actions = ["approve", "reject", "retry", "send_to_credit"]
     addable = False
