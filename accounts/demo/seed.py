@@ -32,6 +32,7 @@ from .catalogue import (
     STATUSES,
 )
 from .rows import Batch, Row
+from .showcase import seed_showcase
 from .writer import write_batch
 
 LOGINS_JOINED_DAYS_AGO = 400
@@ -69,6 +70,13 @@ def seed_demo(
     for start in range(0, workspaces, chunk_size):
         chunk = [_spec(i, seed) for i in range(start, min(start + chunk_size, workspaces))]
         _write_chunk(chunk, context, summary)
+    summary.created["showcase situations"] += seed_showcase(
+        now=now,
+        plans=context.plans,
+        agent=context.agent,
+        lead=logins["lead@example.com"],
+        password=context.customer_password,
+    )
     return summary
 
 

@@ -186,16 +186,23 @@ def needs_billing_lead(refund: Refund) -> bool:
     return refund.is_goodwill or refund.amount > settings.REFUND_LEAD_APPROVAL_THRESHOLD
 
 
-def _check_approver(refund: Refund, actor: User) -> None:
+def refund_approval_blocker(refund: Refund, actor: User) -> str | None:
+    """Why `actor` may not approve this refund (permission, four eyes, Billing lead
+    threshold), or None. The admin shows it on a disabled button; approval enforces it."""
     if not actor.has_perm("billing.approve_refund"):
-        raise PermissionDenied("You may not approve refunds.", field="status")
+        return "You may not approve refunds."
     if refund.proposed_by_id is not None and refund.proposed_by_id == actor.pk:
-        raise PermissionDenied(
-            "Four eyes: the agent who proposed a refund cannot approve it.", field="status"
-        )
+        return "Four eyes: the agent who proposed a refund cannot approve it."
     if needs_billing_lead(refund) and not actor.has_perm("billing.approve_large_refund"):
         why = "a goodwill refund" if refund.is_goodwill else "above the approval threshold"
-        raise PermissionDenied(f"Only a Billing lead may approve {why}.", field="status")
+        return f"Only a Billing lead may approve {why}."
+    return None
+
+
+def _check_approver(refund: Refund, actor: User) -> None:
+    blocker = refund_approval_blocker(refund, actor)
+    if blocker:
+        raise PermissionDenied(blocker, field="status")
 
 
 def refund_approve(*, refund: Refund, actor: User, now: datetime) -> Refund:
