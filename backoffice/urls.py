@@ -3,6 +3,7 @@ from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from billing.admin.emails import email_previews
 from billing.views.throttling import throttle_anonymous_posts
 from billing.webhooks import stripe_webhook
 
@@ -11,6 +12,7 @@ admin.site.site_title = "Back-office"
 admin.site.index_title = "Support desk"
 
 urlpatterns = [
+    path("admin/emails/", admin.site.admin_view(email_previews), name="admin-email-previews"),
     path("admin/", admin.site.urls),
     path("accounts/login/", throttle_anonymous_posts(LoginView.as_view()), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

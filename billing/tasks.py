@@ -1,8 +1,11 @@
 """Celery tasks: thin shells around services (the beat schedule is in backoffice/schedules.py)."""
 
+from smtplib import SMTPException
+
 from celery import shared_task
 from django.utils import timezone
 
+from billing.emails import email_send
 from billing.services.dunning import dunning_run_due
 from billing.services.period_end import period_end_changes_apply
 from billing.services.refunds import RefundRetryable, refund_execute
@@ -46,3 +49,18 @@ def execute_refund(self, refund_id: int) -> str:
         final_attempt=self.request.retries >= self.max_retries,
     )
     return refund.status
+
+
+@shared_task(
+    name="billing.send_customer_email",
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=8,
+    acks_late=True,
+)
+def send_customer_email(kind: str, object_id: int, extra: dict | None = None) -> str:
+    """Render `emails/<kind>.txt` for the record and send it (`billing.emails`); mail
+    server hiccups retry with backoff."""
+    sent = email_send(kind=kind, object_id=object_id, extra=extra)
+    return f"{kind} #{object_id}: {'sent' if sent else 'record gone'}"

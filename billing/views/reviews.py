@@ -127,7 +127,12 @@ def review_request_page(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at")
     )
     requests = [(review, review_request_outcome(review)) for review in mine[:20]]
-    return render(request, "billing/review_request.html", {"form": form, "requests": requests})
+    return render(
+        request,
+        "billing/review_request.html",
+        {"form": form, "requests": requests},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
