@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from billing.email_payload import payload_decode
-from billing.models import CancellationRequest, Refund, Subscription
+from billing.models import CancellationRequest, Refund, RetentionSession, Subscription
 from billing.services.cancellations import DESTINATION_LABELS, FALLBACK_LABELS
 
 
@@ -73,6 +73,11 @@ def _subscription(subscription: Subscription) -> tuple[dict, list[str]]:
     }, recipients
 
 
+def _offer_session(session: RetentionSession) -> tuple[dict, list[str]]:
+    context, recipients = _subscription(session.subscription)
+    return {**context, "session": session}, recipients
+
+
 def _cancellations(description: str) -> EmailKind:
     return EmailKind(CancellationRequest, _cancellation, description)
 
@@ -99,6 +104,14 @@ EMAILS: dict[str, EmailKind] = {
         "The subscription expired unpaid.", fallback_note="Moved to the Free plan (preview)."
     ),
     "dunning_grace_extended": _subscriptions("An agent extended the grace period.", days=7),
+    "subscription_paused": _subscriptions("The customer paused the subscription."),
+    "subscription_resumed": _subscriptions("A pause ended, early or at its end."),
+    "offer_accepted": EmailKind(
+        RetentionSession,
+        _offer_session,
+        "The customer accepted a retention offer instead of cancelling.",
+        {"consequences": ["You pay 19.00 EUR a month from 1 April 2026 (preview)."]},
+    ),
     "limits_restricted": _subscriptions(
         "The workspace went over its plan's limits.",
         breaches=[{"message": "The Basic plan allows 3 seats; this workspace uses 5 (preview)."}],

@@ -5,5 +5,6 @@ from . import (  # noqa: F401  (registers the admins)
     policies,
     records,
     refunds,
+    retention,
     subscriptions,
 )

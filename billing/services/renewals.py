@@ -30,7 +30,9 @@ from billing.services.charging import (
     workspaces_with_credit,
 )
 from billing.services.dunning import subscription_charge_failed
+from billing.services.pauses import subscriptions_resume_due
 from billing.services.plan_changes import workspace_limits_enforce
+from billing.services.retention_offers import retention_discount_period_used
 from billing.services.subscription_locks import subscription_id_batches, subscription_lock
 
 S = Subscription.Status
@@ -71,6 +73,8 @@ def subscriptions_renew_due(
 ) -> RenewalSummary:
     gateway = gateway or get_gateway()
     summary = RenewalSummary()
+    # Pauses that ended become active first, so a period that ended meanwhile renews now.
+    subscriptions_resume_due(now=now, batch_size=batch_size)
     policies = policies_in_force(now)
     due = renewals_due(now)
     for ids in subscription_id_batches(due, batch_size=batch_size):
@@ -122,5 +126,6 @@ def _renew_one(
             return
         summary.renewed += 1
         summary.trials_converted += was_trial
+        retention_discount_period_used(locked)
         if locked.plan_id != plan_before:
             workspace_limits_enforce(subscription=locked, now=now)

@@ -21,6 +21,8 @@ from billing.services.cancellations import (
     cancellation_submit,
     cancellation_withdraw,
 )
+from billing.services.retention_offers import retention_session_cancelled
+from billing.views.offers import declined_session, offers_page
 from billing.views.story import quoted_refund, refund_progress, request_steps
 from billing.views.throttling import throttle_posts
 
@@ -40,9 +42,16 @@ def cancellation_page(request: HttpRequest, slug: str) -> HttpResponse:
     form = CancellationForm(request.POST or None)
     status = 200
     if request.method == "POST":
+        declined = None
+        if form.is_valid():
+            declined = declined_session(workspace, form.cleaned_data["declined_session"])
+            if declined is None:
+                offers = offers_page(request, workspace=workspace, form=form, now=now)
+                if offers is not None:
+                    return offers
         if form.is_valid():
             try:
-                _cancellation, created = cancellation_submit(
+                cancellation, created = cancellation_submit(
                     workspace=workspace,
                     actor=request.user,
                     reason=form.cleaned_data["reason"],
@@ -52,6 +61,10 @@ def cancellation_page(request: HttpRequest, slug: str) -> HttpResponse:
             except DomainError as exc:
                 _field_error(form, exc)
             else:
+                if declined is not None:
+                    retention_session_cancelled(
+                        session=declined, cancellation=cancellation, now=now
+                    )
                 if created:
                     messages.success(request, "Your cancellation request was sent.")
                 else:

@@ -43,6 +43,8 @@ class WorkspaceOverview:
             return f"Ended on {ended:%-d %B %Y}"
         if subscription.cancel_effective_at is not None:
             return "Cancelled"
+        if subscription.status == Subscription.Status.PAUSED:
+            return f"Paused until {subscription.resumes_at:%-d %B %Y}"
         return subscription.get_status_display()
 
     @property
@@ -67,9 +69,23 @@ class WorkspaceOverview:
             return "Free plan: nothing to renew"
         if subscription.cancel_effective_at is not None:
             return f"Ends on {subscription.cancel_effective_at:%-d %B %Y}"
+        if subscription.status == Subscription.Status.PAUSED:
+            return (
+                f"Resumes on {subscription.resumes_at:%-d %B %Y}, "
+                f"renews on {subscription.current_period_end:%-d %B %Y}"
+            )
         if subscription.status == Subscription.Status.TRIALING and subscription.trial_end:
             return f"Trial ends on {subscription.trial_end:%-d %B %Y}"
         return f"Renews on {subscription.current_period_end:%-d %B %Y}"
+
+    @property
+    def can_resume(self) -> bool:
+        subscription = self.subscription
+        return (
+            self.membership.can_manage_billing
+            and subscription is not None
+            and subscription.status == Subscription.Status.PAUSED
+        )
 
     @property
     def links(self) -> list[PageLink]:
