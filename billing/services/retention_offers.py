@@ -23,7 +23,7 @@ from accounts.models import User
 from accounts.services.audit import audit_record, snapshot_fields
 from billing.errors import DomainError, InvalidTransition
 from billing.models import CancellationRequest, Plan, RetentionOffer, RetentionSession, Subscription
-from billing.money import ZERO, round_money
+from billing.money import ZERO, format_money, round_money
 from billing.policy.pauses import pause_window
 from billing.services.customer_emails import customer_email_on_commit
 from billing.services.pauses import subscription_pause
@@ -36,6 +36,10 @@ SESSION_REUSE = timedelta(days=1)  # reloading the page does not start a new ses
 
 def _day(moment: datetime) -> str:
     return f"{moment:%-d %B %Y}"
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return format_money(amount, currency)
 
 
 def monthly(price: Decimal, plan: Plan) -> Decimal:
@@ -89,11 +93,12 @@ def _downgrade_terms(offer: RetentionOffer, subscription: Subscription, now: dat
         f"You keep {current.name} until {_day(effective_at)}; nothing is charged now."
         if effective_at > now
         else f"You move to {target.name} now.",
-        f"From {_day(effective_at)} you pay {target.price} {target.currency} {interval} "
-        f"instead of {current.price} {current.currency}.",
+        f"From {_day(effective_at)} you pay {_money(target.price, target.currency)} {interval} "
+        f"instead of {_money(current.price, current.currency)}.",
     ]
     if Decimal(preview["refund"]) > 0:
-        summary.append(f"{preview['refund']} {target.currency} comes back as customer credit.")
+        refund = _money(Decimal(preview["refund"]), target.currency)
+        summary.append(f"{refund} comes back as customer credit.")
     summary += [warning["message"] for warning in preview["limit_warnings"]]
     return OfferTerms(
         offer=offer,
@@ -120,11 +125,11 @@ def _discount_terms(offer: RetentionOffer, subscription: Subscription):
         pay_next_at=subscription.current_period_end,
         monthly_after=monthly(discounted, plan),
         summary=(
-            f"Your next {periods} renewal{'s' if periods > 1 else ''} cost {discounted} "
-            f"{plan.currency} instead of {plan.price} {plan.currency} "
+            f"Your next {periods} renewal{'s' if periods > 1 else ''} cost "
+            f"{_money(discounted, plan.currency)} instead of {_money(plan.price, plan.currency)} "
             f"({offer.discount_percent.normalize()}% off), from "
             f"{_day(subscription.current_period_end)}.",
-            f"Then {plan.price} {plan.currency} {interval} again. You keep {plan.name} "
+            f"Then {_money(plan.price, plan.currency)} {interval} again. You keep {plan.name} "
             "and everything in it.",
         ),
     )
@@ -149,7 +154,7 @@ def _pause_terms(offer: RetentionOffer, subscription: Subscription, now: datetim
         summary=(
             f"Pause for 1 to {offer.max_pause_months} months: nothing is charged meanwhile.",
             "Your workspace, its data and your access stay as they are.",
-            f"Your renewal moves by the pause: with 1 month, {plan.price} {plan.currency} "
+            f"Your renewal moves by the pause: with 1 month, {_money(plan.price, plan.currency)} "
             f"on {_day(first.next_charge_at)} instead of "
             f"{_day(subscription.current_period_end)}. Resume earlier whenever you like.",
         ),
@@ -274,7 +279,7 @@ def _accepted_summary(terms: OfferTerms, months: int | None) -> list[str]:
     choice = next(c for c in terms.pause_choices if c.months == months)
     return [
         f"Paused until {_day(choice.resumes_at)}: nothing is charged meanwhile.",
-        f"Next charge: {terms.pay_next} {terms.currency} on {_day(choice.next_charge_at)}.",
+        f"Next charge: {_money(terms.pay_next, terms.currency)} on {_day(choice.next_charge_at)}.",
     ]
 
 
