@@ -4,6 +4,30 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+OFFER_VIEW = {"view_retentionoffer", "view_retentionsession"}
+OFFER_EDIT = {"add_retentionoffer", "change_retentionoffer"}
+
+
+def grant_offer_permissions(apps, schema_editor):
+    """Agents see offers and sessions; Billing leads also configure offers."""
+    from django.contrib.auth.management import create_permissions
+
+    billing = apps.get_app_config("billing")
+    billing.models_module = True
+    create_permissions(billing, apps=apps, verbosity=0)
+    billing.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in (
+        ("Support agent", OFFER_VIEW),
+        ("Billing lead", OFFER_VIEW | OFFER_EDIT),
+    ):
+        group = Group.objects.filter(name=name).first()
+        if group is not None:
+            group.permissions.add(
+                *Permission.objects.filter(content_type__app_label="billing", codename__in=codenames)
+            )
+
 
 class Migration(migrations.Migration):
 
@@ -148,4 +172,5 @@ class Migration(migrations.Migration):
             model_name='retentionsession',
             index=models.Index(fields=['workspace', 'started_at'], name='billing_ret_workspa_0e721d_idx'),
         ),
+        migrations.RunPython(grant_offer_permissions, migrations.RunPython.noop),
     ]

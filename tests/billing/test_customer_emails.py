@@ -16,6 +16,7 @@ from billing.services.cancellations import (
     cancellation_submit,
     cancellation_withdraw,
 )
+from billing.services.retention_offers import retention_session_open
 from tests.factories import UserFactory
 from tests.factories.cancellations import MID_PERIOD, make_agent, paid_subscription
 from tests.factories.refunds import RefundFactory
@@ -99,6 +100,9 @@ def test_agents_preview_every_email_for_the_latest_record():
     subscription = paid_subscription("orgix")
     request = submit(subscription.workspace)
     RefundFactory(payment=subscription.payments.get(), rejection_reason="Outside the window")
+    retention_session_open(
+        subscription=subscription, reason="other", offers=[], actor=None, now=MID_PERIOD
+    )
     client = Client()
     client.force_login(make_agent())
 
