@@ -67,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "billing.context_processors.portal",
             ],
         },
     },
@@ -222,6 +223,8 @@ ACTIVITY_WRITE_INTERVAL_SECONDS = env.int("ACTIVITY_WRITE_INTERVAL_SECONDS", def
 PURGE_BATCH_SIZE = env.int("PURGE_BATCH_SIZE", default=500)
 # Absolute links in emails (the export link in the deletion warning).
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
+# The product's name on every customer page and email.
+SITE_NAME = env.str("SITE_NAME", default="Acme Billing")
 
 # --- Logging: no personal data in logs (see backoffice/logging.py) ------
 LOGGING = {

@@ -12,6 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from accounts.demo.retention_offers import ensure_demo_retention_offers
 from accounts.models import User, Workspace
 from billing.models import CancellationRequest, Plan, RefundPolicy, Subscription
 from billing.policy.presets import PRESETS
@@ -67,6 +68,7 @@ def seed_demo(
         ),
     ]
     _write_chunk(specs, context, summary)
+    ensure_demo_retention_offers(plans=context.plans, policies=context.policies, now=now)
     for start in range(0, workspaces, chunk_size):
         chunk = [_spec(i, seed) for i in range(start, min(start + chunk_size, workspaces))]
         _write_chunk(chunk, context, summary)

@@ -6,6 +6,7 @@ from .payments import OnboardingService, Payment
 from .plans import Plan
 from .policies import RefundPolicy
 from .refunds import Refund, RefundReviewRequest
+from .retention_offers import RetentionOffer, RetentionSession
 from .subscriptions import AddOn, Subscription
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "Refund",
     "RefundPolicy",
     "RefundReviewRequest",
+    "RetentionOffer",
+    "RetentionSession",
     "Subscription",
     "WebhookEvent",
 ]

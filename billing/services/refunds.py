@@ -38,6 +38,7 @@ from billing.models import (
 from billing.money import ZERO
 from billing.policy.rules import Destination, PolicyRules
 from billing.services.credit import credit_add
+from billing.services.customer_emails import customer_email_on_commit
 from billing.states import REFUND_TRANSITIONS, ensure_transition
 
 OPEN_CHARGEBACK_CLAUSE = "orgix §11 / §17"
@@ -271,6 +272,7 @@ def refund_reject(*, refund: Refund, actor: User, reason: str, now: datetime) ->
             after={"status": "rejected"},
             note=locked.rejection_reason,
         )
+        customer_email_on_commit("refund_rejected", object_id=locked.pk)
     return locked
 
 
@@ -398,6 +400,8 @@ def _finish(
                 after={"status": status, "provider_reference": reference},
                 note=message,
             )
+            if status == Refund.Status.SUCCEEDED:
+                customer_email_on_commit("refund_paid", object_id=refund.pk)
     refund.refresh_from_db()
     return refund
 
