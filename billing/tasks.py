@@ -7,6 +7,7 @@ from billing.services.dunning import dunning_run_due
 from billing.services.period_end import period_end_changes_apply
 from billing.services.refunds import RefundRetryable, refund_execute
 from billing.services.renewals import subscriptions_renew_due
+from billing.services.replays import policy_replay_run
 
 
 @shared_task(name="billing.renew_subscriptions")
@@ -46,3 +47,9 @@ def execute_refund(self, refund_id: int) -> str:
         final_attempt=self.request.retries >= self.max_retries,
     )
     return refund.status
+
+
+@shared_task(name="billing.replay_policy")
+def replay_policy(replay_id: int) -> str:
+    """Replay a policy version on past cases (the admin's "Replay" page queues it)."""
+    return policy_replay_run(replay_id=replay_id, now=timezone.now()).status

@@ -21,7 +21,7 @@ from billing.services.plan_changes import (
 )
 
 from .action_forms import run_per_row
-from .policies import render_quote
+from .policy_display import render_quote
 
 SUBSCRIPTION_READONLY = [
     "status",

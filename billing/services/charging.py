@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from accounts.models import Workspace
 from accounts.services.audit import audit_record
@@ -76,7 +76,7 @@ def subscription_period_charge(
                 now=now,
                 gateway=gateway,
                 attempt=attempt,
-                policy=policies.get(subscription.policy.slug, subscription.policy),
+                policy=renewal_policy(policies, subscription.policy),
                 may_have_credit=may_have_credit,
             )
     except GatewayError as error:
@@ -210,11 +210,28 @@ def _charge_and_roll(
 
 
 def policies_in_force(now: datetime, *, slugs: list[str] | None = None) -> dict[str, RefundPolicy]:
-    """The latest version in force of each policy: a renewal is bought under it (orgix §19)."""
-    queryset = RefundPolicy.objects.filter(effective_from__lte=now.date()).order_by("version")
+    """The version a renewal is bought under, per policy (orgix §19): the latest published
+    version in force that takes renewals from `renewals_from` (or its effective day) on.
+    Drafts and versions for new subscriptions only never move a renewal."""
+    today = now.date()
+    queryset = (
+        RefundPolicy.objects.filter(
+            state=RefundPolicy.State.PUBLISHED,
+            moves=RefundPolicy.Moves.RENEWALS,
+            effective_from__lte=today,
+        )
+        .filter(Q(renewals_from__isnull=True) | Q(renewals_from__lte=today))
+        .order_by("version")
+    )
     if slugs is not None:
         queryset = queryset.filter(slug__in=slugs)
     return {policy.slug: policy for policy in queryset}
+
+
+def renewal_policy(policies: dict[str, RefundPolicy], current: RefundPolicy) -> RefundPolicy:
+    """The version the next period is bought under: never an older one than the current."""
+    moved = policies.get(current.slug)
+    return moved if moved is not None and moved.version > current.version else current
 
 
 def workspaces_with_credit(workspace_ids) -> set[int]:
