@@ -185,7 +185,7 @@ def editor_post(policy, changes=None):
         "details-effective_from": policy.effective_from.isoformat(),
         "details-changelog": policy.changelog or "change",
     }
-    for name, field in form.fields.items():
+    for name in form.fields:
         value = form.initial.get(name)
         if value is None or value is False:
             continue
