@@ -19,6 +19,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from billing.money import round_money
+
 from .engine import quote_cancellation, quote_plan_change
 from .rules import Destination, PolicyRules
 from .snapshot import SubscriptionSnapshot
@@ -45,8 +47,9 @@ class Outcome:
     due: Decimal = ZERO
     refused: bool = False
 
-    def as_json(self) -> dict[str, Any]:
-        return {**{name: str(getattr(self, name)) for name in MONEY}, "refused": self.refused}
+    def as_json(self, currency: str) -> dict[str, Any]:
+        money = {name: str(round_money(getattr(self, name), currency)) for name in MONEY}
+        return {**money, "refused": self.refused}
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,8 @@ class ReplayTally:
             "kind": case.kind,
             "at": case.at.isoformat(),
             "currency": currency,
-            "baseline": baseline.as_json(),
-            "candidate": candidate.as_json(),
+            "baseline": baseline.as_json(currency),
+            "candidate": candidate.as_json(currency),
         }
         item = (weight + (1 if baseline.refused != candidate.refused else 0), case.ref, entry)
         if len(self.top) < TOP:
@@ -158,7 +161,7 @@ class ReplayTally:
         for currency, sides in sorted(self.totals.items()):
             difference = {n: sides["candidate"][n] - sides["baseline"][n] for n in MONEY}
             totals[currency] = {
-                side: {n: str(v) for n, v in values.items()}
+                side: {n: str(round_money(v, currency)) for n, v in values.items()}
                 for side, values in (*sides.items(), ("difference", difference))
             }
         return {
