@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/backoffice_ci
 
-.PHONY: run test test-postgres lint format migrate seed worker beat bench chromium redis clean
+.PHONY: run test test-postgres lint format migrate seed worker beat bench bench-replay chromium redis clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,9 @@ beat: install
 
 bench: install
 	$(BIN)/python -m bench
+
+bench-replay: install
+	$(BIN)/python -m bench replay
 
 clean:
 	rm -rf $(VENV) db.sqlite3* test-artifacts

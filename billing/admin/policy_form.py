@@ -42,6 +42,24 @@ SETTING_SECTIONS = {
     "case_by_case_review": "General",
     "order_packs_reset_at_renewal": "General",
 }
+# The order a policy owner reads the sections in; sections not listed come before "General".
+SECTION_ORDER = (
+    "Refund window",
+    "Trial rule",
+    "Proration rule",
+    "Service deduction",
+    "Never refunded",
+    "Destination",
+    "Effective moment and access",
+    "Cancellation notice",
+    "Downgrade notice",
+    "Fallback",
+    "Data retention",
+    "Failed payments",
+    "Plan changes",
+    "Refusal",
+    "General clause",
+)
 # General clauses that explain a plain setting (`clauses[key]`), shown in its section.
 CLAUSE_OF_SETTING = {"never_refunded": "never_refunded_kinds"}
 
@@ -66,6 +84,7 @@ class PolicyRulesForm(forms.Form):
         self.base = rules
         self.sections: dict[str, Section] = {}
         self._build_dataclass(PolicyRules, rules, "", top=True)
+        self.sections = dict(sorted(self.sections.items(), key=lambda item: _rank(item[0])))
 
     # --- building the fields ------------------------------------------------
     def _section(self, title: str, help: str = "") -> Section:
@@ -73,6 +92,7 @@ class PolicyRulesForm(forms.Form):
 
     def _add(self, section: Section, name: str, form_field: forms.Field, initial: Any) -> None:
         form_field.required = False
+        form_field.label = _capitalised(str(form_field.label))
         form_field.help_text = form_field.help_text or help_text(name)
         self.fields[name] = form_field
         self.initial[name] = initial
@@ -140,12 +160,12 @@ class PolicyRulesForm(forms.Form):
         return default
 
     def _build_clause(self, value: Clause | None, name: str, section: Section, title: str = ""):
-        prefix = f"{title}: " if title else ""
+        prefix = f"{_capitalised(title)}: " if title else ""
         self._add(
             section,
             f"{name}.ref",
             forms.CharField(
-                label=f"{prefix}clause",
+                label=f"{prefix}clause" if prefix else "Clause",
                 help_text="Where in the policy text this comes from.",
                 widget=forms.TextInput(attrs={"size": 80}),
             ),
@@ -155,7 +175,7 @@ class PolicyRulesForm(forms.Form):
             section,
             f"{name}.reading",
             forms.CharField(
-                label=f"{prefix}reading",
+                label=f"{prefix}reading" if prefix else "Reading",
                 help_text="How we read the clause where the text is ambiguous.",
                 widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
             ),
@@ -262,6 +282,16 @@ class PolicyRulesForm(forms.Form):
             except ValueError:
                 self.problems.append((name, f"{part!r} is not a whole number"))
         return numbers
+
+
+def _rank(title: str) -> int:
+    if title in SECTION_ORDER:
+        return SECTION_ORDER.index(title)
+    return len(SECTION_ORDER) + (1 if title == "General" else 0)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _is_scalar_tuple(tp: Any) -> bool:

@@ -6,6 +6,7 @@ Each page is a thin shell around `billing.services.policies` / `replays`."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -289,6 +290,7 @@ def replay_result_view(model_admin, request: HttpRequest, replay_id: int) -> Htt
             replay=replay,
             summary=summary,
             totals=_totals_rows(summary),
+            cases=_case_rows(summary),
             percent=int(100 * replay.done / replay.total) if replay.total else 100,
         ),
     )
@@ -310,6 +312,22 @@ def _totals_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+KIND_WORDS = {"cancellation": "Cancellation", "refund": "Refund", "plan_change": "Plan change"}
+
+
+def case_title(ref: str) -> str:
+    """ "cancellation:9" → "Cancellation #9"."""
+    kind, _, pk = ref.partition(":")
+    return f"{KIND_WORDS.get(kind, kind)} #{pk}"
+
+
+def _case_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {**case, "title": case_title(case["ref"]), "day": datetime.fromisoformat(case["at"])}
+        for case in summary.get("most_changed", [])
+    ]
 
 
 def replay_case_view(model_admin, request: HttpRequest, replay_id: int, ref: str) -> HttpResponse:
@@ -337,7 +355,7 @@ def replay_case_view(model_admin, request: HttpRequest, replay_id: int, ref: str
         _context(
             model_admin,
             request,
-            f"{ref.replace(':', ' #').replace('_', ' ').capitalize()} under both versions",
+            f"{case_title(ref)} under both versions",
             policy=replay.candidate,
             replay=replay,
             case=case,
