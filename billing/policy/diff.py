@@ -26,7 +26,7 @@ def rules_diff(old: PolicyRules, new: PolicyRules) -> list[str]:
 
 
 def _diff(old: Any, new: Any, path: str, lines: list[str], parent_old=None, parent_new=None):
-    if old == new:
+    if old == new or _same_kinds(old, new):
         return
     if isinstance(old, Clause) or isinstance(new, Clause):
         _clause_diff(old, new, path, lines)
@@ -59,6 +59,14 @@ def _diff(old: Any, new: Any, path: str, lines: list[str], parent_old=None, pare
                 _diff(old[key], new[key], item, lines)
     else:
         lines.append(_change(old, new, path, parent_old, parent_new))
+
+
+def _same_kinds(old: Any, new: Any) -> bool:
+    """Lists of kinds are sets: the same kinds in another order are no change."""
+    both = (old, new)
+    if not all(isinstance(v, tuple) and all(isinstance(i, Enum) for i in v) for v in both):
+        return False
+    return set(old) == set(new)
 
 
 def _change(old: Any, new: Any, path: str, parent_old: Any, parent_new: Any) -> str:

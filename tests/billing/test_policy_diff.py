@@ -146,6 +146,12 @@ def test_a_version_compared_with_itself_has_no_changes():
     assert rules_diff(ORGIX, ORGIX) == []
 
 
+def test_the_same_kinds_in_another_order_are_no_change():
+    reordered = replace(CONNEX, never_refunded_kinds=CONNEX.never_refunded_kinds[::-1])
+
+    assert rules_diff(CONNEX, reordered) == []
+
+
 def test_a_field_added_to_the_rules_shows_in_the_diff_by_its_name():
     @dataclasses.dataclass(frozen=True)
     class WiderRules(PolicyRules):
