@@ -83,7 +83,7 @@ class PolicyRulesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.base = rules
         self.sections: dict[str, Section] = {}
-        self._build_dataclass(PolicyRules, rules, "", top=True)
+        self._build_dataclass(type(rules), rules, "", top=True)
         self.sections = dict(sorted(self.sections.items(), key=lambda item: _rank(item[0])))
 
     # --- building the fields ------------------------------------------------
@@ -188,7 +188,7 @@ class PolicyRulesForm(forms.Form):
         if self.errors:
             return cleaned
         self.problems: list[tuple[str, str]] = []
-        data = self._read_dataclass(PolicyRules, "", cleaned, self.base)
+        data = self._read_dataclass(type(self.base), "", cleaned, self.base)
         if self.problems:
             for name, message in self.problems:
                 self.add_error(name if name in self.fields else None, message)

@@ -54,7 +54,8 @@ class RefundAdmin(LargeTableAdmin):
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
     search_workspace_path = "workspace"
     list_select_related = ["workspace", "payment", "proposed_by"]
-    readonly_fields = [f.name for f in Refund._meta.fields] + [
+    # The stored snapshot is for replays (policy authoring), not for reading here.
+    readonly_fields = [f.name for f in Refund._meta.fields if f.name != "snapshot"] + [
         "quote_lines",
         "payment_history",
         "workspace_credit",

@@ -4,6 +4,7 @@ freezes, which subscriptions move), JSON export/import commands."""
 import dataclasses
 import datetime as dt
 import json
+import typing
 from decimal import Decimal
 
 import pytest
@@ -12,12 +13,13 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from accounts.models import AuditRecord
+from billing.admin.policy_form import PolicyRulesForm
 from billing.errors import DomainError, PermissionDenied
 from billing.models import RefundPolicy
-from billing.policy.codec import type_hints
+from billing.policy.codec import optional_of, type_hints
 from billing.policy.presets import PRESETS
 from billing.policy.rules import Clause, PolicyRules
-from billing.selectors import policy_for_new_subscription
+from billing.selectors import policy_for_new_subscription, policy_rules
 from billing.services.charging import policies_in_force, renewal_policy
 from billing.services.policies import (
     PolicyFrozen,
@@ -27,7 +29,9 @@ from billing.services.policies import (
     policy_publish,
     policy_update,
 )
+from billing.services.renewals import subscriptions_renew_due
 from tests.factories import SubscriptionFactory, policy_version
+from tests.factories.lifecycle import ScriptedGateway
 from tests.factories.refunds import agent, lead
 
 pytestmark = pytest.mark.django_db
@@ -132,9 +136,6 @@ def test_renewals_cannot_move_retroactively():
 
 
 def test_a_renewal_is_bought_under_the_published_version():
-    from billing.services.renewals import subscriptions_renew_due
-    from tests.factories.lifecycle import ScriptedGateway
-
     subscription = SubscriptionFactory(
         plan__policy_slug="connex",
         started_at=dt.datetime(2026, 4, 1, tzinfo=dt.UTC),
@@ -154,9 +155,6 @@ def test_a_renewal_is_bought_under_the_published_version():
 
 def leaf_paths(tp, prefix=""):
     """Every scalar field path of a rules dataclass (lists of rules: their first item)."""
-    import typing
-
-    from billing.policy.codec import optional_of
 
     for f in dataclasses.fields(tp):
         hint = type_hints(tp)[f.name]
@@ -176,8 +174,6 @@ def leaf_paths(tp, prefix=""):
 
 def editor_post(policy, changes=None):
     """The editor's form as a browser would post it, with `changes` applied."""
-    from billing.admin.policy_form import PolicyRulesForm
-    from billing.selectors import policy_rules
 
     form = PolicyRulesForm(rules=policy_rules(policy), prefix="rules")
     data = {
@@ -200,12 +196,32 @@ def editor_post(policy, changes=None):
 
 
 def test_every_rule_field_has_a_place_in_the_editor():
-    from billing.admin.policy_form import PolicyRulesForm
-
     form = PolicyRulesForm(rules=PRESETS["connex"])
 
     missing = [path for path in leaf_paths(PolicyRules) if path not in form.fields]
     assert missing == []
+
+
+def test_a_rule_field_added_later_appears_in_the_editor_with_a_label():
+    @dataclasses.dataclass(frozen=True)
+    class Grace:
+        days: int
+        clause: Clause
+
+    @dataclasses.dataclass(frozen=True)
+    class WiderRules(PolicyRules):
+        access_grace: Grace | None = None
+
+    rules = WiderRules(
+        **{f.name: getattr(PRESETS["connex"], f.name) for f in dataclasses.fields(PolicyRules)}
+    )
+
+    form = PolicyRulesForm(rules=dataclasses.replace(rules, access_grace=Grace(3, Clause("§G"))))
+
+    assert form.fields["access_grace.days"].label == "Access grace days"
+    assert form.initial["access_grace.days"] == 3
+    assert form.initial["access_grace.clause.ref"] == "§G"
+    assert "Access grace" in form.sections
 
 
 def test_the_editor_saves_a_shorter_window(client):

@@ -7,12 +7,17 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditRecord
+from billing.errors import DomainError
 from billing.models import CancellationRequest, PolicyReplay, Refund
-from billing.policy.presets import CONNEX
+from billing.policy.presets import CONNEX, PRORATED_CREDIT
 from billing.policy.replay import ReplayCase, Version, replay_batch
+from billing.policy.rules import Interval, PaymentKind
+from billing.policy.snapshot import PaymentSnapshot, SubscriptionSnapshot
 from billing.quote_snapshots import snapshot_from_json, snapshots_as_they_stood
 from billing.selectors import subscription_snapshot
 from billing.services.cancellations import cancellation_approve, cancellation_submit
@@ -20,8 +25,13 @@ from billing.services.plan_changes import subscription_downgrade
 from billing.services.policies import policy_draft_create
 from billing.services.replays import policy_replay, policy_replay_request
 from billing.tasks import replay_policy
-from tests.factories import PlanFactory, policy_version
-from tests.factories.cancellations import MID_PERIOD, make_agent, refundable_connex
+from tests.factories import PaymentFactory, PlanFactory, policy_version
+from tests.factories.cancellations import (
+    MID_PERIOD,
+    make_agent,
+    paid_subscription,
+    refundable_connex,
+)
 from tests.factories.refunds import lead
 
 pytestmark = pytest.mark.django_db
@@ -79,8 +89,6 @@ def test_a_plan_change_records_its_snapshot_and_new_price():
 def test_an_older_record_gets_its_snapshot_rebuilt_as_it_stood():
     request = submitted()
     later_payment_day = MID_PERIOD + dt.timedelta(days=30)
-    from tests.factories import PaymentFactory
-
     PaymentFactory(subscription=request.subscription, paid_at=later_payment_day)
 
     rebuilt = snapshots_as_they_stood([(request.subscription_id, request.created_at)])
@@ -133,8 +141,6 @@ def test_a_record_without_its_snapshot_replays_the_same():
 
 def test_cases_outside_the_period_or_of_another_policy_are_not_replayed():
     submitted(now=MID_PERIOD)
-    from tests.factories.cancellations import paid_subscription
-
     submitted(paid_subscription("orgix"))
 
     summary = policy_replay(
@@ -159,8 +165,6 @@ def test_the_replay_task_records_progress_and_the_summary(django_capture_on_comm
 
 
 def test_only_listed_periods_can_be_replayed():
-    from billing.errors import DomainError
-
     with pytest.raises(DomainError) as raised:
         policy_replay_request(candidate=seven_day_draft(), days=7, actor=lead(), now=UNTIL)
 
@@ -205,10 +209,6 @@ def test_the_replay_pages_show_totals_and_open_a_case_under_both_versions(client
 
 
 def test_pure_replay_counts_refusals_and_credit_per_currency():
-    from billing.policy.presets import PRORATED_CREDIT
-    from billing.policy.rules import Interval, PaymentKind
-    from billing.policy.snapshot import PaymentSnapshot, SubscriptionSnapshot
-
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     case = ReplayCase(
         ref="cancellation:1",
@@ -245,3 +245,19 @@ def test_pure_replay_counts_refusals_and_credit_per_currency():
     assert summary["totals"]["EUR"]["baseline"]["credit"] == "42.00"
     assert summary["refusals"] == {"baseline": 0, "candidate": 1, "difference": 1}
     assert summary["totals"]["EUR"]["difference"]["credit"] == "-21.00"
+
+
+def test_replay_queries_do_not_grow_with_the_cases():
+    draft = seven_day_draft()
+
+    def queries_for(count):
+        CancellationRequest.objects.all().delete()
+        for _ in range(count):
+            request = submitted()
+            CancellationRequest.objects.filter(pk=request.pk).update(snapshot=None)
+        with CaptureQueriesContext(connection) as captured:
+            summary = policy_replay(candidate=draft, since=SINCE, until=UNTIL)
+        assert summary["cases"] == count
+        return len(captured)
+
+    assert queries_for(2) == queries_for(6)
