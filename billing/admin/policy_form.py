@@ -11,6 +11,7 @@ block to add one; a `Clause` becomes its reference and reading. Validation is th
 from __future__ import annotations
 
 import dataclasses
+import json
 import typing
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,7 +20,7 @@ from typing import Any
 
 from django import forms
 
-from billing.policy.codec import optional_of, type_hints
+from billing.policy.codec import optional_of, to_json, type_hints
 from billing.policy.rules import Clause, PolicyRules
 from billing.policy.validation import RulesInvalid, parse_rules
 from billing.policy.wording import help_text, label
@@ -146,12 +147,26 @@ class PolicyRulesForm(forms.Form):
             extra = f"{name}.{len(items)}"
             self._add(section, extra + ADD, forms.BooleanField(label=f"Add a {label(name)}"), False)
             self._build_dataclass(item_type, None, extra, section=section)
+        elif typing.get_origin(hint) is dict and typing.get_args(hint)[1] is not Clause:
+            self._add(
+                section,
+                name,
+                forms.CharField(
+                    label=label(name),
+                    help_text="JSON object.",
+                    widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+                ),
+                json.dumps(to_json(value or {}), indent=1),
+            )
         elif typing.get_origin(hint) is dict:
             for key, clause in (value or {}).items():
                 where = self._clause_section(key, section)
                 self._build_clause(clause, f"{name}.{key}", where, title=key.replace("_", " "))
         else:
-            self._add(section, name, _scalar_field(hint, name), _initial(value))
+            initial = _initial(value)
+            if (optional_of(hint) or hint) is bool and optional_of(hint) is not None:
+                initial = {True: "true", False: "false"}.get(value, "")
+            self._add(section, name, _scalar_field(hint, name), initial)
 
     def _clause_section(self, key: str, default: Section) -> Section:
         setting = CLAUSE_OF_SETTING.get(key, key)
@@ -247,6 +262,12 @@ class PolicyRulesForm(forms.Form):
             if cleaned.get(f"{name}.{len(items)}{ADD}"):
                 rows.append(self._read_dataclass(item_type, f"{name}.{len(items)}", cleaned, None))
             return rows
+        if origin is dict and typing.get_args(hint)[1] is not Clause:
+            try:
+                return json.loads(cleaned.get(name) or "{}")
+            except json.JSONDecodeError as exc:
+                self.problems.append((name, f"not valid JSON: {exc}"))
+                return {}
         if origin is dict:
             return {
                 key: self._read(Clause, f"{name}.{key}", cleaned, clause)
@@ -257,17 +278,22 @@ class PolicyRulesForm(forms.Form):
     def _read_scalar(self, hint: Any, name: str, value: Any) -> Any:
         inner = optional_of(hint)
         tp = inner or hint
+        if _is_scalar_tuple(tp):
+            item = typing.get_args(tp)[0]
+            if item is int:
+                return self._int_list(name, value or "")
+            if isinstance(item, type) and issubclass(item, Enum):
+                return list(value or [])
+            return [part.strip() for part in str(value or "").split(",") if part.strip()]
         if value in (None, "") and tp is not bool and tp is not str:
             if inner is None:
                 self.problems.append((name, "is required"))
             return None
-        if _is_scalar_tuple(tp):
-            if typing.get_args(tp)[0] is int:
-                return self._int_list(name, value)
-            return list(value)
         if tp is Decimal:
             return str(value)
         if tp is bool:
+            if inner is not None:
+                return {"": None, "true": True, "false": False}.get(value)
             return bool(value)
         return value
 
@@ -313,6 +339,10 @@ def _scalar_field(hint: Any, name: str) -> forms.Field:
                 label=title, choices=_enum_choices(item), widget=forms.CheckboxSelectMultiple
             )
         return forms.CharField(label=title, help_text="Comma-separated.")
+    if tp is bool and inner is not None:
+        return forms.ChoiceField(
+            label=title, choices=[("", "either"), ("true", "yes"), ("false", "no")]
+        )
     if tp is bool:
         return forms.BooleanField(label=title)
     if tp is int:
@@ -323,6 +353,8 @@ def _scalar_field(hint: Any, name: str) -> forms.Field:
 
 
 def _initial(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple):

@@ -5,7 +5,9 @@ computed from (`SubscriptionSnapshot`), so a field added to either dataclass is 
 without code here. Types understood: nested dataclasses, `X | None`, `tuple[X, ...]`,
 `dict[str, X]`, `StrEnum`, `Decimal` (as a string), aware `datetime` (ISO 8601), and plain
 JSON scalars. A missing field with a default takes the default; an unknown key is an error
-(a misspelt key must not silently change a quote).
+(a misspelt key must not silently change a quote). A field whose metadata says `overrides`
+holds some fields of the outermost dataclass (a policy variant's rules), each read as that
+field; the outermost class's `FIXED_FIELDS` may not be overridden.
 """
 
 from __future__ import annotations
@@ -61,27 +63,28 @@ def optional_of(tp: Any) -> Any | None:
     return None
 
 
-def from_json(tp: Any, data: Any, field: str = "") -> Any:
+def from_json(tp: Any, data: Any, field: str = "", root: Any = None) -> Any:
     """Build a `tp` from JSON `data`; a CodecError names the first bad field."""
+    root = tp if root is None else root
     if dataclasses.is_dataclass(tp):
-        return _dataclass_from_json(tp, data, field)
+        return _dataclass_from_json(tp, data, field, root)
     inner = optional_of(tp)
     if inner is not None:
-        return None if data is None else from_json(inner, data, field)
+        return None if data is None else from_json(inner, data, field, root)
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is tuple:
         if not isinstance(data, list):
             raise CodecError(field, "expected a list")
-        return tuple(from_json(args[0], v, f"{field}.{i}") for i, v in enumerate(data))
+        return tuple(from_json(args[0], v, f"{field}.{i}", root) for i, v in enumerate(data))
     if origin is dict or tp is dict:
         if not isinstance(data, dict):
             raise CodecError(field, "expected an object")
         value_type = args[1] if args else Any
-        return {str(k): from_json(value_type, v, f"{field}.{k}") for k, v in data.items()}
+        return {str(k): from_json(value_type, v, f"{field}.{k}", root) for k, v in data.items()}
     return _scalar_from_json(tp, data, field)
 
 
-def _dataclass_from_json(tp: type, data: Any, field: str) -> Any:
+def _dataclass_from_json(tp: type, data: Any, field: str, root: Any) -> Any:
     if not isinstance(data, dict):
         raise CodecError(field, "expected an object")
     fields = {f.name: f for f in dataclasses.fields(tp)}
@@ -93,11 +96,33 @@ def _dataclass_from_json(tp: type, data: Any, field: str) -> Any:
     kwargs = {}
     for name, f in fields.items():
         path = f"{field}.{name}" if field else name
-        if name in data:
-            kwargs[name] = from_json(hints[name], data[name], path)
+        if name in data and f.metadata.get("overrides"):
+            kwargs[name] = _overrides(root, data[name], path)
+        elif name in data:
+            kwargs[name] = from_json(hints[name], data[name], path, root)
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise CodecError(path, "is required")
-    return tp(**kwargs)
+    try:
+        return tp(**kwargs)
+    except ValueError as exc:
+        # A rule's own check (`__post_init__`) says "<field>: <problem>"; keep its path.
+        name, sep, problem = str(exc).partition(": ")
+        if sep and name in fields:
+            raise CodecError(f"{field}.{name}" if field else name, problem) from None
+        raise CodecError(field, str(exc)) from None
+
+
+def _overrides(root: Any, data: Any, field: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise CodecError(field, f"expected an object of {root.__name__} fields")
+    hints = type_hints(root)
+    fixed = getattr(root, "FIXED_FIELDS", frozenset())
+    out = {}
+    for key, value in data.items():
+        if key not in hints or key in fixed:
+            raise CodecError(f"{field}.{key}", "not a rule a variant can set")
+        out[key] = from_json(hints[key], value, f"{field}.{key}", root)
+    return out
 
 
 def _scalar_from_json(tp: Any, data: Any, field: str) -> Any:

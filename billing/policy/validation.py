@@ -87,7 +87,11 @@ def _walk(value: Any, path: str, currencies: list[str], problems: list[Problem])
     elif isinstance(value, Decimal):
         if value < 0:
             problems.append(Problem(path, f"must not be negative (it is {value})"))
-        elif value and not (currencies and currencies[-1]):
+        elif (
+            value
+            and "percent" not in path.rsplit(".", 1)[-1]
+            and not (currencies and currencies[-1])
+        ):
             problems.append(Problem(path, f"the fixed amount {value} needs a currency"))
 
 

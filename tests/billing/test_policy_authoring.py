@@ -202,6 +202,17 @@ def test_every_rule_field_has_a_place_in_the_editor():
     assert missing == []
 
 
+@pytest.mark.parametrize("slug", sorted(PRESETS))
+def test_posting_the_editor_unchanged_gives_the_same_rules(slug):
+    form = PolicyRulesForm(rules=PRESETS[slug])
+    data = {n: v for n, v in form.initial.items() if v is not None and v is not False}
+
+    posted = PolicyRulesForm(data, rules=PRESETS[slug])
+
+    assert posted.is_valid(), posted.errors
+    assert posted.rules == PRESETS[slug]
+
+
 def test_a_rule_field_added_later_appears_in_the_editor_with_a_label():
     @dataclasses.dataclass(frozen=True)
     class Grace:
