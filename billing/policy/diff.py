@@ -88,18 +88,23 @@ def _change(old: Any, new: Any, path: str, parent_old: Any, parent_new: Any) -> 
 
 
 def _clause_diff(old: Clause | None, new: Clause | None, path: str, lines: list[str]) -> None:
-    if not path.endswith("clause"):
-        owner = f"{label(path)} "  # a general clause, by key
-    else:
+    """A rule's clause ("refund window clause: ..."), or a general clause by its key
+    ("clause on fallback: ...")."""
+    if path.endswith("clause"):
         owner_path = path.rsplit(".", 1)[0] if "." in path else path
-        owner = "" if owner_path.rsplit(".", 1)[-1].isdigit() else f"{label(owner_path)} "
+        in_list = owner_path.rsplit(".", 1)[-1].isdigit()
+        ref_name = "clause" if in_list else f"{label(owner_path)} clause"
+        reading_name = "reading" if in_list else f"{label(owner_path)} reading"
+    else:
+        key = path.rsplit(".", 1)[-1].replace("_", " ")
+        ref_name, reading_name = f"clause on {key}", f"reading on {key}"
     if old is None or new is None:
-        lines.append(f"{owner}clause: {_quoted(old)} → {_quoted(new)}")
+        lines.append(f"{ref_name}: {_quoted(old)} → {_quoted(new)}")
         return
     if old.ref != new.ref:
-        lines.append(f"{owner}clause: “{old.ref}” → “{new.ref}”")
+        lines.append(f"{ref_name}: “{old.ref}” → “{new.ref}”")
     if old.reading != new.reading:
-        lines.append(f"{owner}reading: “{old.reading or 'none'}” → “{new.reading or 'none'}”")
+        lines.append(f"{reading_name}: “{old.reading or 'none'}” → “{new.reading or 'none'}”")
 
 
 def _quoted(clause: Clause | None) -> str:

@@ -15,7 +15,7 @@ from django.urls import reverse
 from accounts.models import AuditRecord
 from billing.admin.policy_form import PolicyRulesForm
 from billing.errors import DomainError, PermissionDenied
-from billing.models import RefundPolicy
+from billing.models import PolicyReplay, RefundPolicy
 from billing.policy.codec import optional_of, type_hints
 from billing.policy.presets import PRESETS
 from billing.policy.rules import Clause, PolicyRules
@@ -433,3 +433,82 @@ def test_loading_a_file_is_a_draft_whatever_state_the_file_says():
     draft = policy_draft_load(data={**data, "state": "published"}, actor=None, now=NOW)
 
     assert draft.is_draft and draft.version == 2
+
+
+# --- the other authoring pages --------------------------------------------------------
+
+
+def test_the_diff_page_lists_the_changes_against_the_version_drafted_from(client):
+    client.force_login(agent())
+    rules = policy_version("connex").rules
+    draft = draft_of(refund_window={**rules["refund_window"], "days": 14})
+
+    response = client.get(reverse("admin:billing_policy_diff", args=[draft.pk]))
+
+    assert response.context["other"].label == "connex@1"
+    assert response.context["changes"] == ["refund window: 30 → 14 days from first payment"]
+
+
+def test_the_side_by_side_simulator_quotes_both_versions(client):
+    client.force_login(agent())
+    rules = policy_version("connex").rules
+    draft = draft_of(refund_window={**rules["refund_window"], "days": 1})
+    url = reverse("admin:billing_policy_compare", args=[draft.pk])
+    scenario = client.get(url).context["form"].initial["scenario"]
+
+    response = client.post(url, {"other": policy_version("connex", 1).pk, "scenario": scenario})
+
+    labels = [version.label for version, _ in response.context["quotes"]]
+    assert labels == ["connex@1", "connex@2"]
+    assert "Under connex@2 (draft)" in response.content.decode()
+
+
+def test_the_side_by_side_simulator_names_a_bad_scenario_field(client):
+    client.force_login(agent())
+    draft = draft_of()
+
+    response = client.post(
+        reverse("admin:billing_policy_compare", args=[draft.pk]),
+        {"other": draft.based_on.pk, "scenario": "{not json"},
+    )
+
+    assert "not valid JSON" in " ".join(response.context["form"].errors["scenario"])
+    assert response.context["quotes"] == []
+
+
+def test_export_and_import_pages_round_trip_a_file(client):
+    client.force_login(lead())
+    policy = policy_version("orgix")
+
+    exported = client.get(reverse("admin:billing_policy_export", args=[policy.pk]))
+    response = client.post(
+        reverse("admin:billing_policy_import"), {"file": exported.content.decode()}
+    )
+
+    assert exported["Content-Disposition"] == 'attachment; filename="orgix@1.json"'
+    draft = RefundPolicy.objects.get(slug="orgix", version=2)
+    assert response.status_code == 302 and draft.is_draft
+    assert draft.rules == policy.rules
+
+
+def test_the_import_page_names_the_bad_field_and_stores_nothing(client):
+    client.force_login(lead())
+    data = policy_export(policy_version("orgix"))
+    data["rules"]["dunning"]["expire_after_days"] = -1
+
+    response = client.post(reverse("admin:billing_policy_import"), {"file": json.dumps(data)})
+
+    errors = " ".join(response.context["form"].errors["file"])
+    assert errors.startswith("rules.dunning.expire_after_days: must not be negative")
+    assert not RefundPolicy.objects.filter(slug="orgix", version=2).exists()
+
+
+def test_an_agent_may_not_start_a_replay(client):
+    client.force_login(agent())
+    draft = draft_of()
+
+    page = client.get(reverse("admin:billing_policy_replay", args=[draft.pk]))
+    client.post(reverse("admin:billing_policy_replay", args=[draft.pk]), {"days": "30"})
+
+    assert "Only a Billing lead may start a replay" in page.content.decode()
+    assert not PolicyReplay.objects.exists()

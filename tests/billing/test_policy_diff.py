@@ -130,7 +130,7 @@ replace = dataclasses.replace
         ),
         pytest.param(
             replace(CONNEX, clauses={**CONNEX.clauses, "fallback": Clause("§Terms 2")}),
-            "general clause fallback clause: “connex §Terms: termination results in "
+            "clause on fallback: “connex §Terms: termination results in "
             "deactivation of your account” → “§Terms 2”",
             id="general-clause",
         ),
