@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/backoffice_ci
 
-.PHONY: run serve test test-postgres lint format migrate seed worker beat bench bench-admin bench-jobs bench-purge chromium redis clean vendor-chartjs
+.PHONY: run serve test test-postgres lint format migrate seed worker beat bench bench-admin bench-jobs bench-purge bench-replay chromium redis clean vendor-chartjs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -98,6 +98,8 @@ vendor-chartjs:
 	cp .chartjs-pack/package/LICENSE.md $(CHARTJS_DIR)/LICENSE.md
 	echo "chart.js $(CHARTJS_VERSION) from the npm registry (make vendor-chartjs)" > $(CHARTJS_DIR)/VERSION
 	rm -rf .chartjs-pack
+bench-replay: install
+	$(BIN)/python -m bench replay
 
 clean:
 	rm -rf $(VENV) db.sqlite3* test-artifacts

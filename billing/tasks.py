@@ -18,6 +18,7 @@ from billing.services.pauses import subscriptions_resume_due
 from billing.services.period_end import period_end_changes_apply
 from billing.services.refunds import RefundRetryable, refund_execute
 from billing.services.renewals import renewal_batches, subscriptions_renew_batch
+from billing.services.replays import policy_replay_run
 
 JOB_BATCH_SIZE = 500
 
@@ -100,3 +101,9 @@ def send_customer_email(kind: str, object_id: int, extra: dict | None = None) ->
     server hiccups retry with backoff."""
     sent = email_send(kind=kind, object_id=object_id, extra=extra)
     return f"{kind} #{object_id}: {'sent' if sent else 'record gone'}"
+
+
+@shared_task(name="billing.replay_policy")
+def replay_policy(replay_id: int) -> str:
+    """Replay a policy version on past cases (the admin's "Replay" page queues it)."""
+    return policy_replay_run(replay_id=replay_id, now=timezone.now()).status

@@ -141,7 +141,11 @@ def ensure_plan_catalogue() -> dict[tuple[str, int, str], Plan]:
 def _latest_policy(slug: str) -> RefundPolicy:
     if slug not in PRESETS:
         raise ValueError(f"no preset policy {slug!r}")
-    return RefundPolicy.objects.filter(slug=slug).order_by("-version").first()
+    return (
+        RefundPolicy.objects.filter(slug=slug, state=RefundPolicy.State.PUBLISHED)
+        .order_by("-version")
+        .first()
+    )
 
 
 def _spec(index: int, seed: int) -> WorkspaceSpec:

@@ -53,6 +53,9 @@ class Refund(models.Model):
     )
     reason = models.TextField(blank=True)
     quote = models.JSONField(default=dict, blank=True)
+    snapshot = models.JSONField(
+        null=True, blank=True, help_text="The subscription snapshot the quote was computed from."
+    )
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -37,6 +37,7 @@ from billing.models import (
 )
 from billing.money import ZERO
 from billing.policy.rules import Destination, PolicyRules
+from billing.quote_snapshots import payment_snapshot
 from billing.services.credit import credit_add
 from billing.services.customer_emails import customer_email_on_commit
 from billing.states import REFUND_TRANSITIONS, ensure_transition
@@ -168,6 +169,7 @@ def refund_propose(
             is_goodwill=is_goodwill,
             reason=reason,
             quote=quote or {},
+            snapshot=cancellation.snapshot if cancellation else payment_snapshot(payment),
             proposed_by=actor,
             idempotency_key=f"refund-{uuid.uuid4()}",
             created_at=now,
