@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/backoffice_ci
 
-.PHONY: run serve test test-postgres lint format migrate seed worker beat bench chromium redis clean
+.PHONY: run serve test test-postgres lint format migrate seed worker beat bench bench-admin bench-jobs bench-purge bench-replay chromium redis clean vendor-chartjs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,32 @@ beat: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Sizes by argument, e.g. `make bench-jobs ARGS="--subscriptions 20000"`.
+bench-jobs: install
+	$(BIN)/python -m bench.jobs $(ARGS)
+
+bench-purge: install
+	$(BIN)/python -m bench.purge $(ARGS)
+
+# Admin changelists at 10,000 and BIG workspaces on PostgreSQL (BENCH_DATABASE_URL).
+BIG ?= 200000
+bench-admin: install
+	$(BIN)/python -m bench.admin --big $(BIG)
+# Chart.js for the admin dashboard, from the npm registry, kept in the repository so the
+# admin works offline; re-run to move to another version (then commit the files).
+CHARTJS_VERSION := 4.5.1
+CHARTJS_DIR := billing/static/vendor/chartjs
+vendor-chartjs:
+	rm -rf .chartjs-pack && mkdir .chartjs-pack
+	cd .chartjs-pack && npm pack --silent chart.js@$(CHARTJS_VERSION) >/dev/null && tar xzf chart.js-$(CHARTJS_VERSION).tgz
+	mkdir -p $(CHARTJS_DIR)
+	cp .chartjs-pack/package/dist/chart.umd.js $(CHARTJS_DIR)/chart.umd.js
+	cp .chartjs-pack/package/LICENSE.md $(CHARTJS_DIR)/LICENSE.md
+	echo "chart.js $(CHARTJS_VERSION) from the npm registry (make vendor-chartjs)" > $(CHARTJS_DIR)/VERSION
+	rm -rf .chartjs-pack
+bench-replay: install
+	$(BIN)/python -m bench replay
 
 clean:
 	rm -rf $(VENV) db.sqlite3* test-artifacts

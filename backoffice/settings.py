@@ -26,7 +26,7 @@ else:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "backoffice.apps.BackofficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.WorkspaceActivityMiddleware",
+    "backoffice.middleware.AgentTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "backoffice.urls"
@@ -66,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "billing.context_processors.portal",
             ],
         },
     },
@@ -221,6 +223,8 @@ ACTIVITY_WRITE_INTERVAL_SECONDS = env.int("ACTIVITY_WRITE_INTERVAL_SECONDS", def
 PURGE_BATCH_SIZE = env.int("PURGE_BATCH_SIZE", default=500)
 # Absolute links in emails (the export link in the deletion warning).
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
+# The product's name on every customer page and email.
+SITE_NAME = env.str("SITE_NAME", default="Acme Billing")
 
 # --- Logging: no personal data in logs (see backoffice/logging.py) ------
 LOGGING = {

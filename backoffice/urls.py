@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from backoffice.api import api_not_found
+from billing.admin.emails import email_previews
 from billing.views.throttling import throttle_anonymous_posts, throttle_password_reset
 from billing.webhooks import stripe_webhook
 
@@ -12,6 +13,7 @@ admin.site.site_title = "Back-office"
 admin.site.index_title = "Support desk"
 
 urlpatterns = [
+    path("admin/emails/", admin.site.admin_view(email_previews), name="admin-email-previews"),
     path("admin/", admin.site.urls),
     path("accounts/login/", throttle_anonymous_posts(LoginView.as_view()), name="login"),
     path(

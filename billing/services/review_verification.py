@@ -27,6 +27,7 @@ from billing.services.reviews import (
     check_review_agent,
     ensure_review_transition,
     matching_workspaces,
+    workspace_candidate_payments,
 )
 
 BILLING_ROLES = (WorkspaceMember.Role.OWNER, WorkspaceMember.Role.BILLING_ADMIN)
@@ -77,6 +78,7 @@ def _mark_verified(
         request.verified_at = now
         request.status = Status.VERIFIED
         request.save(update_fields=["verification", "verified_by", "verified_at", "status"])
+        request.candidate_payments.set(workspace_candidate_payments(request))
         audit_record(
             actor=agent,
             action="review.verify",

@@ -81,6 +81,31 @@ def candidate_payments(
     ).order_by("-paid_at")[:MAX_CANDIDATES]
 
 
+def workspace_candidate_payments(request: RefundReviewRequest):
+    """The candidates once the workspace is known (at verification): that workspace's
+    succeeded payments near the date and amount the requester gave; if none match, its
+    latest payments with something left to refund, so the agent always has a payment to
+    propose from (a wrong date or amount in the request must not dead-end the review)."""
+    currency = request.currency
+    tolerance = max(
+        request.amount_charged * MATCH_TOLERANCE, Decimal(1).scaleb(-MINOR_UNITS[currency])
+    )
+    refundable = Payment.objects.filter(
+        workspace=request.workspace_id,
+        status=Payment.Status.SUCCEEDED,
+        currency=currency,
+        amount_refunded__lt=F("amount"),
+    ).order_by("-paid_at")
+    near = refundable.filter(
+        amount__gte=request.amount_charged - tolerance,
+        amount__lte=request.amount_charged + tolerance,
+        paid_at__date__gte=request.approximate_payment_date - timedelta(days=MATCH_DAYS),
+        paid_at__date__lte=request.approximate_payment_date + timedelta(days=MATCH_DAYS),
+    )
+    matched = list(near[:MAX_CANDIDATES])
+    return matched or list(refundable[:MAX_CANDIDATES])
+
+
 def review_request_submit(
     *,
     submitted_by: User | None,

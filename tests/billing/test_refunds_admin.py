@@ -42,7 +42,7 @@ def test_the_queue_lists_proposed_refunds_first_oldest_first(client):
     older, newer = proposed(proposer), proposed(proposer)
     Refund.objects.filter(pk=older.pk).update(status="succeeded")
     client.force_login(lead())
-    response = client.get(CHANGELIST)
+    response = client.get(CHANGELIST + "?status=all")
     rows = list(response.context["cl"].result_list)
     assert [r.pk for r in rows] == [newer.pk, older.pk]
     assert b"/admin/billing/refund/accidental-renewals/" in response.content

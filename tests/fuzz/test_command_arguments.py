@@ -61,6 +61,17 @@ def _table(tmp_path: Path) -> list[tuple[str, list[str], str]]:
         ("purge_inactive_workspaces", ["--limit", value], "--limit")
         for value in ["0", "99999999999999999999", "ten"]
     ]
+    cases += [
+        ("replay_policy", ["orgix@1", "--since", value], "--since")
+        for value in ["2026-13-01", "0001-01-01", "9999-12-31", "yesterday"]
+    ]
+    cases += [
+        ("replay_policy", ["orgix@1", "--since", "2026-01-01", "--until", "9999-01-01"], "--until"),
+        ("replay_policy", ["orgix@1"], "--since"),
+        ("export_policy", [], "policy"),
+        ("load_policy", [], "file"),
+        ("load_policy", [str(tmp_path / "missing.json")], "file"),
+    ]
     year_9999 = {"cancel_at": "9999-05-25T08:00:00Z"}
     huge = {"plan": {"interval": "month", "price": "1" + "0" * 27}}
     cases += [

@@ -4,13 +4,8 @@ from datetime import datetime
 
 from django.conf import settings
 
-from accounts.services.purge import (
-    BatchResult,
-    blocked_counts,
-    due_for_deletion,
-    purge_plan,
-    purge_run,
-)
+from accounts.services.purge import BatchResult, purge_plan, purge_run
+from accounts.services.purge_selection import blocked_counts, due_for_deletion
 from backoffice.commands import ProjectCommand, add_job_arguments, bounded_int, now_or_default
 
 MAX_LIMIT = 10_000_000
