@@ -254,7 +254,12 @@ def _dunning(cast: Cast, slug: str) -> None:
         workspace,
         cast.plans[("prorated-credit", 1, Plan.Interval.MONTH)],
         started=now - 33 * DAY,
-        periods=1,
+        periods=2,
+    )
+    # The renewal three days ago was declined: its payment failed, dunning began.
+    renewal = subscription.payments.order_by("-paid_at").first()
+    Payment.objects.filter(pk=renewal.pk).update(
+        status=Payment.Status.FAILED, failure_message="card_declined: insufficient funds"
     )
     subscription_charge_failed(
         subscription=subscription,
