@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.demo import seed_demo
-from billing.models import CancellationRequest, Refund
+from billing.models import CancellationRequest, Refund, RefundReviewRequest, Subscription
 
 from .test_cancellation_flow import ARTIFACTS, browser  # noqa: F401  (the fixture)
 
@@ -95,3 +95,17 @@ def test_an_agent_works_a_request_and_a_lead_approves_its_refund(live_server, br
     assert "retention" in lead.inner_text("#result_list thead").lower()
     assert _no_horizontal_scroll(lead)
     _shot(lead, "9-workspaces-due-soon")
+
+    review = RefundReviewRequest.objects.get(workspace__slug="showcase-review-unverified")
+    lead.goto(f"{live_server.url}/admin/billing/refundreviewrequest/{review.pk}/change/")
+    propose = lead.locator(".record-action.blocked:has-text('Propose a refund')")
+    assert "Verify the requester first." in propose.inner_text()
+    _shot(lead, "10-review-unverified")
+
+    dunning = Subscription.objects.get(workspace__slug="showcase-dunning")
+    lead.goto(f"{live_server.url}/admin/billing/subscription/{dunning.pk}/change/")
+    assert lead.locator(
+        ".record-action:not(.blocked) button:has-text('Retry the charge now')"
+    ).count()
+    assert "Data kept until" in lead.inner_text("table.quote-summary")
+    _shot(lead, "11-subscription-dunning")
