@@ -259,13 +259,14 @@ def test_a_plan_in_use_keeps_its_price_but_its_name_is_audited(admin_client, rec
 
 
 def test_a_verified_review_request_is_view_only(admin_client, records):
-    from billing.services.reviews import review_request_verify
+    from billing.services.review_verification import review_request_verify
 
     review = RefundReviewRequest.objects.order_by("pk").first()
     review_request_verify(
         request=review,
         agent=UserFactory(is_superuser=True, is_staff=True),
-        method="billing_email",
+        method="manual",
+        note="Called the billing contact.",
         now=review.created_at,
     )
     page = admin_client.get(_change_url(review))

@@ -15,7 +15,7 @@ from accounts.models import AuditRecord
 from billing.models import CancellationRequest, Dispute, Refund, RefundReviewRequest
 from billing.services.cancellations import cancellation_submit
 from billing.services.refunds import refund_propose
-from billing.services.reviews import review_request_verify
+from billing.services.review_verification import review_request_verify
 from tests.factories import PaymentFactory, SubscriptionFactory
 from tests.factories.cancellations import MID_PERIOD, paid_subscription, refundable_connex
 from tests.factories.refunds import DisputeFactory, RefundFactory, agent, lead, review_for
@@ -241,7 +241,7 @@ def test_an_unverified_review_says_verify_the_requester_first(client):
     buttons = _buttons(client, review)
 
     assert buttons["Propose a refund…"] == "Verify the requester first."
-    assert buttons["Verify: the billing email matches"] == ""
+    assert buttons["Send a confirmation link to the billing email"] == ""
 
 
 def test_verify_then_propose_from_a_candidate_payment(client):
@@ -249,7 +249,7 @@ def test_verify_then_propose_from_a_candidate_payment(client):
     review = review_for(payment)
     client.force_login(agent())
 
-    _do(client, review, "verify_by_email")
+    _do(client, review, "verify_manually", text="Called the billing contact.")
     review.refresh_from_db()
     assert review.status == RefundReviewRequest.Status.VERIFIED
     assert _buttons(client, review)["Propose a refund…"] == ""
@@ -268,7 +268,9 @@ def test_a_wrong_amount_in_the_request_still_leaves_a_payment_to_propose(client)
     assert review.candidate_payments.count() == 0
     staff = agent()
 
-    review_request_verify(request=review, agent=staff, method="billing_email", now=timezone.now())
+    review_request_verify(
+        request=review, agent=staff, method="manual", note="Called them.", now=timezone.now()
+    )
 
     assert list(review.candidate_payments.all()) == [payment]
     client.force_login(staff)

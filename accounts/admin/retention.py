@@ -21,7 +21,7 @@ from django.utils.html import format_html, format_html_join
 from accounts.models import Workspace
 from accounts.retention import retention_status
 from accounts.selectors import facts_of, workspace_retention, workspace_standing
-from accounts.services.purge import purge_blockers
+from accounts.services.purge_selection import purge_blockers
 from accounts.services.retention import (
     workspace_delete_on_request,
     workspace_export_data,

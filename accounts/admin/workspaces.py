@@ -19,13 +19,28 @@ from accounts.services.workspaces import WORKSPACE_DETAIL_FIELDS, workspace_upda
 from accounts.views import export_response
 from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin, ReadOnlyInline
-from backoffice.admin_mixins import AppendOnlyAdmin, LargeTableAdmin, money
+from backoffice.admin_mixins import (
+    RELATED_SEARCH_LIMIT,
+    AppendOnlyAdmin,
+    IndexedValuesFieldListFilter,
+    LargeTableAdmin,
+    money,
+)
 from backoffice.admin_queues import CsvExportAdmin
 from billing.errors import DomainError
 
-# Prefix or exact matches only, each backed by an index (slug: unique, name: UPPER(name),
-# billing_email: UPPER(billing_email)), so a search never scans the table.
-WORKSPACE_SEARCH = ["slug__startswith", "name__istartswith", "billing_email__iexact"]
+# Each backed by an index on PostgreSQL, so a search never scans the table: the slug's
+# start (pattern b-tree), any word or part of the name (trigram GIN on UPPER(name)), the
+# exact billing email in any case (UPPER(billing_email)).
+WORKSPACE_SEARCH = ["slug__startswith", "name__icontains", "billing_email__iexact"]
+WORKSPACE_SEARCH_HELP = (
+    "Finds workspaces by a word of the name (“photo”), the start of the slug or the exact "
+    "billing email; a number finds the workspace with that id."
+)
+RELATED_SEARCH_HELP = (
+    "Finds the rows of workspaces matched by a word of the name, the start of the slug or "
+    f"the exact billing email (the first {RELATED_SEARCH_LIMIT} workspaces matched)."
+)
 
 
 class MemberInline(ReadOnlyInline):
@@ -58,6 +73,8 @@ class WorkspaceAdmin(
     # Only choice fields: a filter on a free-text column would run SELECT DISTINCT over it.
     list_filter = ["status", RetentionFilter, "suspension_reason", "legal_hold"]
     search_fields = WORKSPACE_SEARCH
+    search_help_text = WORKSPACE_SEARCH_HELP
+    search_id_fields = ("id",)
     list_select_related = ["owner"]
     readonly_fields = ["retention_timeline", "standing"]
     editable_on_change = WORKSPACE_DETAIL_FIELDS
@@ -135,7 +152,10 @@ class WorkspaceMemberAdmin(GuardedAdmin, LargeTableAdmin):
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH] + [
         "user__email__startswith"
     ]
-    search_workspace_path = "workspace"
+    search_help_text = (
+        "Finds the seats of workspaces matched by a word of the name, the start of the slug "
+        "or the exact billing email, and the seats of users whose email starts so."
+    )
     list_select_related = ["user", "workspace"]
     addable = False  # seats are added and removed through the member services (limits)
 
@@ -143,9 +163,9 @@ class WorkspaceMemberAdmin(GuardedAdmin, LargeTableAdmin):
 @admin.register(WorkspaceModule)
 class WorkspaceModuleAdmin(GuardedAdmin, LargeTableAdmin):
     list_display = ["code", "workspace", "enabled_at"]
-    list_filter = ["code"]
+    list_filter = [("code", IndexedValuesFieldListFilter)]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace"]
     addable = False
 
@@ -154,7 +174,7 @@ class WorkspaceModuleAdmin(GuardedAdmin, LargeTableAdmin):
 class StoredFileAdmin(GuardedAdmin, LargeTableAdmin):
     list_display = ["name", "workspace", "size_mb", "uploaded_by", "uploaded_at"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace", "uploaded_by"]
     addable = False
 
@@ -172,9 +192,9 @@ class InternalMembershipAdmin(GuardedAdmin, LargeTableAdmin):
         "provider_reference",
         "created_at",
     ]
-    list_filter = ["status", "provider", "currency"]
+    list_filter = ["status", "provider", ("currency", IndexedValuesFieldListFilter)]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace"]
     addable = False
     price_display = money("price", description="price")

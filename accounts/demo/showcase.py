@@ -34,7 +34,8 @@ from billing.services.cancellations import (
 from billing.services.disputes import dispute_open
 from billing.services.dunning import subscription_charge_failed
 from billing.services.refunds import refund_approve, refund_execute
-from billing.services.reviews import review_request_submit, review_request_verify
+from billing.services.review_verification import review_request_verify
+from billing.services.reviews import review_request_submit
 
 SLUG_PREFIX = "showcase-"
 DAY = dt.timedelta(days=1)
@@ -228,7 +229,7 @@ def _reviews(cast: Cast, slug: str, *, verified: bool) -> None:
     )
     if verified:
         review_request_verify(
-            request=review, agent=cast.agent, method="billing_email", now=now - 2 * DAY
+            request=review, agent=cast.agent, method="member", now=now - 2 * DAY
         )
 
 

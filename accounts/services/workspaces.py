@@ -11,7 +11,7 @@ from accounts.models import User, Workspace
 from billing.errors import DomainError
 
 from .audit import audit_record, snapshot_fields
-from .retention import due_dates, fact_rows, write_due_dates
+from .due_dates import due_dates, fact_rows, write_due_dates
 
 
 def workspaces_touch_activity(*, workspace_ids: Iterable[int], now: datetime) -> int:

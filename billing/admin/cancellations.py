@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
-from accounts.admin.workspaces import WORKSPACE_SEARCH
+from accounts.admin.workspaces import RELATED_SEARCH_HELP, WORKSPACE_SEARCH
 from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import LargeTableAdmin, money
@@ -129,7 +129,7 @@ class CancellationRequestAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin,
         AgeFilter,
     ]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace", "subscription__plan", "subscription__policy", "assigned_to"]
     ordering = ["created_at", "pk"]
     actions = ["assign_to_me", "approve", "bulk_approve_without_refund", "reject"]

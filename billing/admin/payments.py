@@ -4,7 +4,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.admin.workspaces import WORKSPACE_SEARCH
+from accounts.admin.workspaces import RELATED_SEARCH_HELP, WORKSPACE_SEARCH
 from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import AppendOnlyAdmin, LargeTableAdmin, money
@@ -32,7 +32,10 @@ class PaymentAdmin(AppendOnlyAdmin):
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH] + [
         "provider_reference__exact"
     ]
-    search_workspace_path = "workspace"
+    search_help_text = (
+        "Finds the payments of workspaces matched by a word of the name, the start of the "
+        "slug or the exact billing email, or the payment with that provider reference."
+    )
     list_select_related = ["workspace"]
     readonly_fields = [f.name for f in Payment._meta.fields]
     amount_display = money("amount", description="amount")
@@ -59,7 +62,7 @@ class CreditEntryAdmin(AppendOnlyAdmin):
     list_display = ["created_at", "workspace", "kind", "amount_display", "payment", "memo"]
     list_filter = ["kind", "currency"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace", "payment"]
     readonly_fields = [f.name for f in CreditEntry._meta.fields]
     amount_display = money("amount", description="amount")
@@ -94,7 +97,7 @@ class DisputeAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableA
     ]
     list_filter = ["status", "currency"]
     search_fields = [f"payment__workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "payment__workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["payment__workspace"]
     form = DisputeForm
     fields = ["payment", "amount", "reason", "provider_reference", "status", "opened_at"]

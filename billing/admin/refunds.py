@@ -2,7 +2,8 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Case, F, IntegerField, Value, When
+from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -10,12 +11,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin.workspaces import WORKSPACE_SEARCH
+from accounts.admin.workspaces import RELATED_SEARCH_HELP, WORKSPACE_SEARCH
 from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import LargeTableAdmin, money
 from backoffice.admin_queues import CsvExportAdmin, QueueStatusFilter, status_queues
 from backoffice.display import local_datetime
+from backoffice.identifiers import parse_id
 from billing.admin.action_forms import ProposeRefundForm, run_per_row, with_reason
 from billing.admin.display import render_stored_quote, staff_name
 from billing.errors import DomainError
@@ -33,13 +35,16 @@ from billing.services.refunds import (
     refund_reject,
     refund_retry,
 )
+from billing.services.review_verification import (
+    review_request_send_confirmation,
+    review_request_verify,
+)
 from billing.services.reviews import (
     accidental_renewal_propose_refund,
     accidental_renewals,
     review_request_answer,
     review_request_assign_workspace,
     review_request_propose_refund,
-    review_request_verify,
 )
 
 
@@ -89,8 +94,10 @@ class RefundAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAd
     ]
     list_filter = [RefundQueueFilter, ApprovalFilter, "destination", "is_goodwill"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace", "proposed_by"]
+    # Proposed, then failed, then the rest; oldest first (index refund_queue_order).
+    ordering = ["queue_position", "created_at", "pk"]
     readonly_fields = [
         "quote_lines",
         "payment_history",
@@ -148,15 +155,6 @@ class RefundAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAd
     addable = False
     change_list_template = "admin/billing/refund/change_list.html"
     csv_filename = "refunds"
-
-    def get_ordering(self, request):
-        queue_rank = Case(
-            When(status=Refund.Status.PROPOSED, then=Value(0)),
-            When(status=Refund.Status.FAILED, then=Value(1)),
-            default=Value(2),
-            output_field=IntegerField(),
-        )
-        return [queue_rank.asc(), "created_at"]
 
     @admin.display(boolean=True, description="Billing lead")
     def needs_lead(self, obj: Refund) -> bool:
@@ -355,6 +353,8 @@ class RefundAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAd
 
     def propose_view(self, request: HttpRequest, payment_id: int):
         """An agent proposes a refund of one payment (from the payments list)."""
+        if not self.has_propose_permission(request):
+            raise PermissionDenied
         payment = get_object_or_404(Payment.objects.select_related("workspace"), pk=payment_id)
         form = ProposeRefundForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -384,7 +384,8 @@ class RefundAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAd
     def accidental_renewals_view(self, request: HttpRequest):
         """Flagged unused renewals, each with a one-click refund proposal."""
         if request.method == "POST":
-            subscription = Subscription.objects.filter(pk=request.POST.get("subscription")).first()
+            number = parse_id(request.POST.get("subscription"))
+            subscription = Subscription.objects.filter(pk=number).first() if number else None
             try:
                 if subscription is None:
                     raise DomainError("No such subscription.", field="subscription")
@@ -419,10 +420,15 @@ class RefundReviewRequestAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin,
     list_select_related = ["workspace"]
     ordering = ["created_at"]
     raw_id_fields = ["workspace"]
-    actions = ["verify_by_email", "verify_manually", "answer", "propose_refund"]
+    actions = [
+        "verify_member",
+        "send_confirmation",
+        "verify_manually",
+        "answer",
+        "propose_refund",
+    ]
     change_list_template = "admin/queue_change_list.html"
     csv_filename = "review-requests"
-
     addable = False
 
     def get_fields(self, request, obj=None):
@@ -483,17 +489,30 @@ class RefundReviewRequestAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin,
             or "None matched: find the payment in the payments list."
         )
 
-    @admin.action(description="Verify: the billing email matches")
-    def verify_by_email(self, request, queryset):
+    @admin.action(description="Verify: the requester is the workspace's owner or billing admin")
+    def verify_member(self, request, queryset):
         now = timezone.now()
         run_per_row(
             self,
             request,
             queryset,
             lambda review: review_request_verify(
-                request=review, agent=request.user, method="billing_email", now=now
+                request=review, agent=request.user, method="member", now=now
             ),
             done="requester(s) verified",
+        )
+
+    @admin.action(description="Send a confirmation link to the workspace's billing email")
+    def send_confirmation(self, request, queryset):
+        now = timezone.now()
+        run_per_row(
+            self,
+            request,
+            queryset,
+            lambda review: review_request_send_confirmation(
+                request=review, agent=request.user, now=now
+            ),
+            done="confirmation link(s) sent",
         )
 
     @admin.action(description="Verify manually…")
@@ -568,7 +587,16 @@ class RefundReviewRequestAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin,
             propose = "Verify the requester first." if submitted else state
         answerable = obj.status in (Status.SUBMITTED, Status.VERIFIED)
         return [
-            RecordButton("verify_by_email", "Verify: the billing email matches", blocked=verify),
+            RecordButton(
+                "verify_member",
+                "Verify: the requester is a billing member",
+                blocked=verify,
+            ),
+            RecordButton(
+                "send_confirmation",
+                "Send a confirmation link to the billing email",
+                blocked=verify,
+            ),
             RecordButton(
                 "verify_manually",
                 "Verify manually…",
@@ -598,11 +626,17 @@ class RefundReviewRequestAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin,
             return super().record_form(request, obj, button, data)
         return ReviewProposeForm(data, candidates=self._candidates(obj), review=obj)
 
-    def do_verify_by_email(self, request, obj, data) -> str:
-        review_request_verify(
-            request=obj, agent=request.user, method="billing_email", now=timezone.now()
+    def do_verify_member(self, request, obj, data) -> str:
+        review_request_verify(request=obj, agent=request.user, method="member", now=timezone.now())
+        return (
+            "Requester verified: a billing member of the workspace. Candidate payments are listed."
         )
-        return "Requester verified: the billing email matches. Candidate payments are listed."
+
+    def do_send_confirmation(self, request, obj, data) -> str:
+        address = review_request_send_confirmation(
+            request=obj, agent=request.user, now=timezone.now()
+        )
+        return f"Confirmation link sent to {address}; the request is verified when it is followed."
 
     def do_verify_manually(self, request, obj, data) -> str:
         review_request_verify(

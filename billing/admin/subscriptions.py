@@ -4,7 +4,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from accounts.admin.workspaces import WORKSPACE_SEARCH
+from accounts.admin.workspaces import RELATED_SEARCH_HELP, WORKSPACE_SEARCH
 from accounts.services.retention import workspace_place_legal_hold
 from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin, ReadOnlyInline
@@ -103,7 +103,7 @@ class SubscriptionAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeT
         DunningFilter,
     ]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace", "plan", "policy"]
     readonly_fields = ["quote_if_cancelled_now"]
     addable = False
@@ -289,7 +289,7 @@ class AddOnAdmin(GuardedAdmin, LargeTableAdmin):
     list_display = ["__str__", "subscription", "price_display", "started_at", "ends_at"]
     list_filter = ["kind"]
     search_fields = [f"subscription__workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "subscription__workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["subscription__workspace", "subscription__plan"]
     addable = False
     price_display = money("price", description="price")

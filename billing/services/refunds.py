@@ -24,6 +24,7 @@ from django.db.models import F, Sum
 
 from accounts.models import User, Workspace
 from accounts.services.audit import audit_record
+from backoffice.task_queue import enqueue
 from billing.errors import DomainError, InvalidTransition, PermissionDenied, RefundRefused
 from billing.gateways import GatewayError, PaymentGateway, get_gateway
 from billing.models import (
@@ -36,7 +37,9 @@ from billing.models import (
 )
 from billing.money import ZERO
 from billing.policy.rules import Destination, PolicyRules
+from billing.quote_snapshots import payment_snapshot
 from billing.services.credit import credit_add
+from billing.services.customer_emails import customer_email_on_commit
 from billing.states import REFUND_TRANSITIONS, ensure_transition
 
 OPEN_CHARGEBACK_CLAUSE = "orgix §11 / §17"
@@ -137,6 +140,10 @@ def refund_propose(
     """
     if amount <= 0:
         raise DomainError("A refund must be a positive amount.", field="amount")
+    if not ZERO <= tax_amount <= amount:
+        raise DomainError(
+            "The tax part must be between 0 and the refund's amount.", field="tax_amount"
+        )
     if payment.status != Payment.Status.SUCCEEDED:
         raise DomainError("Only a succeeded payment can be refunded.", field="payment")
     refusal = refund_refusal(payment, is_goodwill=is_goodwill)
@@ -162,6 +169,7 @@ def refund_propose(
             is_goodwill=is_goodwill,
             reason=reason,
             quote=quote or {},
+            snapshot=cancellation.snapshot if cancellation else payment_snapshot(payment),
             proposed_by=actor,
             idempotency_key=f"refund-{uuid.uuid4()}",
             created_at=now,
@@ -266,6 +274,7 @@ def refund_reject(*, refund: Refund, actor: User, reason: str, now: datetime) ->
             after={"status": "rejected"},
             note=locked.rejection_reason,
         )
+        customer_email_on_commit("refund_rejected", object_id=locked.pk)
     return locked
 
 
@@ -294,9 +303,7 @@ def refund_retry(*, refund: Refund, actor: User, now: datetime) -> Refund:
 
 
 def _schedule_execution(refund_id: int) -> None:
-    from billing.tasks import execute_refund
-
-    execute_refund.delay(refund_id)
+    enqueue("billing.execute_refund", refund_id)
 
 
 def refund_execute(
@@ -395,6 +402,8 @@ def _finish(
                 after={"status": status, "provider_reference": reference},
                 note=message,
             )
+            if status == Refund.Status.SUCCEEDED:
+                customer_email_on_commit("refund_paid", object_id=refund.pk)
     refund.refresh_from_db()
     return refund
 
