@@ -76,6 +76,10 @@ class TimelineEvent:
     past: bool
 
 
+def _day(moment: datetime) -> str:
+    return f"{moment.day} {moment:%b %Y}"
+
+
 @dataclass(frozen=True)
 class RetentionStatus:
     state: RetentionState
@@ -88,20 +92,20 @@ class RetentionStatus:
 
     @property
     def label(self) -> str:
-        day = "%Y-%m-%d"
+        """Dates as words ("6 Apr 2025"): agents read this in the workspaces list."""
         match self.state:
             case RetentionState.ACTIVE:
                 return "Active"
             case RetentionState.INACTIVE:
-                return f"Inactive since {self.inactive_since:{day}}"
+                return f"Inactive since {_day(self.inactive_since)}"
             case RetentionState.ENDED_KEPT:
                 if self.kept_until is None:
                     return "Ended, kept until deleted on request"
-                return f"Ended, kept until {self.kept_until:{day}}"
+                return f"Ended, kept until {_day(self.kept_until)}"
             case RetentionState.SCHEDULED:
-                return f"Scheduled for deletion on {self.deletes_at:{day}}"
+                return f"Scheduled for deletion on {_day(self.deletes_at)}"
             case RetentionState.WARNING_SENT:
-                return f"Warning sent, deletion on {self.deletes_at:{day}}"
+                return f"Warning sent, deletion on {_day(self.deletes_at)}"
             case RetentionState.LEGAL_HOLD:
                 return "On legal hold"
             case _:

@@ -23,6 +23,7 @@ from accounts.services.retention import (
     workspaces_refresh_retention,
 )
 from billing.gateways import GatewayError, GatewayResult
+from billing.gateways.local import LocalLedgerGateway
 from billing.models import Payment, Plan, RefundPolicy, Subscription
 from billing.policy.rules import PolicyRules
 from billing.services.cancellations import (
@@ -188,6 +189,21 @@ def _failed_refund(cast: Cast, slug: str) -> None:
         refund_execute(refund_id=refund.pk, now=now - 3 * DAY, gateway=_DecliningGateway())
 
 
+def _refunded(cast: Cast, slug: str) -> None:
+    """The whole story done: approved, the refund approved by a lead and paid out."""
+    now = cast.now
+    workspace = _customer(cast, "Meadow Gardening Society", slug, now - 50 * DAY)
+    subscription = _subscribed(
+        cast, workspace, cast.plans[("connex", 2, Plan.Interval.MONTH)], started=now - 20 * DAY
+    )
+    request = _cancel(cast, subscription, at=now - 8 * DAY, reason="temporary_pause")
+    with transaction.atomic():
+        approved = cancellation_approve(request=request, actor=cast.agent, now=now - 7 * DAY)
+        refund = approved.refunds.get()
+        refund_approve(refund=refund, actor=cast.lead, now=now - 6 * DAY)
+        refund_execute(refund_id=refund.pk, now=now - 6 * DAY, gateway=LocalLedgerGateway())
+
+
 def _reviews(cast: Cast, slug: str, *, verified: bool) -> None:
     now = cast.now
     name = "Maple Choir Association" if verified else "Granite Climbing Gym"
@@ -237,7 +253,12 @@ def _dunning(cast: Cast, slug: str) -> None:
         workspace,
         cast.plans[("prorated-credit", 1, Plan.Interval.MONTH)],
         started=now - 33 * DAY,
-        periods=1,
+        periods=2,
+    )
+    # The renewal three days ago was declined: its payment failed, dunning began.
+    renewal = subscription.payments.order_by("-paid_at").first()
+    Payment.objects.filter(pk=renewal.pk).update(
+        status=Payment.Status.FAILED, failure_message="card_declined: insufficient funds"
     )
     subscription_charge_failed(
         subscription=subscription,
@@ -308,6 +329,7 @@ SITUATIONS: dict[str, Callable[[Cast, str], None]] = {
     "in-review": _in_review,
     "awaiting-lead": _awaiting_lead,
     "failed-refund": _failed_refund,
+    "refunded": _refunded,
     "review-unverified": lambda cast, slug: _reviews(cast, slug, verified=False),
     "review-verified": lambda cast, slug: _reviews(cast, slug, verified=True),
     "accidental-renewal": _accidental_renewal,

@@ -19,7 +19,7 @@ from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import LargeTableAdmin, money
 from backoffice.admin_queues import CsvExportAdmin, QueueStatusFilter, status_queues
 from backoffice.display import local_date, local_datetime
-from billing.admin.display import data_kept_line, render_stored_quote
+from billing.admin.display import data_kept_line, render_stored_quote, staff_name
 from billing.errors import DomainError
 from billing.models import CancellationRequest
 from billing.money import format_money
@@ -64,7 +64,7 @@ class CancellationQueueFilter(QueueStatusFilter):
 class AssignedFilter(admin.SimpleListFilter):
     """Uses the index of the `assigned_to` foreign key."""
 
-    title = "assigned"
+    title = "assignment"
     parameter_name = "assigned"
 
     def lookups(self, request, model_admin):
@@ -118,7 +118,7 @@ class CancellationRequestAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin,
         "refund_display",
         "reason",
         "age",
-        "assigned_to",
+        "assignee",
     ]
     list_filter = [
         CancellationQueueFilter,
@@ -172,7 +172,7 @@ class CancellationRequestAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin,
 
     @admin.display(description="workspace", ordering="workspace__name")
     def workspace_name(self, obj: CancellationRequest) -> str:
-        return f"{obj.workspace.name} ({obj.workspace.slug})"
+        return format_html("{}<small>{}</small>", obj.workspace.name, obj.workspace.slug)
 
     @admin.display(description="plan", ordering="subscription__plan__name")
     def plan(self, obj: CancellationRequest) -> str:
@@ -182,6 +182,10 @@ class CancellationRequestAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin,
     @admin.display(description="policy", ordering="subscription__policy__slug")
     def policy(self, obj: CancellationRequest) -> str:
         return obj.subscription.policy.label
+
+    @admin.display(description="assigned to", ordering="assigned_to__email")
+    def assignee(self, obj: CancellationRequest) -> str:
+        return staff_name(obj.assigned_to)
 
     @admin.display(description="age", ordering="created_at")
     def age(self, obj: CancellationRequest) -> str:

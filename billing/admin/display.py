@@ -40,6 +40,13 @@ def label(code: str | None) -> str:
     return LABELS.get(code) or code.replace("_", " ").capitalize()
 
 
+def staff_name(user) -> str:
+    """An agent as colleagues call them: the name, else the email (no "<email>" suffix)."""
+    if user is None:
+        return "—"
+    return user.full_name or user.email
+
+
 def money_text(amount: Decimal | str | None, currency: str) -> str:
     if amount is None or amount == "":
         return "—"
@@ -57,11 +64,14 @@ def data_kept_line(
         ends_at = datetime.fromisoformat(ends_at)
     rule, policy = retention_rules([policy_id])[policy_id]
     deadline = data_kept_until(rule, facts_of(workspace), ends_at=ends_at, active_at=active_at)
-    clause = f"{policy} {rule.clause.ref}".strip()
+    clause = rule.clause.ref or policy or "house default"
     if deadline is None:
-        return f"Until the customer asks for deletion (no deletion date in {clause})"
-    why = "after the end" if deadline.reason == "retention_ended" else "without activity"
-    return f"{local_datetime(deadline.at)} ({why}, {clause})"
+        return f"Until the customer asks for deletion (no deletion date: {clause})"
+    if deadline.reason == "retention_ended":
+        why = f"{rule.after_end_days} days after the subscription ends"
+    else:
+        why = f"{rule.inactivity_days} days without activity"
+    return f"{local_datetime(deadline.at)} ({why}; {clause})"
 
 
 def render_stored_quote(

@@ -19,7 +19,7 @@ from backoffice.admin_queues import CsvExportAdmin, QueueStatusFilter, status_qu
 from backoffice.display import local_datetime
 from backoffice.identifiers import parse_id
 from billing.admin.action_forms import ProposeRefundForm, run_per_row, with_reason
-from billing.admin.display import render_stored_quote
+from billing.admin.display import render_stored_quote, staff_name
 from billing.errors import DomainError
 from billing.models import Payment, Refund, RefundReviewRequest, Subscription
 from billing.money import format_money
@@ -61,7 +61,7 @@ class RefundQueueFilter(QueueStatusFilter):
 
 
 class ApprovalFilter(admin.SimpleListFilter):
-    title = "approval"
+    title = "who approves"
     parameter_name = "approval"
 
     def lookups(self, request, model_admin):
@@ -83,22 +83,28 @@ class RefundAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAd
 
     list_display = [
         "id",
-        "workspace",
+        "workspace_name",
         "status",
         "amount_display",
         "destination",
-        "is_goodwill",
+        "goodwill",
         "needs_lead",
-        "proposed_by",
+        "proposer",
         "created_at",
     ]
     list_filter = [RefundQueueFilter, ApprovalFilter, "destination", "is_goodwill"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
     search_help_text = RELATED_SEARCH_HELP
-    list_select_related = ["workspace", "payment", "proposed_by"]
+    list_select_related = ["workspace", "proposed_by"]
     # Proposed, then failed, then the rest; oldest first (index refund_queue_order).
     ordering = ["queue_position", "created_at", "pk"]
-    readonly_fields = ["quote_lines", "payment_history", "workspace_credit"]
+    readonly_fields = [
+        "quote_lines",
+        "payment_history",
+        "workspace_credit",
+        "amount_display",
+        "tax_display",
+    ]
     fieldsets = [
         (
             None,
@@ -109,7 +115,7 @@ class RefundAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAd
                     "cancellation",
                     "review_request",
                     "status",
-                    ("amount", "tax_amount", "currency"),
+                    ("amount_display", "tax_display"),
                     "destination",
                     "is_goodwill",
                     "reason",
@@ -144,6 +150,7 @@ class RefundAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAd
         ),
     ]
     amount_display = money("amount", description="amount")
+    tax_display = money("tax_amount", description="of which tax")
     actions = ["approve", "reject", "retry", "send_to_credit"]
     addable = False
     change_list_template = "admin/billing/refund/change_list.html"
@@ -153,15 +160,27 @@ class RefundAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAd
     def needs_lead(self, obj: Refund) -> bool:
         return needs_billing_lead(obj)
 
+    @admin.display(boolean=True, description="goodwill", ordering="is_goodwill")
+    def goodwill(self, obj: Refund) -> bool:
+        return obj.is_goodwill
+
+    @admin.display(description="workspace", ordering="workspace__name")
+    def workspace_name(self, obj: Refund) -> str:
+        return format_html("{}<small>{}</small>", obj.workspace.name, obj.workspace.slug)
+
+    @admin.display(description="proposed by", ordering="proposed_by__email")
+    def proposer(self, obj: Refund) -> str:
+        return staff_name(obj.proposed_by)
+
     @admin.display(description="quote")
     def quote_lines(self, obj: Refund):
         """The cancellation quote this refund comes from, as the request page shows it."""
         if not obj.quote.get("lines"):
             return f"Proposed by hand: {obj.reason}" if obj.reason else "—"
-        policy_id = obj.cancellation.subscription.policy_id if obj.cancellation_id else None
-        return render_stored_quote(
-            obj.quote, workspace=obj.workspace, policy_id=policy_id, at=obj.created_at
-        )
+        cancellation = obj.cancellation
+        policy_id = cancellation.subscription.policy_id if cancellation else None
+        at = cancellation.created_at if cancellation else obj.created_at
+        return render_stored_quote(obj.quote, workspace=obj.workspace, policy_id=policy_id, at=at)
 
     @admin.display(description="payment history")
     def payment_history(self, obj: Refund):

@@ -27,7 +27,7 @@
         plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
         scales: {
           x: { stacked: stacked },
-          y: { stacked: stacked, beginAtZero: true }
+          y: { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } }
         }
       }
     });
