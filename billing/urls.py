@@ -10,7 +10,7 @@ from billing.views.cancellations import (
 from billing.views.home import home
 from billing.views.offers import offer_accept_view
 from billing.views.pauses import pause_resume_view
-from billing.views.reviews import review_request_page, workspace_credit_page
+from billing.views.reviews import review_confirm_page, review_request_page, workspace_credit_page
 
 app_name = "billing"
 urlpatterns: list = [
@@ -29,5 +29,6 @@ urlpatterns: list = [
     ),
     path("workspaces/<slug:slug>/pause/resume/", pause_resume_view, name="pause-resume"),
     path("billing/review/", review_request_page, name="review"),
+    path("billing/review/confirm/<str:token>/", review_confirm_page, name="review-confirm"),
     path("workspaces/<slug:slug>/credit/", workspace_credit_page, name="workspace-credit"),
 ]

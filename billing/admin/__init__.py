@@ -6,5 +6,6 @@ from . import (  # noqa: F401  (registers the admins)
     records,
     refunds,
     retention,
+    schedules,
     subscriptions,
 )

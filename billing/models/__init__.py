@@ -6,6 +6,7 @@ from .payments import OnboardingService, Payment
 from .plans import Plan
 from .policies import RefundPolicy
 from .refunds import Refund, RefundReviewRequest
+from .replays import PolicyReplay
 from .retention_offers import RetentionOffer, RetentionSession
 from .subscriptions import AddOn, Subscription
 
@@ -18,6 +19,7 @@ __all__ = [
     "OnboardingService",
     "Payment",
     "Plan",
+    "PolicyReplay",
     "Refund",
     "RefundPolicy",
     "RefundReviewRequest",

@@ -89,6 +89,10 @@ class Subscription(models.Model):
                 name="discount_is_a_percentage",
             ),
         ]
+        indexes = [
+            models.Index(fields=["started_at", "id"], name="subscription_started_order"),
+            models.Index(fields=["grace_until"], name="subscription_grace_until"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.workspace.slug}: {self.plan.name} ({self.get_status_display()})"

@@ -24,6 +24,7 @@ from billing.models import AddOn, CancellationRequest, Payment, Plan, Subscripti
 from billing.policy.limits import LimitBreach, exceeded_limits
 from billing.policy.quotes import Quote
 from billing.policy.rules import Effective, Fallback, PolicyRules
+from billing.quote_snapshots import stored_snapshot
 from billing.selectors import policy_rules, quote_for_subscription
 from billing.services.customer_emails import customer_email_on_commit
 from billing.services.fallback import subscription_fall_back
@@ -157,6 +158,7 @@ def cancellation_submit(
                     reason=reason,
                     reason_text=reason_text,
                     quote=quote.to_dict(),
+                    snapshot=stored_snapshot(subscription),
                     quoted_refund=quote.refund,
                     currency=quote.currency,
                     effective_at=quote.ends_at,

@@ -14,8 +14,13 @@ from billing.errors import DomainError
 from billing.models import RefundReviewRequest
 from billing.money import CURRENCY_CHOICES, MINOR_UNITS
 from billing.services.credit import credit_balances
+from billing.services.review_verification import (
+    billing_workspace_ids,
+    review_request_confirm,
+    review_request_from_token,
+)
 from billing.services.reviews import review_request_outcome, review_request_submit
-from billing.views.throttling import throttle_posts
+from billing.views.throttling import throttle_anonymous_posts, throttle_posts
 
 
 class ReviewRequestForm(forms.Form):
@@ -30,7 +35,9 @@ class ReviewRequestForm(forms.Form):
     workspace_name = forms.CharField(
         max_length=200, required=False, label="Another workspace: its name"
     )
-    billing_email = forms.EmailField(required=False, label="Another workspace: its billing email")
+    billing_email = forms.EmailField(
+        max_length=254, required=False, label="Another workspace: its billing email"
+    )
     approximate_payment_date = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}), help_text="Roughly when you were charged."
     )
@@ -126,7 +133,11 @@ def review_request_page(request: HttpRequest) -> HttpResponse:
         .prefetch_related("refunds")
         .order_by("-created_at")
     )
-    requests = [(review, review_request_outcome(review)) for review in mine[:20]]
+    visible = billing_workspace_ids(request.user)
+    requests = [
+        (review, review_request_outcome(review, payment_visible=review.workspace_id in visible))
+        for review in mine[:20]
+    ]
     return render(
         request,
         "billing/review_request.html",
@@ -147,3 +158,20 @@ def workspace_credit_page(request: HttpRequest, slug: str) -> HttpResponse:
             "entries": workspace.credit_entries.all()[:50],
         },
     )
+
+
+@throttle_anonymous_posts
+def review_confirm_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The signed link sent to a workspace's billing email: GET shows what is confirmed,
+    POST confirms. No sign-in: the mailbox is the proof."""
+    context: dict = {"error": None, "review": None, "confirmed": False}
+    status = 200
+    try:
+        context["review"] = review_request_from_token(token)
+        if request.method == "POST":
+            review_request_confirm(token=token, now=timezone.now())
+            context["confirmed"] = True
+    except DomainError as error:
+        context["error"] = error.message
+        status = 400
+    return render(request, "billing/review_confirm.html", context, status=status)

@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_retention_deletion_due_at'),
-        ('billing', '0002_policy_presets'),
+        ('billing', '0004_adminscale_changelist_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
