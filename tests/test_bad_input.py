@@ -108,7 +108,7 @@ def test_a_bad_review_request_is_a_form_error_on_the_page(client, field, value):
 
     response = client.post("/billing/review/", REVIEW | {field: value})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors.get(field)
     assert not RefundReviewRequest.objects.exists()
 
