@@ -1,5 +1,6 @@
 """Demo retention offers (orgix and connex) and one session on the customer's `acme`, so
-the portal's offers page and the admin's report have something to show. Idempotent."""
+the portal's offers page and the admin's report have something to show. Run once, when
+the demo's own workspaces are created."""
 
 import datetime as dt
 
@@ -28,16 +29,21 @@ def ensure_demo_retention_offers(
         ("orgix", "pause", "temporary_pause", "Take a break instead", {"max_pause_months": 3}),
         ("connex", "pause", "not_using", "Pause until you need it again", {"max_pause_months": 2}),
     ]
-    for slug, kind, reason, headline, terms in offers:
-        RetentionOffer.objects.get_or_create(
+    RetentionOffer.objects.bulk_create(
+        RetentionOffer(
             policy=policies[slug],
             headline=headline,
-            defaults={"kind": kind, "reason": reason, "created_at": now, **terms},
+            kind=kind,
+            reason=reason,
+            created_at=now,
+            **terms,
         )
+        for slug, kind, reason, headline, terms in offers
+    )
     acme = Subscription.objects.filter(
         workspace__slug="acme", status__in=Subscription.LIVE_STATUSES
     ).first()
-    if acme is None or RetentionSession.objects.filter(subscription=acme).exists():
+    if acme is None:
         return
     session = RetentionSession.objects.create(
         workspace_id=acme.workspace_id,

@@ -68,7 +68,8 @@ def seed_demo(
         ),
     ]
     _write_chunk(specs, context, summary)
-    ensure_demo_retention_offers(plans=context.plans, policies=context.policies, now=now)
+    if summary.created["workspaces"]:  # the customer's own were new: a first run
+        ensure_demo_retention_offers(plans=context.plans, policies=context.policies, now=now)
     for start in range(0, workspaces, chunk_size):
         chunk = [_spec(i, seed) for i in range(start, min(start + chunk_size, workspaces))]
         _write_chunk(chunk, context, summary)

@@ -16,7 +16,7 @@ from accounts.models import Workspace
 from billing.access import billing_workspace
 from billing.errors import DomainError
 from billing.forms import CancellationForm
-from billing.models import RetentionOffer, RetentionSession
+from billing.models import CancellationRequest, RetentionOffer, RetentionSession
 from billing.services.cancellations import (
     DESTINATION_LABELS,
     FALLBACK_LABELS,
@@ -40,6 +40,10 @@ def offers_page(
     request: HttpRequest, *, workspace: Workspace, form: CancellationForm, now: datetime
 ) -> HttpResponse | None:
     """The offers for the reason chosen, or None when there are none (cancel goes on)."""
+    if CancellationRequest.objects.filter(
+        workspace=workspace, status__in=CancellationRequest.OPEN_STATUSES
+    ).exists():
+        return None  # the submit returns the open request
     try:
         subscription = cancellable_subscription(workspace)
     except DomainError:

@@ -116,7 +116,7 @@ def test_pausing_and_resuming_early_are_audited_and_move_the_renewal():
 
 @pytest.mark.django_db
 def test_a_paused_subscription_stays_live_so_it_is_never_purged_for_inactivity():
-    from accounts.services.purge import purge_blockers
+    from accounts.services.purge_selection import purge_blockers
 
     subscription = refundable_connex()
     subscription_pause(subscription=subscription, months=3, actor=None, now=MID_PERIOD)
@@ -164,3 +164,48 @@ def test_a_year_with_a_pause_bills_nothing_while_paused_and_the_renewal_job_resu
     subscription.refresh_from_db()
     assert subscription.status == "active" and subscription.resumes_at is None
     assert subscriptions_resume_due(now=d(12, 31)) == 0
+
+
+def test_the_engine_quotes_a_paused_prorated_credit_subscription_as_of_the_pause():
+    """prorated-credit's example: 100.00 on Jan 1, cancelling on Jan 11 gives 67.74 as
+    credit. Paused on Jan 11 for two months and asked on Feb 20, the customer has used no
+    more days: still 67.74, ending on the day asked. The naive question (the engine at
+    Feb 20 against the moved period) would answer another figure."""
+    from billing.policy.engine import quote_cancellation
+    from billing.policy.pauses import quote_while_paused
+    from billing.policy.presets import PRESETS
+    from billing.policy.rules import Interval, PaymentKind
+    from billing.policy.snapshot import PaymentSnapshot, SubscriptionSnapshot
+
+    jan1, jan11, feb20 = (
+        dt.datetime(2022, m, day, tzinfo=UTC) for m, day in ((1, 1), (1, 11), (2, 20))
+    )
+    window = pause_window(period_end=dt.datetime(2022, 2, 1, tzinfo=UTC), at=jan11, months=2)
+    paused = SubscriptionSnapshot(
+        currency="USD",
+        interval=Interval.MONTH,
+        price=Decimal("100.00"),
+        subscribed_at=jan1,
+        trial_end=None,
+        period_start=jan1,
+        period_end=window.period_end,
+        payments=(PaymentSnapshot("sub", PaymentKind.SUBSCRIPTION, Decimal("100.00"), jan1),),
+    )
+    rules = PRESETS["prorated-credit"]
+
+    quote = quote_while_paused(
+        quote_cancellation=quote_cancellation,
+        rules=rules,
+        policy_label="prorated-credit@1",
+        snapshot=paused,
+        paused_at=jan11,
+        resumes_at=window.resumes_at,
+        at=feb20,
+    )
+    naive = quote_cancellation(
+        rules=rules, policy_label="prorated-credit@1", snapshot=paused, at=feb20
+    )
+
+    assert window.resumes_at == dt.datetime(2022, 3, 11, tzinfo=UTC)
+    assert quote.refund == Decimal("67.74") and quote.ends_at == feb20
+    assert naive.refund != quote.refund

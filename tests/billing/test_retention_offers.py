@@ -280,3 +280,31 @@ def test_outcomes_count_saved_only_after_30_days_without_cancelling(plans, pro):
     # A withdrawn request is not a cancellation: the customer stayed.
     assert rows["Other"].saved == 1 and rows["Other"].cancelled == 0
     assert [(row.label, row.accepted, row.saved) for row in by_offer] == [("downgrade offer", 1, 1)]
+
+
+def test_staff_configure_offers_in_the_admin_and_read_the_report(plans, pro):
+    from django.contrib.auth.models import Group
+
+    from tests.factories import UserFactory
+
+    lead = UserFactory(is_staff=True)
+    lead.groups.add(Group.objects.get(name="Billing lead"))
+    client = Client()
+    client.force_login(lead)
+    add = reverse("admin:billing_retentionoffer_add")
+    base = {
+        "headline": "Stay for less",
+        "kind": "downgrade",
+        "reason": "too_expensive",
+        "is_active": "on",
+        "plan": pro.plan.pk,
+    }
+
+    refused = client.post(add, {**base, "target_plan": plans["max"].pk})
+    saved = client.post(add, {**base, "target_plan": plans["basic"].pk})
+    report = client.get(reverse("admin:billing_retention_report"))
+
+    assert refused.status_code == 200
+    assert "Choose a plan cheaper than Pro (100.00 EUR)." in refused.content.decode()
+    assert saved.status_code == 302 and RetentionOffer.objects.get().created_at == NOW
+    assert report.status_code == 200 and 'id="by-reason"' in report.content.decode()
