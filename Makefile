@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/backoffice_ci
 
-.PHONY: run test test-postgres lint format migrate seed worker beat bench bench-admin chromium redis clean
+.PHONY: run test test-postgres lint format migrate seed worker beat bench bench-admin bench-api chromium redis clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ bench: install
 BIG ?= 200000
 bench-admin: install
 	$(BIN)/python -m bench.admin --big $(BIG)
+
+# The API on gunicorn over loopback: bare view vs cancellation POST vs quote GET.
+bench-api: install
+	$(BIN)/python -m bench.api
 
 clean:
 	rm -rf $(VENV) db.sqlite3* test-artifacts
