@@ -54,9 +54,9 @@ class EstimatedCountPaginator(Paginator):
         rows with their joins by primary key: a deep page of a joined list (page 50 of
         refunds with payments and workspaces) never hash-joins whole tables."""
         page = super().page(number)
-        if not isinstance(self.object_list, QuerySet):
-            return page
         bottom = (page.number - 1) * self.per_page
+        if not bottom or not isinstance(self.object_list, QuerySet):
+            return page  # the first page's LIMIT walks the ordering's index already
         ids = list(self.object_list.values_list("pk", flat=True)[bottom : bottom + self.per_page])
         page.object_list = self.object_list.filter(pk__in=ids)
         return page
