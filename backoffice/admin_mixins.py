@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.functional import cached_property
 
+from backoffice.identifiers import parse_id
 from billing.money import format_money
 
 ESTIMATE_THRESHOLD = 10_000
@@ -136,8 +137,8 @@ class LargeTableAdmin(admin.ModelAdmin):
         on those ids: an OR across a join has no index, an OR of `fk IN (...)` has one per
         foreign key. Such search fields name their lookup."""
         term = search_term.strip()
-        if self.search_id_fields and term.isdigit():
-            matches = Q.create([(name, int(term)) for name in self.search_id_fields], "OR")
+        if self.search_id_fields and (number := parse_id(term)) is not None:
+            matches = Q.create([(name, number) for name in self.search_id_fields], "OR")
             return queryset.filter(matches), False
         fields = list(self.get_search_fields(request))
         by_relation = _search_fields_by_relation(self.model, fields)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import Exists, OuterRef
-from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken import admin as authtoken_admin
 from rest_framework.authtoken.models import TokenProxy
 
 from accounts.models import User
@@ -54,11 +54,14 @@ class UserAdmin(BaseUserAdmin, LargeTableAdmin):
     readonly_fields = ["last_login", "date_joined"]
 
 
-admin.site.unregister(TokenProxy)
+class TokenAdmin(authtoken_admin.TokenAdmin):
+    """DRF's token admin searches `user__username`, which this email-login user model
+    does not have (any search was a 500)."""
 
-
-@admin.register(TokenProxy)
-class ApiTokenAdmin(TokenAdmin):
-    # DRF's admin searches `user__username`, which this user model does not have (a 500).
     search_fields = ["user__email__startswith"]
-    search_help_text = "Search by the start of the user's email address."
+    search_help_text = "Email of the token's user (starts with)"
+    list_select_related = ["user"]
+
+
+admin.site.unregister(TokenProxy)
+admin.site.register(TokenProxy, TokenAdmin)

@@ -12,6 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from accounts.demo.retention_offers import ensure_demo_retention_offers
 from accounts.models import User, Workspace
 from billing.models import CancellationRequest, Plan, RefundPolicy, Subscription
 from billing.policy.presets import PRESETS
@@ -32,6 +33,7 @@ from .catalogue import (
     STATUSES,
 )
 from .rows import Batch, Row
+from .showcase import seed_showcase
 from .writer import write_batch
 
 LOGINS_JOINED_DAYS_AGO = 400
@@ -66,9 +68,17 @@ def seed_demo(
         ),
     ]
     _write_chunk(specs, context, summary)
+    ensure_demo_retention_offers(plans=context.plans, policies=context.policies, now=now)
     for start in range(0, workspaces, chunk_size):
         chunk = [_spec(i, seed) for i in range(start, min(start + chunk_size, workspaces))]
         _write_chunk(chunk, context, summary)
+    summary.created["showcase situations"] += seed_showcase(
+        now=now,
+        plans=context.plans,
+        agent=context.agent,
+        lead=logins["lead@example.com"],
+        password=context.customer_password,
+    )
     return summary
 
 
@@ -131,7 +141,11 @@ def ensure_plan_catalogue() -> dict[tuple[str, int, str], Plan]:
 def _latest_policy(slug: str) -> RefundPolicy:
     if slug not in PRESETS:
         raise ValueError(f"no preset policy {slug!r}")
-    return RefundPolicy.objects.filter(slug=slug).order_by("-version").first()
+    return (
+        RefundPolicy.objects.filter(slug=slug, state=RefundPolicy.State.PUBLISHED)
+        .order_by("-version")
+        .first()
+    )
 
 
 def _spec(index: int, seed: int) -> WorkspaceSpec:

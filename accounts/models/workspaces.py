@@ -64,6 +64,14 @@ class Workspace(models.Model):
             ),
             # The admin's case-insensitive billing email search (iexact).
             models.Index(Upper("billing_email"), name="workspace_billing_email_upper"),
+            # The purge's pages (accounts.services.batching.due_pages): a range scan on
+            # (due, id) from the cursor, the warning and hold flags read from the index.
+            models.Index(
+                fields=["deletion_due_at", "id"],
+                include=["deletion_warning_sent_at", "legal_hold"],
+                condition=~models.Q(status="deleted"),
+                name="workspace_due_keyset",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.admin.workspaces import RELATED_SEARCH_HELP, WORKSPACE_SEARCH
+from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
+from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import AppendOnlyAdmin, LargeTableAdmin, money
+from backoffice.admin_queues import CsvExportAdmin
 from billing.admin.action_forms import run_per_row
 from billing.errors import DomainError
 from billing.models import CreditEntry, Dispute, Payment
@@ -79,7 +82,7 @@ class DisputeForm(forms.ModelForm):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(LargeTableAdmin):
+class DisputeAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     """Record a dispute on a payment (suspends the workspace's paid features, orgix §11),
     then close it won or lost; both go through `billing.services.disputes` and are audited."""
 
@@ -101,14 +104,16 @@ class DisputeAdmin(LargeTableAdmin):
     raw_id_fields = ["payment"]
     amount_display = money("amount", description="amount")
     actions = ["close_won", "close_lost"]
+    change_list_template = "admin/queue_change_list.html"
+    csv_filename = "disputes"
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ["status", "opened_at"]
-        return [*self.fields, "closed_at"]
+        return super().get_readonly_fields(request, obj)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def get_fields(self, request, obj=None):
+        return self.fields if obj is None else [*self.fields, "closed_at"]
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -150,3 +155,27 @@ class DisputeAdmin(LargeTableAdmin):
     @admin.display(description="workspace", ordering="payment__workspace__name")
     def workspace(self, obj: Dispute) -> str:
         return str(obj.payment.workspace)
+
+    def record_buttons(self, request, obj: Dispute) -> list[RecordButton]:
+        if obj.status != Dispute.Status.OPEN:
+            blocked = f"The dispute is closed ({obj.get_status_display().lower()})."
+        elif not request.user.has_perm("billing.change_dispute"):
+            blocked = "You may not close disputes."
+        else:
+            blocked = ""
+        return [
+            RecordButton("close_won", "Close as won (restore the workspace)", blocked=blocked),
+            RecordButton("close_lost", "Close as lost (payment unpaid)", blocked=blocked),
+        ]
+
+    def do_close_won(self, request, obj, data) -> str:
+        dispute_close(
+            dispute=obj, outcome=Dispute.Status.WON, actor=request.user, now=timezone.now()
+        )
+        return "Dispute closed as won; the workspace is restored."
+
+    def do_close_lost(self, request, obj, data) -> str:
+        dispute_close(
+            dispute=obj, outcome=Dispute.Status.LOST, actor=request.user, now=timezone.now()
+        )
+        return "Dispute closed as lost; the payment is marked lost."

@@ -53,6 +53,9 @@ class Refund(models.Model):
     )
     reason = models.TextField(blank=True)
     quote = models.JSONField(default=dict, blank=True)
+    snapshot = models.JSONField(
+        null=True, blank=True, help_text="The subscription snapshot the quote was computed from."
+    )
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -119,7 +122,8 @@ class RefundReviewRequest(models.Model):
 
     class Verification(models.TextChoices):
         NONE = "", "Not verified"
-        BILLING_EMAIL = "billing_email", "Billing email matches"
+        MEMBER = "member", "Requester is a billing member"
+        BILLING_EMAIL = "billing_email", "Confirmed from the billing email"
         MANUAL = "manual", "Verified manually"
 
     workspace = models.ForeignKey(

@@ -24,7 +24,7 @@ def drop_name_trigram_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_retention_deletion_due_at'),
+        ('accounts', '0006_jobs_workspace_due_keyset'),
         ('auth', '0012_alter_user_first_name_max_length'),
     ]
 

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_adminscale_changelist_indexes'),
-        ('billing', '0002_policy_presets'),
+        ('accounts', '0007_adminscale_changelist_indexes'),
+        ('billing', '0003_hardening_review_verification'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
