@@ -166,6 +166,7 @@ def _start_server(url: str, workers: int) -> subprocess.Popen:
         "CELERY_BROKER_URL": "memory://",
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "EMAIL_HOST": "localhost",
         "SECURE_SSL_REDIRECT": "false",
     }
     server = subprocess.Popen(
