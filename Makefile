@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/backoffice_ci
 
-.PHONY: run serve test test-postgres lint format migrate seed worker beat bench bench-admin bench-jobs bench-purge bench-replay chromium redis clean vendor-chartjs
+.PHONY: run serve test test-postgres lint format migrate seed worker beat bench bench-admin bench-api bench-jobs bench-purge bench-replay chromium redis clean vendor-chartjs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,7 @@ bench-purge: install
 BIG ?= 200000
 bench-admin: install
 	$(BIN)/python -m bench.admin --big $(BIG)
+
 # Chart.js for the admin dashboard, from the npm registry, kept in the repository so the
 # admin works offline; re-run to move to another version (then commit the files).
 CHARTJS_VERSION := 4.5.1
@@ -100,6 +101,10 @@ vendor-chartjs:
 	rm -rf .chartjs-pack
 bench-replay: install
 	$(BIN)/python -m bench replay
+
+# The API on gunicorn over loopback: bare view vs cancellation POST vs quote GET.
+bench-api: install
+	$(BIN)/python -m bench.api
 
 clean:
 	rm -rf $(VENV) db.sqlite3* test-artifacts

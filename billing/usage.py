@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from accounts.models import Workspace
 from billing.models import Plan, Subscription
@@ -10,10 +10,14 @@ from billing.policy.limits import Limits, Usage, with_addons
 
 
 def workspace_usage(workspace: Workspace, subscription: Subscription | None = None) -> Usage:
+    # Seats and modules of one workspace in one query (a request path: the quote, the POST).
+    counts = Workspace.objects.filter(pk=workspace.pk).aggregate(
+        seats=Count("members", distinct=True), modules=Count("modules", distinct=True)
+    )
     return Usage(
-        seats=workspace.members.count(),
+        seats=counts["seats"],
         storage_mb=workspace.storage_used_mb,
-        modules=workspace.modules.count(),
+        modules=counts["modules"],
         orders_this_period=subscription.orders_used_this_period if subscription else 0,
     )
 

@@ -80,7 +80,7 @@ def seed_demo(
         lead=logins["lead@example.com"],
         password=context.customer_password,
     )
-    if showcased:
+    if showcased:  # a second run creates nothing and reports nothing
         summary.created["showcase situations"] += showcased
     return summary
 

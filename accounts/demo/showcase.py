@@ -206,7 +206,9 @@ def _refunded(cast: Cast, slug: str) -> None:
 
 def _reviews(cast: Cast, slug: str, *, verified: bool) -> None:
     now = cast.now
-    name = "Maple Choir Association" if verified else "Granite Climbing Gym"
+    # Not a name the bulk workspaces can draw (adjective noun kind): the review matches
+    # exactly one workspace at any --workspaces size.
+    name = "Maplewood Choir Association" if verified else "Granite Climbing Gym"
     workspace = _customer(cast, name, slug, now - 90 * DAY)
     subscription = _subscribed(
         cast,

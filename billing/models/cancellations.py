@@ -70,6 +70,7 @@ class CancellationRequest(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        indexes = [models.Index(fields=["created_at", "id"], name="cancellation_queue_order")]
         permissions = [("process_cancellation", "Can approve or reject cancellation requests")]
         constraints = [
             models.UniqueConstraint(

@@ -83,6 +83,7 @@ def cancellable_subscription(workspace: Workspace) -> Subscription:
             f"{live.cancel_effective_at:%d %B %Y}.",
             field="subscription",
         )
+    live.workspace = workspace  # already loaded by the caller: no query to read it again
     return live
 
 

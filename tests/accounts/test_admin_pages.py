@@ -13,7 +13,7 @@ from django_celery_beat.models import (
 )
 
 from accounts.demo import seed_demo
-from accounts.models import AuditRecord, User
+from accounts.models import AuditRecord, User, Workspace, WorkspaceMember, WorkspaceModule
 from bench.admin import changelist_variants
 from billing.models import Payment
 
@@ -198,3 +198,65 @@ def test_a_payment_search_finds_the_workspaces_first_then_their_payments(agent_c
     assert {p.pk for p in by_reference.context["cl"].result_list} == {other.pk}
     # The payment query filters on workspace ids, not on the joined workspace's columns.
     assert filters and not any("accounts_workspace" in where for where in filters)
+
+
+@pytest.mark.django_db
+def test_any_word_of_a_workspace_name_finds_it(agent_client):
+    workspace = Workspace.objects.filter(slug__startswith="demo-").order_by("pk").first()
+    word = workspace.name.split()[1].lower()  # "photo" in "Eastern Photo Collective"
+
+    response = agent_client.get(_changelist(Workspace), {"q": word})
+
+    shown = list(response.context["cl"].result_list)
+    assert workspace in shown
+    assert all(word in w.name.lower() or w.slug.startswith(word) for w in shown)
+    assert "word of the name" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_seat_search_looks_up_users_and_workspaces_first(agent_client):
+    seat = WorkspaceMember.objects.select_related("user").order_by("pk").last()
+
+    with CaptureQueriesContext(connection) as queries:
+        response = agent_client.get(_changelist(WorkspaceMember), {"q": seat.user.email})
+
+    assert seat in response.context["cl"].result_list
+    seat_queries = [q["sql"] for q in queries if 'FROM "accounts_workspacemember"' in q["sql"]]
+    assert seat_queries
+    assert not any('"accounts_user"."email"' in sql.split("WHERE", 1)[-1] for sql in seat_queries)
+
+
+@pytest.mark.django_db
+def test_the_group_filter_uses_exists_not_a_distinct_join(agent_client):
+    agents = Group.objects.get(name="Support agent")
+
+    with CaptureQueriesContext(connection) as queries:
+        in_group = agent_client.get(_changelist(User), {"group": str(agents.pk)})
+    without = agent_client.get(_changelist(User), {"group": "none"})
+
+    assert {u.email for u in in_group.context["cl"].result_list} == {"agent@example.com"}
+    grouped = set(User.objects.filter(groups__isnull=False).values_list("pk", flat=True))
+    shown = {u.pk for u in without.context["cl"].result_list}
+    assert shown and not shown & grouped
+    assert not any("DISTINCT" in q["sql"] for q in queries if '"accounts_user"' in q["sql"])
+
+
+@pytest.mark.django_db
+def test_module_codes_are_listed_from_the_index_and_filter_the_list(agent_client):
+    codes = set(WorkspaceModule.objects.values_list("code", flat=True))
+
+    response = agent_client.get(_changelist(WorkspaceModule), {"code": "events"})
+
+    spec = next(s for s in response.context["cl"].filter_specs if s.title == "code")
+    assert set(spec.lookup_choices) == codes
+    assert {m.code for m in response.context["cl"].result_list} == {"events"}
+
+
+@pytest.mark.django_db
+def test_page_rows_are_read_by_id_in_the_lists_order(agent_client, monkeypatch):
+    monkeypatch.setattr(admin.site._registry[Payment], "list_per_page", 10)
+    expected = list(Payment.objects.order_by("-paid_at", "-pk").values_list("pk", flat=True))
+
+    response = agent_client.get(_changelist(Payment), {"p": 2})
+
+    assert [p.pk for p in response.context["cl"].result_list] == expected[10:20]

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.models import AuditRecord
 from backoffice import admin_mixins
-from backoffice.admin_mixins import EstimatedCountPaginator
+from backoffice.admin_mixins import EstimatedCount, EstimatedCountPaginator
 
 from .conftest import DEMO_NOW
 
@@ -70,3 +70,29 @@ def test_the_changelist_of_a_large_table_runs_no_count(admin_client, monkeypatch
 
     assert response.status_code == 200
     assert _count_queries(queries) == []
+
+
+@pytest.mark.django_db
+def test_a_large_filtered_list_shows_the_planners_estimate(admin_client, monkeypatch):
+    _audit_rows(300)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {AuditRecord._meta.db_table}")
+    monkeypatch.setattr(admin_mixins, "ESTIMATE_THRESHOLD", 100)
+    url = reverse("admin:accounts_auditrecord_changelist")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(url, {"q": "demo"})  # action__startswith: a WHERE
+
+    count = response.context["cl"].result_count
+    assert isinstance(count, EstimatedCount) and 150 <= count <= 600
+    assert _count_queries(queries) == []
+    assert any(q["sql"].startswith("EXPLAIN") for q in queries.captured_queries)
+    assert f"about {int(count):,}" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_search_that_matches_nothing_counts_zero(admin_client):
+    response = admin_client.get(reverse("admin:billing_payment_changelist"), {"q": "no-such"})
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0

@@ -131,7 +131,7 @@ def test_scaling_up_uses_bulk_inserts_not_a_query_per_row(demo_data):
     # INSERT batches (SQLite caps the parameters of one statement), not ten times the queries.
     assert Workspace.objects.filter(slug__startswith="demo-").count() == 250
     assert len(large) < 2 * len(small)
-    assert len(large) < 100
+    assert len(large) < 150  # the showcase's existence checks are a constant part
 
 
 @pytest.mark.django_db
