@@ -23,7 +23,7 @@ from django import forms
 from billing.policy.codec import optional_of, to_json, type_hints
 from billing.policy.rules import Clause, PolicyRules
 from billing.policy.validation import RulesInvalid, parse_rules
-from billing.policy.wording import help_text, label
+from billing.policy.wording import help_text, label, unit
 
 PRESENT = "__present"
 REMOVE = "__remove"
@@ -346,7 +346,11 @@ def _scalar_field(hint: Any, name: str) -> forms.Field:
     if tp is bool:
         return forms.BooleanField(label=title)
     if tp is int:
-        return forms.IntegerField(label=title, help_text="Empty: not stated." if inner else "")
+        days = unit(name)
+        return forms.IntegerField(
+            label=f"{title} ({days})" if days and not title.endswith(days) else title,
+            help_text="Empty: not stated." if inner else "",
+        )
     if tp is Decimal:
         return forms.DecimalField(label=title, help_text="Empty: none." if inner else "")
     return forms.CharField(label=title, widget=forms.TextInput(attrs={"size": 60}))

@@ -129,7 +129,8 @@ def edit_view(model_admin, request: HttpRequest, pk: int) -> HttpResponse:
             model_admin.message_user(request, f"Saved {policy.label}.", messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:billing_policy_edit", args=[policy.pk]))
     sections = [
-        (section, [form[name] for name in section.names]) for section in form.sections.values()
+        (section, [(form[name], name.endswith((".ref", ".reading"))) for name in section.names])
+        for section in form.sections.values()
     ]
     return TemplateResponse(
         request,
