@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -277,8 +277,6 @@ def replay_result_view(model_admin, request: HttpRequest, replay_id: int) -> Htt
     )
     if not model_admin.has_view_permission(request, replay.candidate):
         raise PermissionDenied
-    if request.GET.get("format") == "json":
-        return JsonResponse({"status": replay.status, "done": replay.done, "total": replay.total})
     summary = replay.summary or {}
     return TemplateResponse(
         request,
