@@ -290,6 +290,10 @@ def replay_result_view(model_admin, request: HttpRequest, replay_id: int) -> Htt
             summary=summary,
             totals=_totals_rows(summary),
             cases=_case_rows(summary),
+            kinds=", ".join(
+                f"{count} {KIND_WORDS.get(kind, kind).lower()}{'s' if count != 1 else ''}"
+                for kind, count in summary.get("kinds", {}).items()
+            ),
             percent=int(100 * replay.done / replay.total) if replay.total else 100,
         ),
     )

@@ -224,7 +224,7 @@ def policy_replay_run(*, replay_id: int, now: datetime) -> PolicyReplay:
         )
     except (DomainError, ValueError) as error:
         PolicyReplay.objects.filter(pk=replay.pk).update(
-            status=PolicyReplay.Status.FAILED, error=str(error), finished_at=now
+            status=PolicyReplay.Status.FAILED, error=str(error), ran_at=now
         )
     else:
         PolicyReplay.objects.filter(pk=replay.pk).update(
@@ -232,7 +232,7 @@ def policy_replay_run(*, replay_id: int, now: datetime) -> PolicyReplay:
             summary=summary,
             done=summary["cases"],
             total=summary["cases"],
-            finished_at=now,
+            ran_at=now,
         )
     replay.refresh_from_db()
     return replay
