@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef
 
 from billing.models import Dispute, Payment, RefundPolicy, Subscription
 from billing.policy.engine import quote_cancellation
+from billing.policy.pauses import quote_while_paused
 from billing.policy.quotes import Quote
 from billing.policy.rules import Interval, PaymentKind, PolicyRules, ServiceKind
 from billing.policy.snapshot import (
@@ -132,6 +133,16 @@ def quote_for_subscription(
 ) -> Quote:
     """The live quote: what cancelling `subscription` at `at` would do, under its policy."""
     policy = subscription.policy
+    if subscription.status == Subscription.Status.PAUSED:
+        return quote_while_paused(
+            quote_cancellation=quote_cancellation,
+            rules=policy_rules(policy),
+            policy_label=policy.label,
+            snapshot=subscription_snapshot(subscription, payments=payments),
+            paused_at=subscription.paused_at,
+            resumes_at=subscription.resumes_at,
+            at=max(at, subscription.paused_at),
+        )
     return quote_cancellation(
         rules=policy_rules(policy),
         policy_label=policy.label,

@@ -15,6 +15,7 @@ from django.urls import path
 from django.utils import timezone
 
 from backoffice.admin_mixins import LargeTableAdmin
+from backoffice.identifiers import parse_id
 from billing.errors import DomainError
 from billing.models import RefundPolicy, Subscription
 from billing.policy.engine import quote_cancellation
@@ -217,7 +218,9 @@ class RefundPolicyAdmin(LargeTableAdmin):
 
     def _from_subscription(self, request: HttpRequest, subscription_id: str) -> dict | None:
         subscription = (
-            subscription_for_quote(int(subscription_id)) if subscription_id.isdigit() else None
+            subscription_for_quote(number)
+            if (number := parse_id(subscription_id)) is not None
+            else None
         )
         if subscription is None:
             self.message_user(request, f"No subscription #{subscription_id}.", messages.ERROR)

@@ -7,6 +7,7 @@ from .plans import Plan
 from .policies import RefundPolicy
 from .refunds import Refund, RefundReviewRequest
 from .replays import PolicyReplay
+from .retention_offers import RetentionOffer, RetentionSession
 from .subscriptions import AddOn, Subscription
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "Refund",
     "RefundPolicy",
     "RefundReviewRequest",
+    "RetentionOffer",
+    "RetentionSession",
     "Subscription",
     "WebhookEvent",
 ]

@@ -20,7 +20,7 @@ from billing.policy.codec import optional_of, type_hints
 from billing.policy.presets import PRESETS
 from billing.policy.rules import Clause, PolicyRules
 from billing.selectors import policy_for_new_subscription, policy_rules
-from billing.services.charging import policies_in_force, renewal_policy
+from billing.services.charging import policies_in_force, renewal_policy_version
 from billing.services.policies import (
     PolicyFrozen,
     policy_draft_create,
@@ -58,7 +58,7 @@ def test_a_draft_is_the_next_version_and_no_subscription_moves_to_it():
     assert (draft.label, draft.state, draft.based_on.label) == ("connex@2", "draft", "connex@1")
     assert "connex" not in policies_in_force(NOW) or policies_in_force(NOW)["connex"].version == 1
     assert policy_for_new_subscription("connex", on=NOW.date()).version == 1
-    assert renewal_policy(policies_in_force(NOW), subscription.policy).version == 1
+    assert renewal_policy_version(subscription, policies_in_force(NOW)).version == 1
 
 
 def test_only_a_billing_lead_may_publish():
@@ -101,10 +101,10 @@ def test_renewals_move_from_the_chosen_day_and_never_to_an_older_version():
 
     before = NOW.replace(month=5, day=31)
     on_the_day = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
-    assert renewal_policy(policies_in_force(before), subscription.policy).version == 1
-    assert renewal_policy(policies_in_force(on_the_day), subscription.policy).version == 2
+    assert renewal_policy_version(subscription, policies_in_force(before)).version == 1
+    assert renewal_policy_version(subscription, policies_in_force(on_the_day)).version == 2
     newer = SubscriptionFactory(plan__policy_slug="connex", policy=draft)
-    assert renewal_policy(policies_in_force(before), newer.policy).version == 2
+    assert renewal_policy_version(newer, policies_in_force(before)).version == 2
 
 
 def test_new_only_moves_new_subscriptions_and_keeps_renewals_on_their_version():
@@ -114,7 +114,7 @@ def test_new_only_moves_new_subscriptions_and_keeps_renewals_on_their_version():
     policy_publish(policy=draft, moves="new_only", renewals_from=None, actor=lead(), now=NOW)
 
     later = NOW + dt.timedelta(days=60)
-    assert renewal_policy(policies_in_force(later), subscription.policy).version == 1
+    assert renewal_policy_version(subscription, policies_in_force(later)).version == 1
     assert policy_for_new_subscription("connex", on=later.date()).version == 2
 
 

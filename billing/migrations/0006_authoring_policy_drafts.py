@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_groups'),
-        ('billing', '0002_policy_presets'),
+        ('billing', '0005_portal_offers_and_pause'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
