@@ -100,7 +100,7 @@ class Migration(migrations.Migration):
                 ('summary', models.JSONField(blank=True, default=dict)),
                 ('error', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField()),
-                ('ran_at', models.DateTimeField(blank=True, help_text='When the task that produced the result started.', null=True)),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
                 ('baseline', models.ForeignKey(help_text='The version in force when the replay was asked for.', on_delete=django.db.models.deletion.CASCADE, related_name='+', to='billing.refundpolicy')),
                 ('candidate', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='billing.refundpolicy')),
                 ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),

@@ -31,9 +31,7 @@ class PolicyReplay(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField()
-    ran_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the task that produced the result started."
-    )
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -205,7 +205,8 @@ def _queue(replay_id: int) -> None:
 
 
 def policy_replay_run(*, replay_id: int, now: datetime) -> PolicyReplay:
-    """Run a queued replay, saving progress after every batch."""
+    """Run a queued replay, saving progress after every batch. `finished_at` is the `now`
+    the task was started with (the service reads no clock)."""
     replay = PolicyReplay.objects.select_related("candidate", "baseline").get(pk=replay_id)
     if replay.status == PolicyReplay.Status.DONE:
         return replay
@@ -224,7 +225,7 @@ def policy_replay_run(*, replay_id: int, now: datetime) -> PolicyReplay:
         )
     except (DomainError, ValueError) as error:
         PolicyReplay.objects.filter(pk=replay.pk).update(
-            status=PolicyReplay.Status.FAILED, error=str(error), ran_at=now
+            status=PolicyReplay.Status.FAILED, error=str(error), finished_at=now
         )
     else:
         PolicyReplay.objects.filter(pk=replay.pk).update(
@@ -232,7 +233,7 @@ def policy_replay_run(*, replay_id: int, now: datetime) -> PolicyReplay:
             summary=summary,
             done=summary["cases"],
             total=summary["cases"],
-            ran_at=now,
+            finished_at=now,
         )
     replay.refresh_from_db()
     return replay
