@@ -91,10 +91,12 @@ class RefundPolicyAdmin(LargeTableAdmin):
     def moves_in_words(self, obj: RefundPolicy) -> str:
         if obj.is_draft:
             return "none (draft)"
+        start = _day(obj.effective_from)
         if obj.moves == RefundPolicy.Moves.NEW_ONLY:
-            return f"new ones from {obj.effective_from:%d %B %Y}"
-        since = obj.renewals_from or obj.effective_from
-        return f"new ones from {obj.effective_from:%d %B %Y}, renewals from {since:%d %B %Y}"
+            return f"new ones from {start}"
+        return (
+            f"new ones from {start}, renewals from {_day(obj.renewals_from or obj.effective_from)}"
+        )
 
     def has_delete_permission(self, request, obj=None):
         """Only a draft nobody uses may be deleted: a published version is history."""
@@ -228,6 +230,10 @@ class RefundPolicyAdmin(LargeTableAdmin):
             subscription.policy.label, subscription_snapshot(subscription), now
         )
         return {"policy": subscription.policy_id, "scenario": json.dumps(scenario, indent=2)}
+
+
+def _day(day) -> str:
+    return f"{day.day} {day:%B %Y}"
 
 
 def _example_initial(slug: str) -> dict[str, Any]:

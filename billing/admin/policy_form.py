@@ -23,7 +23,7 @@ from django import forms
 from billing.policy.codec import optional_of, to_json, type_hints
 from billing.policy.rules import Clause, PolicyRules
 from billing.policy.validation import RulesInvalid, parse_rules
-from billing.policy.wording import help_text, label
+from billing.policy.wording import help_text, label, unit
 
 PRESENT = "__present"
 REMOVE = "__remove"
@@ -131,9 +131,15 @@ class PolicyRulesForm(forms.Form):
                 value is not None,
             )
             self._build_dataclass(inner, value, name, section=section)
-        elif typing.get_origin(hint) is tuple and dataclasses.is_dataclass(
-            typing.get_args(hint)[0]
-        ):
+        elif inner is not None and _is_rule_list(inner):
+            self._add(
+                section,
+                name + PRESENT,
+                forms.BooleanField(label=f"{label(name)} given (untick: none)"),
+                value is not None,
+            )
+            self._build(inner, value, name, section)
+        elif _is_rule_list(hint):
             item_type = typing.get_args(hint)[0]
             items = tuple(value or ())
             for index, item in enumerate(items):
@@ -221,7 +227,20 @@ class PolicyRulesForm(forms.Form):
         return self.rules.to_dict()
 
     def _field_for(self, path: str) -> str | None:
-        """The form field a problem's path names (or the closest one that contains it)."""
+        """The form field a problem's path names, else the first field inside it (a rule's
+        own check), else the closest one that contains it."""
+        if path + PRESENT in self.fields:
+            return path + PRESENT
+        inside = next(
+            (
+                name
+                for name in self.fields
+                if name.startswith(path + ".") and not name.endswith((REMOVE, ADD))
+            ),
+            None,
+        )
+        if path not in self.fields and inside is not None:
+            return inside
         while path:
             for candidate in (path, path + PRESENT, path + ".ref"):
                 if candidate in self.fields:
@@ -250,8 +269,12 @@ class PolicyRulesForm(forms.Form):
             if not cleaned.get(name + PRESENT):
                 return None
             return self._read_dataclass(inner, name, cleaned, base)
+        if inner is not None and _is_rule_list(inner):
+            if not cleaned.get(name + PRESENT):
+                return None
+            return self._read(inner, name, cleaned, base)
         origin = typing.get_origin(hint)
-        if origin is tuple and dataclasses.is_dataclass(typing.get_args(hint)[0]):
+        if _is_rule_list(hint):
             item_type = typing.get_args(hint)[0]
             items = list(base or ())
             rows = [
@@ -320,6 +343,10 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _is_rule_list(tp: Any) -> bool:
+    return typing.get_origin(tp) is tuple and dataclasses.is_dataclass(typing.get_args(tp)[0])
+
+
 def _is_scalar_tuple(tp: Any) -> bool:
     return typing.get_origin(tp) is tuple and not dataclasses.is_dataclass(typing.get_args(tp)[0])
 
@@ -346,7 +373,11 @@ def _scalar_field(hint: Any, name: str) -> forms.Field:
     if tp is bool:
         return forms.BooleanField(label=title)
     if tp is int:
-        return forms.IntegerField(label=title, help_text="Empty: not stated." if inner else "")
+        days = unit(name)
+        return forms.IntegerField(
+            label=f"{title} ({days})" if days and not title.endswith(days) else title,
+            help_text="Empty: not stated." if inner else "",
+        )
     if tp is Decimal:
         return forms.DecimalField(label=title, help_text="Empty: none." if inner else "")
     return forms.CharField(label=title, widget=forms.TextInput(attrs={"size": 60}))

@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -129,7 +129,8 @@ def edit_view(model_admin, request: HttpRequest, pk: int) -> HttpResponse:
             model_admin.message_user(request, f"Saved {policy.label}.", messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:billing_policy_edit", args=[policy.pk]))
     sections = [
-        (section, [form[name] for name in section.names]) for section in form.sections.values()
+        (section, [(form[name], name.endswith((".ref", ".reading"))) for name in section.names])
+        for section in form.sections.values()
     ]
     return TemplateResponse(
         request,
@@ -276,8 +277,6 @@ def replay_result_view(model_admin, request: HttpRequest, replay_id: int) -> Htt
     )
     if not model_admin.has_view_permission(request, replay.candidate):
         raise PermissionDenied
-    if request.GET.get("format") == "json":
-        return JsonResponse({"status": replay.status, "done": replay.done, "total": replay.total})
     summary = replay.summary or {}
     return TemplateResponse(
         request,
@@ -291,6 +290,10 @@ def replay_result_view(model_admin, request: HttpRequest, replay_id: int) -> Htt
             summary=summary,
             totals=_totals_rows(summary),
             cases=_case_rows(summary),
+            kinds=", ".join(
+                f"{count} {KIND_WORDS.get(kind, kind).lower()}{'s' if count != 1 else ''}"
+                for kind, count in summary.get("kinds", {}).items()
+            ),
             percent=int(100 * replay.done / replay.total) if replay.total else 100,
         ),
     )

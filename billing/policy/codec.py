@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -65,51 +66,81 @@ def optional_of(tp: Any) -> Any | None:
 
 def from_json(tp: Any, data: Any, field: str = "", root: Any = None) -> Any:
     """Build a `tp` from JSON `data`; a CodecError names the first bad field."""
-    root = tp if root is None else root
+    return _decoder(tp, tp if root is None else root)(data, field)
+
+
+Decoder = Callable[[Any, str], Any]
+
+
+@cache
+def _decoder(tp: Any, root: Any) -> Decoder:
+    """A function reading JSON as `tp`, built once per type (a replay reads 100,000
+    snapshots: resolving the type hints each time would cost more than the quotes)."""
     if dataclasses.is_dataclass(tp):
-        return _dataclass_from_json(tp, data, field, root)
+        return _dataclass_decoder(tp, root)
     inner = optional_of(tp)
     if inner is not None:
-        return None if data is None else from_json(inner, data, field, root)
+        read_inner = _decoder(inner, root)
+        return lambda data, field: None if data is None else read_inner(data, field)
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is tuple:
-        if not isinstance(data, list):
-            raise CodecError(field, "expected a list")
-        return tuple(from_json(args[0], v, f"{field}.{i}", root) for i, v in enumerate(data))
+        read_item = _decoder(args[0], root)
+
+        def read_tuple(data: Any, field: str) -> tuple:
+            if not isinstance(data, list):
+                raise CodecError(field, "expected a list")
+            return tuple(read_item(v, f"{field}.{i}") for i, v in enumerate(data))
+
+        return read_tuple
     if origin is dict or tp is dict:
+        read_value = _decoder(args[1], root) if args else _decoder(Any, root)
+
+        def read_dict(data: Any, field: str) -> dict:
+            if not isinstance(data, dict):
+                raise CodecError(field, "expected an object")
+            return {str(k): read_value(v, f"{field}.{k}") for k, v in data.items()}
+
+        return read_dict
+    return lambda data, field: _scalar_from_json(tp, data, field)
+
+
+def _dataclass_decoder(tp: type, root: Any) -> Decoder:
+    hints = type_hints(tp)
+    fields = [
+        (
+            f.name,
+            (lambda data, field: _overrides(root, data, field))
+            if f.metadata.get("overrides")
+            else _decoder(hints[f.name], root),
+            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+        )
+        for f in dataclasses.fields(tp)
+    ]
+    names = {name for name, _, _ in fields}
+
+    def read(data: Any, field: str) -> Any:
         if not isinstance(data, dict):
             raise CodecError(field, "expected an object")
-        value_type = args[1] if args else Any
-        return {str(k): from_json(value_type, v, f"{field}.{k}", root) for k, v in data.items()}
-    return _scalar_from_json(tp, data, field)
+        if not names.issuperset(data):
+            unknown = sorted(set(data) - names)[0]
+            where = f"{field}.{unknown}" if field else unknown
+            raise CodecError(where, f"unknown field (known: {', '.join(n for n, _, _ in fields)})")
+        kwargs = {}
+        for name, decode, required in fields:
+            if name in data:
+                kwargs[name] = decode(data[name], f"{field}.{name}" if field else name)
+            elif required:
+                raise CodecError(f"{field}.{name}" if field else name, "is required")
+        try:
+            return tp(**kwargs)
+        except ValueError as exc:
+            # A rule's own check (`__post_init__`) says "<field>: <problem>"; keep its path.
+            name, sep, problem = str(exc).partition(": ")
+            if sep and name in names:
+                raise CodecError(f"{field}.{name}" if field else name, problem) from None
+            raise CodecError(field, str(exc)) from None
 
-
-def _dataclass_from_json(tp: type, data: Any, field: str, root: Any) -> Any:
-    if not isinstance(data, dict):
-        raise CodecError(field, "expected an object")
-    fields = {f.name: f for f in dataclasses.fields(tp)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        where = f"{field}.{unknown[0]}" if field else unknown[0]
-        raise CodecError(where, f"unknown field (known: {', '.join(fields)})")
-    hints = type_hints(tp)
-    kwargs = {}
-    for name, f in fields.items():
-        path = f"{field}.{name}" if field else name
-        if name in data and f.metadata.get("overrides"):
-            kwargs[name] = _overrides(root, data[name], path)
-        elif name in data:
-            kwargs[name] = from_json(hints[name], data[name], path, root)
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise CodecError(path, "is required")
-    try:
-        return tp(**kwargs)
-    except ValueError as exc:
-        # A rule's own check (`__post_init__`) says "<field>: <problem>"; keep its path.
-        name, sep, problem = str(exc).partition(": ")
-        if sep and name in fields:
-            raise CodecError(f"{field}.{name}" if field else name, problem) from None
-        raise CodecError(field, str(exc)) from None
+    return read
 
 
 def _overrides(root: Any, data: Any, field: str) -> dict[str, Any]:

@@ -70,7 +70,8 @@ def _same_kinds(old: Any, new: Any) -> bool:
 
 
 def _change(old: Any, new: Any, path: str, parent_old: Any, parent_new: Any) -> str:
-    if isinstance(old, tuple) and isinstance(new, tuple):
+    values = (*(old or ()), *(new or ())) if isinstance(old or new, tuple) else ()
+    if isinstance(old, tuple) and isinstance(new, tuple) and not any(map(_reads_as_value, values)):
         added = [v for v in new if v not in old]
         removed = [v for v in old if v not in new]
         if added or removed:
@@ -112,7 +113,14 @@ def _quoted(clause: Clause | None) -> str:
 
 
 def _rule_list(items: tuple) -> bool:
-    return bool(items) and all(dataclasses.is_dataclass(item) for item in items)
+    return bool(items) and all(
+        dataclasses.is_dataclass(item) and not _reads_as_value(item) for item in items
+    )
+
+
+def _reads_as_value(item: Any) -> bool:
+    """A dataclass that says how it reads (`Money`: "250.00 USD") is a value, not a rule."""
+    return dataclasses.is_dataclass(item) and type(item).__str__ is not object.__str__
 
 
 # Lists whose items are told apart by a field; None: by position (order matters).

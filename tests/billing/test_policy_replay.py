@@ -23,6 +23,7 @@ from billing.selectors import subscription_snapshot
 from billing.services.cancellations import cancellation_approve, cancellation_submit
 from billing.services.plan_changes import subscription_downgrade
 from billing.services.policies import policy_draft_create
+from billing.services.refunds import refund_propose
 from billing.services.replays import policy_replay, policy_replay_request
 from billing.tasks import replay_policy
 from tests.factories import PaymentFactory, PlanFactory, policy_version
@@ -107,6 +108,7 @@ def test_replay_totals_match_the_hand_computed_cases():
     summary = policy_replay(candidate=draft, since=SINCE, until=UNTIL)
 
     assert (summary["cases"], summary["changed"], summary["errors"]) == (2, 2, 0)
+    assert summary["kinds"] == {"cancellation": 2}
     usd = summary["totals"]["USD"]
     assert usd["baseline"] == {"refunded": "200.00", "credit": "0.00", "due": "0.00"}
     assert usd["candidate"]["refunded"] == "0.00"
@@ -179,7 +181,7 @@ def test_replay_policy_command_prints_the_summary(capsys):
     call_command("replay_policy", "connex@2", "--since", "2026-01-01", "--until", "2026-04-01")
 
     out = capsys.readouterr().out
-    assert "Replayed 1 cases: connex@2 against connex@1 (in force)" in out
+    assert "Replayed 1 cases: connex@2 against connex@1 (in force) [1 cancellation]" in out
     assert "USD in force (connex@1): refunded 100.00, credit 0.00, still due 0.00" in out
     assert "USD difference: refunded -100.00" in out
 
@@ -261,3 +263,25 @@ def test_replay_queries_do_not_grow_with_the_cases():
         return len(captured)
 
     assert queries_for(2) == queries_for(6)
+
+
+def test_a_refund_and_a_plan_change_are_replayed_as_their_own_cases():
+    subscription = refundable_connex()
+    payment = subscription.payments.get()
+    refund_propose(
+        payment=payment,
+        amount=Decimal("100.00"),
+        destination="",
+        actor=make_agent(),
+        now=MID_PERIOD,
+    )
+    cheaper = PlanFactory(policy_slug="connex", name="Basic", tier_rank=1, price=Decimal("50.00"))
+    subscription_downgrade(subscription=subscription, plan=cheaper, actor=None, now=MID_PERIOD)
+
+    summary = policy_replay(candidate=seven_day_draft(), since=SINCE, until=UNTIL)
+
+    assert summary["kinds"] == {"plan_change": 1, "refund": 1}
+    assert summary["errors"] == 0
+    # The refund of the 100.00 payment, on day 9: granted inside 30 days, not inside 7.
+    assert summary["totals"]["USD"]["difference"]["refunded"] == "-100.00"
+    assert [case["ref"].split(":")[0] for case in summary["most_changed"]] == ["refund"]
