@@ -27,6 +27,9 @@ from .snapshot import SubscriptionSnapshot
 from .timing import cancellation_timing
 from .window_refunds import window_closes_at
 
+# Enum members looked up once: a member lookup on the class is slow on the hot path (3.11).
+_NO_DESTINATION = Destination.NONE
+
 MISUSE = "suspended_for_misuse"
 CHARGEBACK = "open_chargeback"
 
@@ -93,7 +96,7 @@ def quote_cancellation(
         if destination is not None and rules.destination_choice_allowed:
             chosen = destination
     else:
-        chosen = Destination.NONE
+        chosen = _NO_DESTINATION
     return Quote(
         policy=policy_label,
         currency=currency,
