@@ -12,7 +12,7 @@ from billing.policy.presets import CONNEX, PRESETS
 from billing.policy.rules import PolicyRules
 
 pytestmark = pytest.mark.django_db
-migration = importlib.import_module("billing.migrations.0003_fidelity_policy_readings")
+migration = importlib.import_module("billing.migrations.0007_fidelity_policy_readings")
 
 
 def _stored_before_issue_11() -> dict:
@@ -37,6 +37,7 @@ def test_an_older_stored_preset_gets_the_next_version_with_the_fixed_readings():
 
     latest = RefundPolicy.objects.filter(slug="connex").order_by("-version").first()
     assert latest.version == 2 and "issue #11" in latest.changelog
+    assert (latest.state, latest.based_on.version) == ("published", 1)
     assert PolicyRules.from_dict(latest.rules) == CONNEX
     old = PolicyRules.from_dict(RefundPolicy.objects.get(slug="connex", version=1).rules)
     assert old.service_deductions[0].amount == CONNEX.service_deductions[0].amount

@@ -5,7 +5,9 @@ use is never edited (orgix §19), so where the latest stored version of a preset
 from `billing.policy.presets`, this adds version N+1 with the preset's rules. Stored rules
 in the earlier format (bare amounts, `counted_from: purchase`) load unchanged through
 `PolicyRules.from_dict`. A fresh database already has the current presets as version 1
-(migration 0002), so nothing is added there.
+(migration 0002), so nothing is added there. The new version is published and moves
+subscriptions at their renewals from its effective date (a period already paid keeps the
+version it was bought under).
 """
 
 import datetime
@@ -28,23 +30,29 @@ def publish_fixed_readings(apps, schema_editor):
 
     RefundPolicy = apps.get_model("billing", "RefundPolicy")
     for slug, rules in PRESETS.items():
-        latest = RefundPolicy.objects.filter(slug=slug).order_by("-version").first()
+        versions = RefundPolicy.objects.filter(slug=slug).order_by("-version")
+        latest = versions.filter(state="published").first()
         if latest is None:
             continue
         wanted = rules.to_dict()
         if PolicyRules.from_dict(latest.rules).to_dict() == wanted:
             continue
+        effective_from = max(latest.effective_from, EFFECTIVE_FROM)
         RefundPolicy.objects.create(
             slug=slug,
-            version=latest.version + 1,
+            version=versions.first().version + 1,
             title=latest.title,
-            effective_from=max(latest.effective_from, EFFECTIVE_FROM),
+            effective_from=effective_from,
             rules=wanted,
             source_text=latest.source_text,
             changelog=CHANGELOG,
+            state="published",
+            based_on=latest,
+            moves="renewals",
+            renewals_from=effective_from,
         )
 
 
 class Migration(migrations.Migration):
-    dependencies = [("billing", "0002_policy_presets")]
+    dependencies = [("billing", "0006_authoring_policy_drafts")]
     operations = [migrations.RunPython(publish_fixed_readings, migrations.RunPython.noop)]
