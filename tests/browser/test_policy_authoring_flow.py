@@ -69,7 +69,7 @@ def test_billing_lead_drafts_replays_and_publishes_a_shorter_window(live_server,
     assert draft.rules["refund_window"]["days"] == 7
 
     page.click("text=see what changes")
-    assert page.inner_text(".policy-diff") == "refund window: 30 → 7 days from first payment"
+    assert page.inner_text(".policy-diff") == "refund window: 30 → 7 days from trial end"
     page.screenshot(path=str(ARTIFACTS / "policy-diff.png"), full_page=True)
 
     page.goto(f"{live_server.url}/admin/billing/refundpolicy/{draft.pk}/replay/")
