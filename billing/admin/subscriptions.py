@@ -118,7 +118,10 @@ class SubscriptionAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeT
         if obj.pk is None or not obj.is_live:
             return "—"
         now = timezone.now()
-        quote = quote_for_subscription(obj, at=now)
+        try:
+            quote = quote_for_subscription(obj, at=now)
+        except DomainError as exc:  # a fixed amount the policy has not in this currency
+            return f"No quote: {exc.message}"
         return render_stored_quote(
             quote.to_dict(), workspace=obj.workspace, policy_id=obj.policy_id, at=now
         )

@@ -22,10 +22,13 @@ from billing.money import ZERO, round_money
 from .payment_refunds import payment_refunds
 from .payment_work import PaymentWork
 from .quotes import PaymentRefund, Quote, QuoteLine
-from .rules import Destination, PolicyRules
+from .rules import Destination, PolicyRules, Refusal
 from .snapshot import SubscriptionSnapshot
 from .timing import cancellation_timing
 from .window_refunds import window_closes_at
+
+# Enum members looked up once: a member lookup on the class is slow on the hot path (3.11).
+_NO_DESTINATION = Destination.NONE
 
 MISUSE = "suspended_for_misuse"
 CHARGEBACK = "open_chargeback"
@@ -46,15 +49,15 @@ def quote_cancellation(
     """
     if at < snapshot.subscribed_at:
         raise ValueError("the cancellation moment is before the subscription started")
-    refusals = {r.code: r for r in rules.refusals}
-    misuse = refusals.get(MISUSE) if snapshot.suspended_for_misuse else None
+    misuse = _refusal(rules, MISUSE) if snapshot.suspended_for_misuse else None
     in_trial = snapshot.trial_end is not None and at < snapshot.trial_end
     notes: list[tuple[str, Decimal, str]] = []
     work: list[PaymentWork] = []
     if misuse is not None:
         notes.append((f"No refund: {misuse.message}", ZERO, misuse.clause.ref))
     else:
-        work = payment_refunds(rules, snapshot, at, in_trial, refusals.get(CHARGEBACK))
+        chargeback = _refusal(rules, CHARGEBACK) if snapshot.index.any_disputed else None
+        work = payment_refunds(rules, snapshot, at, in_trial, chargeback)
         if rules.case_by_case_review:
             notes.append(
                 (
@@ -65,43 +68,42 @@ def quote_cancellation(
             )
 
     currency = snapshot.currency
+    # Each line is rounded once; sums of rounded amounts need no rounding again.
+    zero = round_money(ZERO, currency)
     lines: list[QuoteLine] = []
     refunds: list[PaymentRefund] = []
-    tax_total = ZERO
+    refund_total = tax_total = zero
     time_refund = False
     for pq in work:
-        rounded = [
-            QuoteLine(label, round_money(amount, currency), clause, pq.payment.ref)
-            for label, amount, clause in pq.lines
-        ]
-        lines.extend(rounded)
-        refund = sum((line.amount for line in rounded), ZERO)
+        pay = pq.payment
+        refund = zero
+        for label, amount, clause in pq.lines:
+            amount = round_money(amount, currency)
+            lines.append(QuoteLine(label, amount, clause, pay.ref))
+            refund += amount
         if refund > 0:
-            pay = pq.payment
-            tax = round_money(pay.tax * refund / pay.amount, currency) if pay.amount else ZERO
+            tax = round_money(pay.tax * refund / pay.amount, currency) if pay.tax else zero
             refunds.append(PaymentRefund(pay.ref, refund, tax))
+            refund_total += refund
             tax_total += tax
             time_refund = time_refund or pq.time_based
-    lines.extend(
-        QuoteLine(label, round_money(amount, currency), clause) for label, amount, clause in notes
-    )
-    refund_total = round_money(sum((p.amount for p in refunds), ZERO), currency)
+    lines.extend(QuoteLine(label, zero, clause) for label, _, clause in notes)
 
     timing = cancellation_timing(rules, snapshot, at, in_trial, time_refund)
-    lines.extend(QuoteLine(label, round_money(ZERO, currency), ref) for label, _, ref in timing.due)
+    lines.extend(QuoteLine(label, zero, ref) for label, _, ref in timing.due)
     if refund_total > 0:
         chosen = rules.refund_destination
         if destination is not None and rules.destination_choice_allowed:
             chosen = destination
     else:
-        chosen = Destination.NONE
+        chosen = _NO_DESTINATION
     return Quote(
         policy=policy_label,
         currency=currency,
         refund=refund_total,
-        tax_refund=round_money(tax_total, currency),
+        tax_refund=tax_total,
         destination=chosen,
-        amount_due=round_money(timing.amount_due, currency),
+        amount_due=timing.amount_due if timing.due else zero,
         effective=timing.effective,
         ends_at=timing.ends_at,
         access_until=timing.access_until,
@@ -119,6 +121,10 @@ def quote_cancellation(
     )
 
 
+def _refusal(rules: PolicyRules, code: str) -> Refusal | None:
+    return next((r for r in rules.refusals if r.code == code), None)
+
+
 def _window_until(rules: PolicyRules, snapshot: SubscriptionSnapshot) -> datetime | None:
     """The refund window's last minute, where the window applies to this subscription."""
     window = rules.refund_window
@@ -130,9 +136,9 @@ def _window_until(rules: PolicyRules, snapshot: SubscriptionSnapshot) -> datetim
         and not window.applies_after_trial
     ):
         return None
-    key = ("window_until", window, rules.time_zone)
+    closes = window_closes_at(window, snapshot, rules.time_zone)
     memo = snapshot.index.memo
+    key = (closes, rules.time_zone)
     if key not in memo:
-        closes = window_closes_at(window, snapshot, rules.time_zone)
         memo[key] = (closes - timedelta(minutes=1)).astimezone(ZoneInfo(rules.time_zone))
     return memo[key]

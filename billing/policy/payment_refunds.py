@@ -36,8 +36,8 @@ def payment_refunds(
 
     first = index.first_subscription
     first_subscription = first if first is not None and first.paid_at <= at else None
-    covering = set(index.covering(at))
     if is_open or in_trial:
+        covering = set(index.covering(at))
         candidates = [(pay, position in covering) for position, pay in enumerate(index.paid_by(at))]
     else:  # earlier periods are never refunded, not worth a line: only what covers `at`
         candidates = [

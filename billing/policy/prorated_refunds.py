@@ -14,6 +14,9 @@ from .proration import MODE_LABELS, unused_fraction
 from .rules import PaymentKind, PolicyRules, Proration, ProrationRule, amount_for
 from .snapshot import SubscriptionSnapshot
 
+# Enum members looked up once: a member lookup on the class is slow on the hot path (3.11).
+_NONE, _SUBSCRIPTION = Proration.NONE, PaymentKind.SUBSCRIPTION
+
 
 def proration_rule(
     rules: PolicyRules, snapshot: SubscriptionSnapshot, at: datetime
@@ -22,6 +25,20 @@ def proration_rule(
     if "first_anniversary" not in memo:
         memo["first_anniversary"] = add_months(snapshot.subscribed_at, 12)
     first_year = at < memo["first_anniversary"]
+    # Two answers per snapshot and rule list (in or after the first year), kept by identity.
+    chosen = snapshot.index.by_rule
+    entry = chosen.get(id(rules.proration))
+    if entry is None or entry[0] is not rules.proration:
+        entry = (rules.proration, {})
+        chosen[id(rules.proration)] = entry
+    if first_year not in entry[1]:
+        entry[1][first_year] = _first_matching(rules, snapshot, first_year)
+    return entry[1][first_year]
+
+
+def _first_matching(
+    rules: PolicyRules, snapshot: SubscriptionSnapshot, first_year: bool
+) -> ProrationRule | None:
     for rule in rules.proration:
         if rule.interval is not None and rule.interval != snapshot.interval:
             continue
@@ -42,7 +59,7 @@ def prorate(
 ) -> None:
     pay = pq.payment
     rule = proration_rule(rules, snapshot, at)
-    if rule is None or pay.kind not in rule.kinds or rule.mode == Proration.NONE:
+    if rule is None or pay.kind not in rule.kinds or rule.mode == _NONE:
         ref = rule.clause.ref if rule is not None else ""
         pq.lines.append((f"{label}: no refund for the current period", ZERO, ref))
         return
@@ -51,7 +68,7 @@ def prorate(
     prorated = round_money(pay.amount * fraction, snapshot.currency)
     pq.time_based = True
     pq.lines.append((f"{label}: {MODE_LABELS[rule.mode]}", prorated, rule.clause.ref))
-    if rule.fixed_deduction and pay.kind == PaymentKind.SUBSCRIPTION:
+    if rule.fixed_deduction and pay.kind == _SUBSCRIPTION:
         _fixed_deduction(pq, rules, rule, snapshot, at, prorated)
 
 

@@ -99,8 +99,10 @@ class Money:
     currency: str
 
     def __post_init__(self) -> None:
+        if not self.currency:
+            raise ValueError("currency: a fixed amount needs a currency")
         if self.currency not in MINOR_UNITS:
-            raise ValueError(f"unknown currency {self.currency!r}")
+            raise ValueError(f"currency: unknown currency {self.currency!r}")
         if self.amount < 0:
             raise ValueError(f"a fixed amount cannot be negative ({self.amount})")
 

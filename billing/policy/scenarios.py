@@ -105,6 +105,7 @@ class Scenario:
     cancel_at: datetime  # the moment quoted: the cancellation, or the plan change
     destination: Destination | None = None
     change_to: PlanChangeTo | None = None  # set: quote a plan change at `cancel_at`
+    plan_name: str = ""  # `plan.name`: how a plan-change quote names the current plan
 
 
 def parse_scenario(data: Any) -> Scenario:
@@ -174,7 +175,8 @@ def parse_scenario(data: Any) -> Scenario:
         discount_percent=discount,
         suspended_for_misuse=misuse,
     )
-    return Scenario(slug, version, snapshot, cancel_at, destination, change_to)
+    plan_name = _text(plan.get("name", ""), "plan.name")
+    return Scenario(slug, version, snapshot, cancel_at, destination, change_to, plan_name)
 
 
 def _moment_and_change(
@@ -247,6 +249,7 @@ def quote_scenario(rules: PolicyRules, policy_label: str, scenario: Scenario):
             new_price=scenario.change_to.price,
             new_interval=scenario.change_to.interval,
             new_plan=scenario.change_to.plan,
+            old_plan=scenario.plan_name,
             at=scenario.cancel_at,
         )
     return quote_cancellation(

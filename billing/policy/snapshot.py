@@ -15,7 +15,12 @@ from decimal import Decimal
 from functools import cached_property
 from itertools import pairwise
 
+from billing.money import round_money
+
 from .rules import Interval, PaymentKind, ServiceKind
+
+# Enum members looked up once: a member lookup on the class is slow on the hot path (3.11).
+_SUBSCRIPTION = PaymentKind.SUBSCRIPTION
 
 ZERO = Decimal("0")
 
@@ -88,6 +93,11 @@ class PaymentIndex:
         self.in_paid_order = all(a.paid_at <= b.paid_at for a, b in pairwise(payments))
         self.paid_times = sorted(p.paid_at for p in payments)
         self.remainders = _remainders(snapshot)
+        # The plan's price after the discount: what a period still due costs.
+        self.net_price = round_money(
+            snapshot.price * (1 - snapshot.discount_percent / 100), snapshot.currency
+        )
+        self.any_disputed = any(p.disputed for p in payments)
         subscriptions = [p for p in payments if p.kind == PaymentKind.SUBSCRIPTION]
         self.first_subscription = min(subscriptions, key=lambda p: p.paid_at, default=None)
         self.first_paid_at = self.paid_times[0] if payments else None
@@ -110,6 +120,8 @@ class PaymentIndex:
         self._periods = periods
         self._covering: tuple[datetime | None, tuple[int, ...]] = (None, ())
         self.memo: dict[object, datetime] = {}  # per-rules moments derived from the snapshot
+        # Per rule object (by identity, checked): its window's end, the proration rule chosen.
+        self.by_rule: dict[int, tuple] = {}
 
     def paid_by(self, at: datetime) -> tuple[PaymentSnapshot, ...]:
         """Payments made by `at`, in snapshot order."""
@@ -133,7 +145,7 @@ class PaymentIndex:
     def current_period_paid(self, at: datetime) -> bool:
         """Has a subscription payment made by `at` paid for the period containing it?"""
         return any(
-            self.payments[i].kind == PaymentKind.SUBSCRIPTION and self.payments[i].paid_at <= at
+            self.payments[i].kind == _SUBSCRIPTION and self.payments[i].paid_at <= at
             for i in self.covering(at)
         )
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
-from billing.money import ZERO, round_money
+from billing.money import ZERO
 
 from .calendars import add_months, end_of_day, interval_months
 from .rules import AccessEnd, Effective, PolicyRules
 from .snapshot import SubscriptionSnapshot
 
+# Enum members looked up once: a member lookup on the class is slow on the hot path (3.11).
+_IMMEDIATELY, _END_OF_DAY = Effective.IMMEDIATELY, AccessEnd.END_OF_DAY
 
-@dataclass(frozen=True)
-class Timing:
+
+class Timing(NamedTuple):
+    """Internal to the engine, made once per quote (a named tuple: cheap to build)."""
+
     effective: Effective
     ends_at: datetime
     access_until: datetime
@@ -37,10 +41,10 @@ def cancellation_timing(
         rules.cancellation_effective_with_refund if time_refund else rules.cancellation_effective
     )
     currency = snapshot.currency
-    net_price = round_money(snapshot.price * (1 - snapshot.discount_percent / 100), currency)
+    net_price = snapshot.index.net_price
     notice_applied = False
     due: list[tuple[str, Decimal, str]] = []
-    if effective == Effective.IMMEDIATELY:
+    if effective == _IMMEDIATELY:
         ends_at = at
     elif in_trial:
         ends_at = snapshot.trial_end or snapshot.period_end
@@ -48,7 +52,7 @@ def cancellation_timing(
         # A period already over (a renewal not yet recorded) ends now, not in the past.
         ends_at = max(snapshot.period_end, at)
         notice = rules.cancellation_notice
-        if notice is not None and at > snapshot.period_end - timedelta(days=notice.days):
+        if notice is not None and (snapshot.period_end - at).days < notice.days:
             ends_at = add_months(snapshot.period_end, interval_months(snapshot.interval))
             notice_applied = True
             due.append(
@@ -59,7 +63,7 @@ def cancellation_timing(
                     notice.clause.ref,
                 )
             )
-        if rules.access_ends == AccessEnd.END_OF_DAY and ends_at > at:
+        if rules.access_ends == _END_OF_DAY and ends_at > at:
             # "the 15th is the last day": the whole day the period ends on.
             key = ("end_of_day", ends_at, rules.time_zone)
             memo = snapshot.index.memo
@@ -84,7 +88,7 @@ def cancellation_timing(
                 unpaid.ref,
             ),
         )
-    access_until = at if rules.access_until == Effective.IMMEDIATELY else ends_at
+    access_until = at if rules.access_until == _IMMEDIATELY else ends_at
     return Timing(
         effective,
         ends_at,

@@ -33,13 +33,15 @@ def window_start(counted_from: WindowFrom, snapshot: SubscriptionSnapshot) -> da
 def window_closes_at(
     window: RefundWindow, snapshot: SubscriptionSnapshot, time_zone: str
 ) -> datetime:
-    """The first instant outside the refund window (worked out once per snapshot)."""
-    key = ("window", window.counted_from, window.days, window.counted, time_zone)
-    memo = snapshot.index.memo
-    if key not in memo:
+    """The first instant outside the refund window (worked out once per snapshot and
+    window; keyed by identity, checked, as hashing the rule would cost more than it saves)."""
+    memo = snapshot.index.by_rule
+    entry = memo.get(id(window))
+    if entry is None or entry[0] is not window or entry[1] != time_zone:
         start = window_start(window.counted_from, snapshot)
-        memo[key] = window_closes(start, window.days, window.counted, time_zone)
-    return memo[key]
+        entry = (window, time_zone, window_closes(start, window.days, window.counted, time_zone))
+        memo[id(window)] = entry
+    return entry[2]
 
 
 def inside_window(

@@ -94,6 +94,8 @@ HELP: dict[str, str] = {
 VALUES: dict[str, str] = {
     "signup": "signup",
     "purchase": "first payment",
+    "first_payment": "first payment",
+    "trial_end": "trial end",
     "immediately": "immediately",
     "period_end": "at the period end",
     "original_payment_method": "the original payment method",
