@@ -19,10 +19,19 @@ class Subscription(models.Model):
         ACTIVE = "active", "Active"
         PAST_DUE = "past_due", "Past due"
         SUSPENDED = "suspended", "Suspended"
+        PAUSED = "paused", "Paused"
         CANCELLED = "cancelled", "Cancelled"
         EXPIRED = "expired", "Expired"
 
-    LIVE_STATUSES = (Status.TRIALING, Status.ACTIVE, Status.PAST_DUE, Status.SUSPENDED)
+    # Paused is live: the workspace keeps its plan and data (never purged for inactivity
+    # while paused); only billing stops (see billing/services/pauses.py).
+    LIVE_STATUSES = (
+        Status.TRIALING,
+        Status.ACTIVE,
+        Status.PAST_DUE,
+        Status.SUSPENDED,
+        Status.PAUSED,
+    )
 
     workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="subscriptions")
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
@@ -54,13 +63,21 @@ class Subscription(models.Model):
     next_retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
     grace_until = models.DateTimeField(null=True, blank=True)
     orders_used_this_period = models.PositiveIntegerField(default=0)
+    # A retention discount lasts this many more renewals (0: `discount_percent` is not a
+    # retention discount and never runs out).
+    discount_periods_left = models.PositiveSmallIntegerField(default=0)
+    # Pause (billing/services/pauses.py): billing stops from `paused_at` until `resumes_at`.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    resumes_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-started_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["workspace"],
-                condition=models.Q(status__in=["trialing", "active", "past_due", "suspended"]),
+                condition=models.Q(
+                    status__in=["trialing", "active", "past_due", "suspended", "paused"]
+                ),
                 name="one_live_subscription_per_workspace",
             ),
             models.CheckConstraint(
@@ -71,6 +88,10 @@ class Subscription(models.Model):
                 condition=models.Q(discount_percent__gte=0, discount_percent__lte=100),
                 name="discount_is_a_percentage",
             ),
+        ]
+        indexes = [
+            models.Index(fields=["started_at", "id"], name="subscription_started_order"),
+            models.Index(fields=["grace_until"], name="subscription_grace_until"),
         ]
 
     def __str__(self) -> str:

@@ -1,8 +1,9 @@
 """The quote: what happens if the customer cancels (or changes plan) at a given moment.
 
 Computed by `billing.policy.engine.quote_cancellation(*, rules, policy_label, snapshot, at)`
-and `quote_plan_change(...)` (also importable from here), which are pure: no database, no
-clock. Money is computed exactly and rounded once, half-up, to the currency's minor unit.
+and `quote_plan_change(...)`, which are pure: no database, no clock. This module holds only
+the results, so the engine's modules import it and it imports none of them. Money is
+computed exactly and rounded once, half-up, to the currency's minor unit.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ class QuoteLine:
     amount: Decimal  # positive adds to the refund, negative deducts
     clause: str  # the policy clause it applies
     payment_ref: str | None = None
+    # The time a plan-change line is for (a credit for the old plan, a charge for the new).
+    period_start: datetime | None = None
+    period_end: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class Quote:
     refusal: str | None
     lines: tuple[QuoteLine, ...]
     payment_refunds: tuple[PaymentRefund, ...]
+    # The last minute of the refund window, in the policy's time zone (None: no window).
+    refund_window_until: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +86,9 @@ class Quote:
                 {"payment_ref": p.payment_ref, "amount": str(p.amount), "tax": str(p.tax)}
                 for p in self.payment_refunds
             ],
+            "refund_window_until": self.refund_window_until.isoformat()
+            if self.refund_window_until
+            else None,
         }
 
 
@@ -96,6 +105,11 @@ class PlanChangeQuote:
     notice_applied: bool
     lines: tuple[QuoteLine, ...]
 
+    @property
+    def net(self) -> Decimal:
+        """The sum of the lines: positive is charged now, negative is credited."""
+        return sum((line.amount for line in self.lines), Decimal("0"))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "policy": self.policy,
@@ -103,20 +117,17 @@ class PlanChangeQuote:
             "direction": self.direction,
             "charge_now": str(self.charge_now),
             "refund": str(self.refund),
+            "net": str(self.net),
             "effective_at": self.effective_at.isoformat(),
             "notice_applied": self.notice_applied,
             "lines": [
-                {"label": line.label, "amount": str(line.amount), "clause": line.clause}
+                {
+                    "label": line.label,
+                    "amount": str(line.amount),
+                    "clause": line.clause,
+                    "period_start": line.period_start.isoformat() if line.period_start else None,
+                    "period_end": line.period_end.isoformat() if line.period_end else None,
+                }
                 for line in self.lines
             ],
         }
-
-
-def __getattr__(name: str) -> Any:
-    """`from billing.policy.quotes import quote_cancellation` works too (lazy: the engine
-    imports this module)."""
-    if name in {"quote_cancellation", "quote_plan_change"}:
-        from . import engine
-
-        return getattr(engine, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from accounts.models import AuditRecord, Workspace
 from accounts.services.audit import audit_entry
@@ -235,9 +235,11 @@ def _renewal_audit(subscription, *, before: dict, charge: Charge, payment, now: 
 def renewal_policy_version(
     subscription: Subscription, policies: dict[str, RefundPolicy]
 ) -> RefundPolicy:
-    """The policy version the next period is bought under: the latest in force of the
-    subscription's policy (orgix §19), from `policies_in_force`."""
-    return policies.get(subscription.policy.slug, subscription.policy)
+    """The policy version the next period is bought under (orgix §19): the one
+    `policies_in_force` moves renewals to, never an older one than the current."""
+    current = subscription.policy
+    moved = policies.get(current.slug)
+    return moved if moved is not None and moved.version > current.version else current
 
 
 def _needs_own_queries(subscription: Subscription, start: datetime, with_credit: set[int]) -> bool:
@@ -362,8 +364,19 @@ def _charge_key(subscription: Subscription, start: datetime, attempt: str) -> st
 
 
 def policies_in_force(now: datetime, *, slugs: list[str] | None = None) -> dict[str, RefundPolicy]:
-    """The latest version in force of each policy: a renewal is bought under it (orgix §19)."""
-    queryset = RefundPolicy.objects.filter(effective_from__lte=now.date()).order_by("version")
+    """The version a renewal is bought under, per policy (orgix §19): the latest published
+    version in force that takes renewals from `renewals_from` (or its effective day) on.
+    Drafts and versions for new subscriptions only never move a renewal."""
+    today = now.date()
+    queryset = (
+        RefundPolicy.objects.filter(
+            state=RefundPolicy.State.PUBLISHED,
+            moves=RefundPolicy.Moves.RENEWALS,
+            effective_from__lte=today,
+        )
+        .filter(Q(renewals_from__isnull=True) | Q(renewals_from__lte=today))
+        .order_by("version")
+    )
     if slugs is not None:
         queryset = queryset.filter(slug__in=slugs)
     return {policy.slug: policy for policy in queryset}

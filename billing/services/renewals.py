@@ -34,7 +34,9 @@ from billing.services.charging import (
     workspaces_with_credit,
 )
 from billing.services.dunning import subscription_charge_failed
+from billing.services.pauses import subscriptions_resume_due
 from billing.services.plan_changes import workspace_limits_enforce
+from billing.services.retention_offers import retention_discount_period_used
 from billing.services.subscription_locks import subscription_id_batches, subscriptions_lock
 
 S = Subscription.Status
@@ -83,6 +85,8 @@ def subscriptions_renew_due(
     fans the same batches out to workers instead)."""
     gateway = gateway or get_gateway()
     summary = RenewalSummary()
+    # Pauses that ended become active first, so a period that ended meanwhile renews now.
+    subscriptions_resume_due(now=now, batch_size=batch_size)
     policies = policies_in_force(now)
     for ids in renewal_batches(now=now, batch_size=batch_size):
         summary.add(
@@ -146,8 +150,8 @@ def _after_charge(
     now: datetime,
     summary: RenewalSummary,
 ) -> None:
-    """A failed charge starts dunning; a downgrade taken at the renewal enforces the new
-    plan's limits."""
+    """A failed charge starts dunning; a successful one uses up a period of a retention
+    discount; a downgrade taken at the renewal enforces the new plan\x27s limits."""
     if not charge.succeeded:
         summary.failed += 1
         subscription_charge_failed(
@@ -156,5 +160,6 @@ def _after_charge(
         return
     summary.renewed += 1
     summary.trials_converted += was_trial
+    retention_discount_period_used(subscription)
     if subscription.plan_id != plan_before:
         workspace_limits_enforce(subscription=subscription, now=now)

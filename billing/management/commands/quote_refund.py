@@ -1,4 +1,5 @@
-"""`manage.py quote_refund SCENARIO.json [--text]`: quote a cancellation scenario.
+"""`manage.py quote_refund SCENARIO.json [--text]`: quote a cancellation (or, with
+`change_to` and `change_at`, a plan change) scenario.
 
 Prints the quote as JSON (amounts as strings) or, with `--text`, as a readable table. A bad
 scenario prints one line naming the field and exits with status 2.
@@ -7,15 +8,16 @@ scenario prints one line naming the field and exits with status 2.
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from billing.policy.engine import quote_cancellation
-from billing.policy.render import quote_text
-from billing.policy.scenarios import ScenarioError, parse_scenario
+from backoffice.commands import ProjectCommand
+from billing.errors import DomainError
+from billing.policy.render import scenario_text
+from billing.policy.scenarios import ScenarioError, parse_scenario, quote_scenario
 from billing.selectors import policy_by_ref, policy_rules
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Quote what cancelling the subscription described in SCENARIO.json would refund, "
         "under the policy it names (slug or slug@version). Reads the policy from the "
@@ -48,14 +50,11 @@ class Command(BaseCommand):
             raise CommandError(
                 f"policy: {policy.label} has invalid rules: {exc}", returncode=2
             ) from None
-        quote = quote_cancellation(
-            rules=rules,
-            policy_label=policy.label,
-            snapshot=parsed.snapshot,
-            at=parsed.cancel_at,
-            destination=parsed.destination,
-        )
+        try:
+            quote = quote_scenario(rules, policy.label, parsed)
+        except DomainError as exc:
+            raise CommandError(f"{exc.field}: {exc.message}", returncode=2) from None
         if text:
-            self.stdout.write(quote_text(quote))
+            self.stdout.write(scenario_text(quote))
         else:
             self.stdout.write(json.dumps(quote.to_dict(), indent=2, ensure_ascii=False))
