@@ -134,25 +134,10 @@ def _cycle_through(component: list[str], graph: dict[str, set[str]]) -> list[str
     return component
 
 
-# Circles another branch is removing, each with who removes it. An entry must go when its
-# circle does (the second test fails until it is removed), so none outlives its fix.
-KNOWN_CIRCLES = {
-    # Branch `fidelity` splits the engine by question and breaks this one (issue #11).
-    frozenset({"billing.policy.engine", "billing.policy.quotes"}),
-}
-
-
 def test_the_project_has_no_import_circles():
-    found = [c for c in circles(import_graph()) if frozenset(c) not in KNOWN_CIRCLES]
+    found = circles(import_graph())
 
     assert not found, "import circles: " + "; ".join(" -> ".join(c) for c in found)
-
-
-def test_every_known_circle_still_exists():
-    found = {frozenset(c) for c in circles(import_graph())}
-
-    gone = [sorted(known) for known in KNOWN_CIRCLES if known not in found]
-    assert not gone, f"no longer circular, remove from KNOWN_CIRCLES: {gone}"
 
 
 @pytest.mark.parametrize(

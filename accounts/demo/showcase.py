@@ -212,9 +212,7 @@ def _reviews(cast: Cast, slug: str, *, verified: bool) -> None:
         now=now - 3 * DAY,
     )
     if verified:
-        review_request_verify(
-            request=review, agent=cast.agent, method="member", now=now - 2 * DAY
-        )
+        review_request_verify(request=review, agent=cast.agent, method="member", now=now - 2 * DAY)
 
 
 def _accidental_renewal(cast: Cast, slug: str) -> None:

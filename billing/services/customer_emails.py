@@ -1,11 +1,13 @@
 """Schedule a customer email: after the change commits, a Celery task renders and sends
 it (`billing.emails`), so a rolled-back change never e-mails anyone and no request waits
-for the mail server. The task is imported late: services sit below tasks."""
+for the mail server. The task is named, not imported: services sit below tasks
+(`backoffice.task_queue`)."""
 
 from typing import Any
 
 from django.db import transaction
 
+from backoffice.task_queue import enqueue
 from billing.email_payload import payload_encode
 
 
@@ -13,9 +15,4 @@ def customer_email_on_commit(kind: str, *, object_id: int, **extra: Any) -> None
     """`kind` names an entry of `billing.emails.EMAILS`; `object_id` its record."""
     payload = payload_encode(extra)
 
-    def enqueue() -> None:
-        from billing.tasks import send_customer_email
-
-        send_customer_email.delay(kind, object_id, payload)
-
-    transaction.on_commit(enqueue)
+    transaction.on_commit(lambda: enqueue("billing.send_customer_email", kind, object_id, payload))
