@@ -72,13 +72,15 @@ def seed_demo(
     for start in range(0, workspaces, chunk_size):
         chunk = [_spec(i, seed) for i in range(start, min(start + chunk_size, workspaces))]
         _write_chunk(chunk, context, summary)
-    summary.created["showcase situations"] += seed_showcase(
+    showcased = seed_showcase(
         now=now,
         plans=context.plans,
         agent=context.agent,
         lead=logins["lead@example.com"],
         password=context.customer_password,
     )
+    if showcased:  # a second run creates nothing, and says nothing about it
+        summary.created["showcase situations"] += showcased
     return summary
 
 

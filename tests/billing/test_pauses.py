@@ -116,7 +116,7 @@ def test_pausing_and_resuming_early_are_audited_and_move_the_renewal():
 
 @pytest.mark.django_db
 def test_a_paused_subscription_stays_live_so_it_is_never_purged_for_inactivity():
-    from accounts.services.purge import purge_blockers
+    from accounts.services.purge_selection import purge_blockers
 
     subscription = refundable_connex()
     subscription_pause(subscription=subscription, months=3, actor=None, now=MID_PERIOD)
