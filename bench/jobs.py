@@ -12,7 +12,7 @@ then times, each in a fresh process on a fresh copy, on the local gateway:
   fanned-out `billing.renew_subscriptions_batch` tasks (SKIP LOCKED keeps them apart).
 
 The per-item baseline is slow enough that it runs on its own, smaller, count (by default
-the smaller of N and 5,000); the table compares throughputs (renewals per second), which
+the smaller of N and 2,000); the table compares throughputs (renewals per second), which
 do not depend on the count. Each run checks that every subscription was renewed once.
 
     python -m bench.jobs [--subscriptions N] [--baseline M] [--workers W]
@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bo_jobs_bench"
 DEFAULT_SUBSCRIPTIONS = 100_000
-DEFAULT_BASELINE = 5_000
+DEFAULT_BASELINE = 2_000
 DEFAULT_WORKERS = 2
 BATCH_SIZE = 500
 NOW = "2025-02-01T01:00:00+00:00"

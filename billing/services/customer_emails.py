@@ -1,6 +1,7 @@
 """Schedule a customer email: after the change commits, a Celery task renders and sends
 it (`billing.emails`), so a rolled-back change never e-mails anyone and no request waits
-for the mail server. The task is named, not imported: services sit below tasks."""
+for the mail server. The task is named, not imported: services sit below tasks
+(`backoffice.task_queue`)."""
 
 from typing import Any
 

@@ -23,6 +23,7 @@ from django.db import transaction
 
 from accounts.models import AuditRecord, User
 from accounts.services.audit import audit_record
+from backoffice.task_queue import enqueue
 from billing.errors import DomainError, PermissionDenied
 from billing.models import CancellationRequest, PolicyReplay, Refund, RefundPolicy
 from billing.policy.codec import CodecError
@@ -199,9 +200,7 @@ def policy_replay_request(
 
 
 def _queue(replay_id: int) -> None:
-    from billing.tasks import replay_policy
-
-    replay_policy.delay(replay_id)
+    enqueue("billing.replay_policy", replay_id)
 
 
 def policy_replay_run(*, replay_id: int, now: datetime) -> PolicyReplay:
