@@ -3,12 +3,11 @@
 Every rule carries the clause of the policy text it comes from and, where the text is
 ambiguous, the reading we chose (`reading`), so a policy author can see and change it.
 `PolicyRules.from_dict(policy.rules)` / `to_dict()` convert to and from the JSON stored on
-`billing.RefundPolicy`.
+`billing.RefundPolicy` (strictly: see `parsing.py`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -65,6 +64,72 @@ class Fallback(StrEnum):
 class WindowFrom(StrEnum):
     SIGNUP = "signup"
     PURCHASE = "purchase"
+    EACH_PAYMENT = "each_payment"  # every payment opens its own window (renewals too)
+
+
+class Phase(StrEnum):
+    """Where in the subscription's life `at` falls (first year: before the first
+    anniversary of signup; first period: the first paid billing period)."""
+
+    ANY = "any"
+    FIRST_YEAR = "first_year"
+    AFTER_FIRST_YEAR = "after_first_year"
+    FIRST_PERIOD = "first_period"
+    RENEWAL = "renewal"
+
+
+class RefusalCode(StrEnum):
+    OPEN_CHARGEBACK = "open_chargeback"
+    SUSPENDED_FOR_MISUSE = "suspended_for_misuse"
+
+
+class Channel(StrEnum):
+    """Where the subscription was bought."""
+
+    WEB = "web"
+    SALES = "sales"
+    RESELLER = "reseller"
+    APP_STORE = "app_store"
+    RETAIL = "retail"
+
+
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    INVOICE = "invoice"
+    DIRECT_DEBIT = "direct_debit"
+
+
+class Region(StrEnum):
+    """Named country groups a condition can use instead of listing countries."""
+
+    EU = "eu"
+    EEA = "eea"
+    UK = "uk"
+
+
+class TrialState(StrEnum):
+    IN_TRIAL = "in_trial"  # `at` is before the trial end
+    AFTER_TRIAL = "after_trial"  # there was a trial and it is over
+    NO_TRIAL = "no_trial"
+
+
+class Initiator(StrEnum):
+    """Who ends the subscription: the customer, or the provider without cause."""
+
+    CUSTOMER = "customer"
+    PROVIDER = "provider"
+
+
+class ChargeKind(StrEnum):
+    # A share of the price of the billing periods left in the commitment after the current one.
+    REMAINING_COMMITMENT = "remaining_commitment"
+    # Usage accrued in arrears (seat-days, metered use) and not yet billed.
+    UNBILLED_USAGE = "unbilled_usage"
+
+
+class RetentionFrom(StrEnum):
+    END = "end"  # the subscription's end
+    REQUEST = "request"  # the cancellation request
 
 
 @dataclass(frozen=True)
@@ -76,14 +141,46 @@ class Clause:
 
 
 @dataclass(frozen=True)
-class RefundWindow:
-    """Inside the window, these payment kinds are refunded (minus service deductions)."""
+class Condition:
+    """When a variant applies. Every criterion given must hold; a list matches any of its
+    values; an empty list or null matches everything. `countries` (ISO 3166-1 alpha-2) and
+    `regions` together name the places that match."""
 
-    days: int
+    channels: tuple[Channel, ...] = ()
+    payment_methods: tuple[PaymentMethod, ...] = ()
+    countries: tuple[str, ...] = ()
+    regions: tuple[Region, ...] = ()
+    intervals: tuple[Interval, ...] = ()
+    plans: tuple[str, ...] = ()  # plan codes
+    committed: bool | None = None  # has a commitment term beyond the current period
+    trial: tuple[TrialState, ...] = ()
+    phase: Phase = Phase.ANY
+    used_since_payment: bool | None = None  # any activity since the latest payment
+    past_due: bool | None = None
+    initiated_by: tuple[Initiator, ...] = ()
+
+    def __post_init__(self) -> None:
+        for code in self.countries:
+            if not (isinstance(code, str) and len(code) == 2 and code.isascii() and code.isupper()):
+                raise ValueError(f"countries: {code!r} is not an ISO 3166-1 alpha-2 code (e.g. DE)")
+
+
+@dataclass(frozen=True)
+class RefundWindow:
+    """Inside the window, these payment kinds are refunded (minus service deductions).
+
+    The window closes `days` after its start or at the first renewal if
+    `until_first_renewal`, whichever comes first (`days=null`: only the renewal limit, i.e.
+    the first billing period). `counted_from=each_payment` gives every payment its own
+    window, counted from when it was paid.
+    """
+
+    days: int | None
     counted_from: WindowFrom
     refundable_kinds: tuple[PaymentKind, ...]
     clause: Clause
     applies_after_trial: bool = True  # connex: "30-Day Refund No Trial" sets this to False
+    until_first_renewal: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,7 +218,7 @@ class ProrationRule:
     """
 
     interval: Interval | None
-    phase: str
+    phase: Phase
     mode: Proration
     fixed_deduction: Decimal
     fixed_deduction_label: str
@@ -137,10 +234,22 @@ class NoticeRule:
 
 
 @dataclass(frozen=True)
+class RetainedData:
+    """Part of the data kept on another horizon (backups, credentials); `days=null`: kept
+    indefinitely."""
+
+    what: str
+    days: int | None
+    clause: Clause
+
+
+@dataclass(frozen=True)
 class RetentionRule:
     after_end_days: int | None  # data kept this long after the subscription ends
     inactivity_days: int | None  # account deleted after this long without activity
     clause: Clause
+    counted_from: RetentionFrom = RetentionFrom.END
+    partial: tuple[RetainedData, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,6 +262,8 @@ class DunningRule:
     discount_void_on_expiry: bool
     can_reinstate: bool
     clause: Clause
+    # A past-due customer who cancels owes nothing more for the unpaid period.
+    cancel_waives_overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,8 +281,47 @@ class ChangeRule:
 class Refusal:
     """A situation in which the policy refuses any refund."""
 
-    code: str  # "open_chargeback", "suspended_for_misuse"
+    code: RefusalCode
     message: str
+    clause: Clause
+
+
+@dataclass(frozen=True)
+class ChargeRule:
+    """Charged at cancellation (added to `amount_due`): `percent` of what `kind` measures."""
+
+    kind: ChargeKind
+    percent: Decimal
+    label: str
+    clause: Clause
+
+    def __post_init__(self) -> None:
+        if not Decimal(0) <= self.percent <= Decimal(100):
+            raise ValueError("percent: must be between 0 and 100")
+
+
+@dataclass(frozen=True)
+class CreditRule:
+    """The life of customer credit the policy gives: when it expires (`expires_after_days`
+    from the cancellation, or when the paid plan ends), whether it has cash value, and
+    whether a balance left when the subscription closes is paid out."""
+
+    expires_after_days: int | None
+    expires_with_paid_plan: bool
+    cash_value: bool
+    paid_out_at_closure: bool
+    clause: Clause
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Rules that replace the policy's own where `when` holds. Variants are tried in order;
+    per rule field, the first matching variant that sets it wins, so an EU window and a
+    commitment fee from two variants compose. `rules` holds `PolicyRules` fields only."""
+
+    name: str
+    when: Condition
+    rules: dict[str, Any]
     clause: Clause
 
 
@@ -199,57 +349,21 @@ class PolicyRules:
     case_by_case_review: bool
     order_packs_reset_at_renewal: bool
     clauses: dict[str, Clause] = field(default_factory=dict)  # general clauses, by key
+    charges: tuple[ChargeRule, ...] = ()
+    credit: CreditRule | None = None
+    access_grace_days: int = 0  # read access kept this long after the end
+    timing_choice: bool = False  # the customer may end now (refund) or at the period end
+    variants: tuple[Variant, ...] = ()
 
     # --- (de)serialisation -------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return _to_jsonable(self)
+        from .parsing import to_jsonable  # parsing reads these dataclasses' type hints
+
+        return to_jsonable(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PolicyRules:
-        return _from_jsonable(cls, data)
+        """Strict: raises `parsing.RulesError` (a ValueError) naming the bad field."""
+        from .parsing import from_jsonable
 
-
-def _to_jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value):
-        return {f.name: _to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, tuple | list):
-        return [_to_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _to_jsonable(v) for k, v in value.items()}
-    return value
-
-
-def _from_jsonable(tp: Any, data: Any) -> Any:
-    import types
-    import typing
-
-    hints = typing.get_type_hints(tp) if dataclasses.is_dataclass(tp) else None
-    if hints is not None:
-        if not isinstance(data, dict):
-            raise ValueError(f"{tp.__name__}: expected an object")
-        kwargs = {}
-        for f in dataclasses.fields(tp):
-            if f.name in data:
-                kwargs[f.name] = _from_jsonable(hints[f.name], data[f.name])
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ValueError(f"{tp.__name__}.{f.name} is required")
-        return tp(**kwargs)
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        if data is None:
-            return None
-        return _from_jsonable(next(a for a in args if a is not type(None)), data)
-    if origin is tuple:
-        return tuple(_from_jsonable(args[0], v) for v in data)
-    if origin is dict:
-        return {k: _from_jsonable(args[1], v) for k, v in data.items()}
-    if tp is Decimal:
-        return Decimal(str(data))
-    if isinstance(tp, type) and issubclass(tp, StrEnum):
-        return tp(data)
-    return data
+        return from_jsonable(cls, data)
