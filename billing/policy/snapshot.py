@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from .rules import Interval, PaymentKind, ServiceKind
+from .rules import Channel, Interval, PaymentKind, PaymentMethod, ServiceKind
 
 
 @dataclass(frozen=True)
@@ -62,3 +62,12 @@ class SubscriptionSnapshot:
     status: str = "active"
     suspended_for_misuse: bool = False
     extra: dict = field(default_factory=dict)
+    # What conditions on rules read (see rules.Condition).
+    channel: Channel = Channel.WEB
+    payment_method: PaymentMethod = PaymentMethod.CARD
+    country: str = ""  # ISO 3166-1 alpha-2, "" when unknown
+    plan_code: str = ""
+    commitment_end: datetime | None = None  # a term beyond the billing interval
+    last_used_at: datetime | None = None  # latest activity in the workspace
+    unbilled_usage: Decimal = Decimal("0")  # accrued in arrears, not yet billed
+    credit_balance: Decimal = Decimal("0")  # customer credit in this currency
