@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from billing.money import ZERO, round_money
 
-from .engine import unused_fraction
+from .proration import unused_fraction
 from .quotes import QuoteLine
 from .rules import ChangeRule, DunningRule, Interval, Proration
 

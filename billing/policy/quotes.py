@@ -1,8 +1,9 @@
 """The quote: what happens if the customer cancels (or changes plan) at a given moment.
 
 Computed by `billing.policy.engine.quote_cancellation(*, rules, policy_label, snapshot, at)`
-and `quote_plan_change(...)` (also importable from here), which are pure: no database, no
-clock. Money is computed exactly and rounded once, half-up, to the currency's minor unit.
+and `quote_plan_change(...)`, which are pure: no database, no clock. This module holds only
+the results, so the engine's modules import it and it imports none of them. Money is
+computed exactly and rounded once, half-up, to the currency's minor unit.
 """
 
 from __future__ import annotations
@@ -110,13 +111,3 @@ class PlanChangeQuote:
                 for line in self.lines
             ],
         }
-
-
-def __getattr__(name: str) -> Any:
-    """`from billing.policy.quotes import quote_cancellation` works too (lazy: the engine
-    imports this module)."""
-    if name in {"quote_cancellation", "quote_plan_change"}:
-        from . import engine
-
-        return getattr(engine, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

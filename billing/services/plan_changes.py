@@ -36,7 +36,7 @@ from billing.errors import DomainError, InvalidTransition
 from billing.gateways import GatewayError, PaymentGateway, get_gateway
 from billing.models import AddOn, Payment, Plan, Subscription
 from billing.money import ZERO
-from billing.policy.engine import PlanChangeQuote, quote_plan_change
+from billing.policy.engine import quote_plan_change
 from billing.policy.lifecycle import (
     ADDON_PRICES,
     ORDER_PACK_SIZE,
@@ -45,7 +45,7 @@ from billing.policy.lifecycle import (
     quote_addon,
 )
 from billing.policy.limits import Action, LimitBreach, exceeded_limits, with_addons
-from billing.policy.quotes import QuoteLine
+from billing.policy.quotes import PlanChangeQuote, QuoteLine
 from billing.policy.rules import Effective, Interval, PolicyRules
 from billing.selectors import policy_rules, subscription_snapshot
 from billing.services.charging import customer_reference

@@ -1,0 +1,52 @@
+"""Outside the refund window: the first matching proration rule refunds the unused part of
+the payment covering the current period, minus its fixed deduction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from billing.money import ZERO, round_money
+
+from .calendars import add_months
+from .payment_work import PaymentWork, period_of
+from .proration import MODE_LABELS, unused_fraction
+from .rules import PaymentKind, PolicyRules, Proration, ProrationRule
+from .snapshot import SubscriptionSnapshot
+
+
+def proration_rule(
+    rules: PolicyRules, snapshot: SubscriptionSnapshot, at: datetime
+) -> ProrationRule | None:
+    first_year = at < add_months(snapshot.subscribed_at, 12)
+    for rule in rules.proration:
+        if rule.interval is not None and rule.interval != snapshot.interval:
+            continue
+        if rule.phase == "first_year" and not first_year:
+            continue
+        if rule.phase == "after_first_year" and first_year:
+            continue
+        return rule
+    return None
+
+
+def prorate(
+    pq: PaymentWork,
+    rules: PolicyRules,
+    snapshot: SubscriptionSnapshot,
+    at: datetime,
+    label: str,
+) -> None:
+    pay = pq.payment
+    rule = proration_rule(rules, snapshot, at)
+    if rule is None or pay.kind not in rule.kinds or rule.mode == Proration.NONE:
+        ref = rule.clause.ref if rule is not None else ""
+        pq.lines.append((f"{label}: no refund for the current period", ZERO, ref))
+        return
+    start, end = period_of(pay, snapshot)
+    fraction = unused_fraction(rule.mode, start, end, at)
+    prorated = round_money(pay.amount * fraction, snapshot.currency)
+    pq.time_based = True
+    pq.lines.append((f"{label}: {MODE_LABELS[rule.mode]}", prorated, rule.clause.ref))
+    if rule.fixed_deduction > 0 and pay.kind == PaymentKind.SUBSCRIPTION:
+        taken = min(rule.fixed_deduction, prorated)
+        pq.lines.append((rule.fixed_deduction_label, -taken, rule.clause.ref))

@@ -1,0 +1,49 @@
+"""How much of a period is unused at a moment, per proration mode."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from billing.money import ZERO
+
+from .calendars import add_months, whole_months
+from .rules import Proration
+
+MODE_LABELS = {
+    Proration.BY_MINUTE: "unused time, to the minute",
+    Proration.BY_DAY: "unused whole days",
+    Proration.WHOLE_MONTHS: "unused months, the current one included",
+    Proration.WHOLE_MONTHS_EXCEPT_CURRENT: "months not yet started",
+}
+
+
+def unused_fraction(mode: Proration, start: datetime, end: datetime, at: datetime) -> Decimal:
+    """The share of [start, end) not yet used at `at`, per proration mode (1 before start)."""
+    if at >= end:
+        return ZERO
+    if at <= start:
+        return Decimal(1)
+    if mode == Proration.NONE:
+        return ZERO
+    if mode == Proration.BY_MINUTE:
+        total = (end - start) // timedelta(minutes=1)
+        left = (end - at) // timedelta(minutes=1)
+        return Decimal(left) / Decimal(total)
+    if mode == Proration.BY_DAY:
+        # The day of the cancellation counts as used: only whole days left are refunded.
+        total = round((end - start) / timedelta(days=1))
+        left = (end - at) // timedelta(days=1)
+        return Decimal(min(left, total)) / Decimal(total)
+    total, current = _months(start, end, at)
+    left = total - current if mode == Proration.WHOLE_MONTHS else total - current - 1
+    return Decimal(max(left, 0)) / Decimal(total)
+
+
+def _months(start: datetime, end: datetime, at: datetime) -> tuple[int, int]:
+    """(months in [start, end), index of the month containing `at`)."""
+    total = whole_months(start, end)
+    if add_months(start, total) < end:
+        total += 1
+    total = max(total, 1)
+    return total, min(max(whole_months(start, at), 0), total - 1)
