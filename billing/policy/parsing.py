@@ -15,8 +15,6 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from .rules import PolicyRules, Variant
-
 
 def to_jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value):
@@ -41,17 +39,16 @@ class RulesError(ValueError):
         self.field = path
 
 
-# Fields a variant may not replace: they identify the policy or hold the variants.
-NOT_VARIABLE = frozenset({"name", "currency", "clauses", "variants"})
-
-
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def from_jsonable(tp: Any, data: Any, path: str = "") -> Any:
+def from_jsonable(tp: Any, data: Any, path: str = "", root: Any = None) -> Any:
     """Strict: unknown keys, missing required keys, wrong types and unknown enumerated
-    values are refused with a `RulesError` naming the field."""
+    values are refused with a `RulesError` naming the field. A field whose metadata has
+    `overrides` holds some fields of `root` (a variant's rules), each parsed as that field;
+    `root.FIXED_FIELDS` may not be overridden."""
+    root = tp if root is None else root
     hints = _hints(tp) if dataclasses.is_dataclass(tp) else None
     if hints is not None:
         if not isinstance(data, dict):
@@ -64,10 +61,10 @@ def from_jsonable(tp: Any, data: Any, path: str = "") -> Any:
         for f in dataclasses.fields(tp):
             here = _join(path, f.name)
             if f.name in data:
-                if tp is Variant and f.name == "rules":
-                    kwargs[f.name] = _overrides(data[f.name], here)
+                if f.metadata.get("overrides"):
+                    kwargs[f.name] = _overrides(root, data[f.name], here)
                 else:
-                    kwargs[f.name] = from_jsonable(hints[f.name], data[f.name], here)
+                    kwargs[f.name] = from_jsonable(hints[f.name], data[f.name], here, root)
             elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 raise RulesError(here, "this field is required")
         try:
@@ -81,15 +78,15 @@ def from_jsonable(tp: Any, data: Any, path: str = "") -> Any:
     if origin in (typing.Union, types.UnionType):
         if data is None:
             return None
-        return from_jsonable(next(a for a in args if a is not type(None)), data, path)
+        return from_jsonable(next(a for a in args if a is not type(None)), data, path, root)
     if origin is tuple:
         if not isinstance(data, list):
             raise RulesError(path, "expected a list")
-        return tuple(from_jsonable(args[0], v, f"{path}[{i}]") for i, v in enumerate(data))
+        return tuple(from_jsonable(args[0], v, f"{path}[{i}]", root) for i, v in enumerate(data))
     if origin is dict:
         if not isinstance(data, dict):
             raise RulesError(path, "expected an object")
-        return {k: from_jsonable(args[1], v, _join(path, k)) for k, v in data.items()}
+        return {k: from_jsonable(args[1], v, _join(path, k), root) for k, v in data.items()}
     if tp is Decimal:
         if isinstance(data, bool) or not isinstance(data, str | int | float):
             raise RulesError(path, "expected a decimal number")
@@ -115,17 +112,17 @@ def from_jsonable(tp: Any, data: Any, path: str = "") -> Any:
     return data
 
 
-def _overrides(data: Any, path: str) -> dict[str, Any]:
-    """A variant's `rules`: `PolicyRules` fields, each parsed as that field."""
+def _overrides(root: Any, data: Any, path: str) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise RulesError(path, "expected an object of PolicyRules fields")
-    hints = _hints(PolicyRules)
+        raise RulesError(path, f"expected an object of {root.__name__} fields")
+    hints = _hints(root)
+    fixed = getattr(root, "FIXED_FIELDS", frozenset())
     out = {}
     for key, value in data.items():
         here = _join(path, key)
-        if key not in hints or key in NOT_VARIABLE:
+        if key not in hints or key in fixed:
             raise RulesError(here, "not a rule a variant can set")
-        out[key] = from_jsonable(hints[key], value, here)
+        out[key] = from_jsonable(hints[key], value, here, root)
     return out
 
 

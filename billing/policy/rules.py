@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
+
+from .parsing import from_jsonable, to_jsonable
 
 
 class PaymentKind(StrEnum):
@@ -321,7 +323,7 @@ class Variant:
 
     name: str
     when: Condition
-    rules: dict[str, Any]
+    rules: dict[str, Any] = field(metadata={"overrides": True})
     clause: Clause
 
 
@@ -356,14 +358,13 @@ class PolicyRules:
     variants: tuple[Variant, ...] = ()
 
     # --- (de)serialisation -------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        from .parsing import to_jsonable  # parsing reads these dataclasses' type hints
+    # Fields a variant may not replace: they identify the policy or hold the variants.
+    FIXED_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "currency", "clauses", "variants"})
 
+    def to_dict(self) -> dict[str, Any]:
         return to_jsonable(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PolicyRules:
         """Strict: raises `parsing.RulesError` (a ValueError) naming the bad field."""
-        from .parsing import from_jsonable
-
         return from_jsonable(cls, data)
