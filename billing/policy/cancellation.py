@@ -9,19 +9,30 @@ Which rule decides the refund, in order:
 5. otherwise the first matching proration rule, for the payment covering the current period.
 Per payment (`payment_refunds`), an open chargeback excludes it and never-refunded kinds
 are never refunded.
+
+Before any of it, the policy's variants whose conditions hold replace the rules they set
+(`conditions.resolve`); the quote names them. A cancellation that refunds no unused time
+(and is not in a trial) owes the policy's charges (`charges`): a refunded cancellation is
+a withdrawal from the contract, so an early-termination fee never follows a full refund.
+Where the policy lets the customer choose the timing, the quote carries the alternative:
+the same cancellation run to the period end, with no unused time refunded.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 
 from billing.money import ZERO, round_money
 
+from .charges import cancellation_charges
+from .closure import access_until, credit_expiry, retention_dates
+from .conditions import resolve
 from .payment_refunds import payment_refunds
-from .payment_work import PaymentWork
+from .payment_work import KIND_LABELS, PaymentWork
 from .quotes import PaymentRefund, Quote, QuoteLine
-from .rules import Destination, PolicyRules
+from .rules import Destination, Effective, Initiator, PolicyRules
 from .snapshot import SubscriptionSnapshot
 from .timing import cancellation_timing
 
@@ -36,23 +47,56 @@ def quote_cancellation(
     snapshot: SubscriptionSnapshot,
     at: datetime,
     destination: Destination | None = None,
+    timing: Effective | None = None,
+    initiated_by: Initiator = Initiator.CUSTOMER,
 ) -> Quote:
     """Quote a cancellation requested at `at` under `rules`.
 
     `destination` lets an agent pick customer credit instead of the original payment
     method when the policy allows the choice; otherwise the policy's destination is used.
+    `timing=period_end` picks running to the period end where the policy lets the customer
+    choose (ignored otherwise, like `destination`). `initiated_by=provider` quotes a
+    termination by the company without cause (conditions can single it out).
     """
     if at < snapshot.subscribed_at:
         raise ValueError("the cancellation moment is before the subscription started")
+    rules, variants = resolve(rules, snapshot, at, initiated_by)
+    names = tuple(v.name for v in variants)
+    notes = [(f"Applies: {v.name}", ZERO, v.clause.ref) for v in variants]
+    run_to_end = rules.timing_choice and timing == Effective.PERIOD_END
+    quote = _quote(rules, names, notes, policy_label, snapshot, at, destination, run_to_end)
+    if not rules.timing_choice or run_to_end or quote.effective == Effective.PERIOD_END:
+        return quote
+    alternative = _quote(rules, names, notes, policy_label, snapshot, at, destination, True)
+    return replace(quote, alternative=alternative)
+
+
+def _quote(
+    rules: PolicyRules,
+    variants: tuple[str, ...],
+    variant_notes: list[tuple[str, Decimal, str]],
+    policy_label: str,
+    snapshot: SubscriptionSnapshot,
+    at: datetime,
+    destination: Destination | None,
+    run_to_end: bool,
+) -> Quote:
     refusals = {r.code: r for r in rules.refusals}
     misuse = refusals.get(MISUSE) if snapshot.suspended_for_misuse else None
     in_trial = snapshot.trial_end is not None and at < snapshot.trial_end
-    notes: list[tuple[str, Decimal, str]] = []
+    notes: list[tuple[str, Decimal, str]] = list(variant_notes)
     work: list[PaymentWork] = []
     if misuse is not None:
         notes.append((f"No refund: {misuse.message}", ZERO, misuse.clause.ref))
     else:
         work = payment_refunds(rules, snapshot, at, in_trial, refusals.get(CHARGEBACK))
+        if run_to_end:
+            _keep_time(work, rules)
+            rules = replace(
+                rules,
+                cancellation_effective=Effective.PERIOD_END,
+                cancellation_effective_with_refund=Effective.PERIOD_END,
+            )
         if rules.case_by_case_review:
             notes.append(
                 (
@@ -86,6 +130,7 @@ def quote_cancellation(
     refund_total = round_money(sum((p.amount for p in refunds), ZERO), currency)
 
     timing = cancellation_timing(rules, snapshot, at, in_trial, time_refund)
+    due_lines: list[QuoteLine] = []
     if timing.notice_applied and rules.cancellation_notice is not None:
         days = rules.cancellation_notice.days
         label = (
@@ -95,30 +140,72 @@ def quote_cancellation(
         lines.append(
             QuoteLine(label, round_money(ZERO, currency), rules.cancellation_notice.clause.ref)
         )
+        due_lines.append(
+            QuoteLine(
+                "The next period (notice period)",
+                round_money(timing.amount_due, currency),
+                rules.cancellation_notice.clause.ref,
+            )
+        )
+    if not time_refund and not in_trial and misuse is None:
+        due_lines.extend(
+            QuoteLine(label, round_money(amount, currency), clause)
+            for label, amount, clause in cancellation_charges(rules, snapshot, timing.ends_at)
+        )
+    amount_due = round_money(sum((line.amount for line in due_lines), ZERO), currency)
     if refund_total > 0:
         chosen = rules.refund_destination
         if destination is not None and rules.destination_choice_allowed:
             chosen = destination
     else:
         chosen = Destination.NONE
+    payout = ZERO
+    credit = rules.credit
+    if credit is not None and credit.paid_out_at_closure and snapshot.credit_balance > 0:
+        payout = round_money(snapshot.credit_balance, currency)
+        lines.append(
+            QuoteLine(
+                f"Customer credit balance paid out at closure ({payout} {currency})",
+                round_money(ZERO, currency),
+                credit.clause.ref,
+            )
+        )
+    retained_until, parts = retention_dates(rules, at, timing.ends_at)
     return Quote(
         policy=policy_label,
         currency=currency,
         refund=refund_total,
         tax_refund=round_money(tax_total, currency),
         destination=chosen,
-        amount_due=round_money(timing.amount_due, currency),
+        amount_due=amount_due,
         effective=timing.effective,
         ends_at=timing.ends_at,
-        access_until=timing.access_until,
-        data_retained_until=(
-            timing.ends_at + timedelta(days=rules.retention.after_end_days)
-            if rules.retention.after_end_days is not None
-            else None
-        ),
+        access_until=access_until(rules, timing.ends_at, timing.access_until),
+        data_retained_until=retained_until,
         fallback=rules.fallback,
         notice_applied=timing.notice_applied,
         refusal=misuse.message if misuse is not None else None,
         lines=tuple(lines),
         payment_refunds=tuple(refunds),
+        due_lines=tuple(due_lines),
+        variants=variants,
+        credit_expires_at=credit_expiry(credit, chosen, at, timing.ends_at),
+        credit_payout=payout,
+        data_kept=parts,
+        timing_choice=rules.timing_choice,
     )
+
+
+def _keep_time(work: list[PaymentWork], rules: PolicyRules) -> None:
+    """Running to the period end: refunds of unused time give way to the time itself."""
+    clause = rules.clauses.get("timing_choice")
+    for pq in work:
+        if pq.time_based:
+            pq.time_based = False
+            pq.lines[:] = [
+                (
+                    f"{KIND_LABELS[pq.payment.kind]}: runs to the period end, not refunded",
+                    ZERO,
+                    clause.ref if clause is not None else "",
+                )
+            ]

@@ -18,7 +18,7 @@ from .prorated_refunds import prorate
 from .rules import PaymentKind, PolicyRules, Refusal
 from .snapshot import SubscriptionSnapshot
 from .trial_refunds import after_trial
-from .window_refunds import inside_window, window_open
+from .window_refunds import inside_window, payment_window_open, window_open
 
 
 def remainders(snapshot: SubscriptionSnapshot) -> dict[str, Decimal]:
@@ -54,9 +54,8 @@ def payment_refunds(
     paid = [p for p in snapshot.payments if p.paid_at <= at]
     trial = rules.trial if snapshot.trial_end is not None else None
     window = rules.refund_window
-    is_open = False
-    if window is not None and (trial is None or window.applies_after_trial):
-        is_open = window_open(window, snapshot, at)
+    applies = window is not None and (trial is None or window.applies_after_trial)
+    is_open = applies and window_open(window, snapshot, at)
 
     out: list[PaymentWork] = []
     first_subscription = min(
@@ -68,7 +67,8 @@ def payment_refunds(
         pq = PaymentWork(pay, left[pay.ref])
         label = KIND_LABELS[pay.kind]
         covers_now = covers(pay, snapshot, at)
-        if not (covers_now or is_open or in_trial):
+        pay_open = is_open or (applies and payment_window_open(window, snapshot, pay, at))
+        if not (covers_now or pay_open or in_trial):
             continue  # earlier periods: never refunded, not worth a line
         if pay.disputed and chargeback is not None:
             pq.lines.append((f"{label}: {chargeback.message}", ZERO, chargeback.clause.ref))
@@ -82,7 +82,7 @@ def payment_refunds(
                 )
         elif trial is not None and trial.governs_after_trial and snapshot.trial_end is not None:
             after_trial(pq, rules, snapshot, at, label)
-        elif is_open and window is not None:
+        elif pay_open and window is not None:
             inside_window(pq, rules, snapshot, at, label, pay is first_subscription)
         elif covers_now:
             prorate(pq, rules, snapshot, at, label)

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from .closure import RetainedPart
 from .rules import Destination, Effective, Fallback
 
 
@@ -50,6 +51,14 @@ class Quote:
     refusal: str | None
     lines: tuple[QuoteLine, ...]
     payment_refunds: tuple[PaymentRefund, ...]
+    # What is charged at cancellation; the amounts add up to `amount_due`.
+    due_lines: tuple[QuoteLine, ...] = ()
+    variants: tuple[str, ...] = ()  # names of the policy variants that applied
+    credit_expires_at: datetime | None = None  # credit given by this quote expires then
+    credit_payout: Decimal = Decimal("0")  # credit balance paid out at closure
+    data_kept: tuple[RetainedPart, ...] = ()  # parts kept on their own horizon
+    timing_choice: bool = False  # the customer may pick this quote or `alternative`
+    alternative: Quote | None = None  # the same cancellation, run to the period end
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -81,7 +90,25 @@ class Quote:
                 {"payment_ref": p.payment_ref, "amount": str(p.amount), "tax": str(p.tax)}
                 for p in self.payment_refunds
             ],
+            "due_lines": [_line(line) for line in self.due_lines],
+            "variants": list(self.variants),
+            "credit_expires_at": _moment(self.credit_expires_at),
+            "credit_payout": str(self.credit_payout),
+            "data_kept": [
+                {"what": part.what, "until": _moment(part.until), "clause": part.clause}
+                for part in self.data_kept
+            ],
+            "timing_choice": self.timing_choice,
+            "alternative": self.alternative.to_dict() if self.alternative else None,
         }
+
+
+def _line(line: QuoteLine) -> dict[str, Any]:
+    return {"label": line.label, "amount": str(line.amount), "clause": line.clause}
+
+
+def _moment(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 @dataclass(frozen=True)

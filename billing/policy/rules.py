@@ -184,6 +184,14 @@ class RefundWindow:
     applies_after_trial: bool = True  # connex: "30-Day Refund No Trial" sets this to False
     until_first_renewal: bool = False
 
+    def __post_init__(self) -> None:
+        if self.days is None and not self.until_first_renewal:
+            raise ValueError("days: null (no day limit) needs until_first_renewal: true")
+        if self.days is not None and self.days < 0:
+            raise ValueError("days: cannot be negative")
+        if self.counted_from == WindowFrom.EACH_PAYMENT and self.until_first_renewal:
+            raise ValueError("until_first_renewal: not with counted_from each_payment")
+
 
 @dataclass(frozen=True)
 class ServiceDeduction:

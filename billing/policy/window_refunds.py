@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 
 from billing.money import ZERO
 
+from .conditions import first_renewal
 from .payment_work import SERVICE_LABELS, PaymentWork
 from .rules import PaymentKind, PolicyRules, RefundWindow, WindowFrom
-from .snapshot import SubscriptionSnapshot
+from .snapshot import PaymentSnapshot, SubscriptionSnapshot
 
 
 def window_start(counted_from: WindowFrom, snapshot: SubscriptionSnapshot) -> datetime:
@@ -20,8 +21,36 @@ def window_start(counted_from: WindowFrom, snapshot: SubscriptionSnapshot) -> da
     return snapshot.subscribed_at
 
 
+def window_end(window: RefundWindow, snapshot: SubscriptionSnapshot, start: datetime) -> datetime:
+    """`days` after `start` or the first renewal, whichever comes first."""
+    ends = [] if window.days is None else [start + timedelta(days=window.days)]
+    if window.until_first_renewal:
+        ends.append(first_renewal(snapshot))
+    return min(ends)
+
+
 def window_open(window: RefundWindow, snapshot: SubscriptionSnapshot, at: datetime) -> bool:
-    return at < window_start(window.counted_from, snapshot) + timedelta(days=window.days)
+    """The subscription-wide window (`each_payment` windows are per payment)."""
+    if window.counted_from == WindowFrom.EACH_PAYMENT:
+        return False
+    return at < window_end(window, snapshot, window_start(window.counted_from, snapshot))
+
+
+def payment_window_open(
+    window: RefundWindow, snapshot: SubscriptionSnapshot, pay: PaymentSnapshot, at: datetime
+) -> bool:
+    """An `each_payment` window: open from the payment for `days`."""
+    return window.counted_from == WindowFrom.EACH_PAYMENT and at < window_end(
+        window, snapshot, pay.paid_at
+    )
+
+
+def window_label(window: RefundWindow) -> str:
+    if window.days is None:
+        return "cancelled in the first billing period"
+    since = "of the payment" if window.counted_from == WindowFrom.EACH_PAYMENT else ""
+    label = f"cancelled within {window.days} days {since}".rstrip()
+    return f"{label}, before the first renewal" if window.until_first_renewal else label
 
 
 def inside_window(
@@ -43,7 +72,7 @@ def inside_window(
         _implementation_fee(pq, snapshot, at, label, ref)
         return
     pq.time_based = pay.kind == PaymentKind.SUBSCRIPTION
-    pq.lines.append((f"{label}: cancelled within {window.days} days", pay.amount, ref))
+    pq.lines.append((f"{label}: {window_label(window)}", pay.amount, ref))
     if pay.kind == PaymentKind.SUBSCRIPTION and is_first_subscription:
         done = {s.kind for s in snapshot.services if s.completed_at and s.completed_at <= at}
         applicable = [d for d in rules.service_deductions if d.service in done]
