@@ -264,6 +264,8 @@ def _simulate(form: SimulatorForm) -> Quote | None:
         snapshot=scenario.snapshot,
         at=scenario.cancel_at,
         destination=scenario.destination,
+        timing=scenario.timing,
+        initiated_by=scenario.initiated_by,
     )
 
 

@@ -54,6 +54,8 @@ class Command(BaseCommand):
             snapshot=parsed.snapshot,
             at=parsed.cancel_at,
             destination=parsed.destination,
+            timing=parsed.timing,
+            initiated_by=parsed.initiated_by,
         )
         if text:
             self.stdout.write(quote_text(quote))
