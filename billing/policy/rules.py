@@ -272,8 +272,6 @@ class DunningRule:
     discount_void_on_expiry: bool
     can_reinstate: bool
     clause: Clause
-    # A past-due customer who cancels owes nothing more for the unpaid period.
-    cancel_waives_overdue: bool = False
 
 
 @dataclass(frozen=True)
