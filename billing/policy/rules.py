@@ -174,7 +174,8 @@ class RefundWindow:
     The window closes `days` after its start or at the first renewal if
     `until_first_renewal`, whichever comes first (`days=null`: only the renewal limit, i.e.
     the first billing period). `counted_from=each_payment` gives every payment its own
-    window, counted from when it was paid.
+    window, counted from when it was paid. `prorated_by` refunds the subscription's unused
+    time inside the window instead of the whole payment.
     """
 
     days: int | None
@@ -183,6 +184,7 @@ class RefundWindow:
     clause: Clause
     applies_after_trial: bool = True  # connex: "30-Day Refund No Trial" sets this to False
     until_first_renewal: bool = False
+    prorated_by: Proration | None = None  # null: refunded in full inside the window
 
     def __post_init__(self) -> None:
         if self.days is None and not self.until_first_renewal:
@@ -191,6 +193,8 @@ class RefundWindow:
             raise ValueError("days: cannot be negative")
         if self.counted_from == WindowFrom.EACH_PAYMENT and self.until_first_renewal:
             raise ValueError("until_first_renewal: not with counted_from each_payment")
+        if self.prorated_by == Proration.NONE:
+            raise ValueError("prorated_by: none refunds nothing; leave the window out instead")
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from billing.money import ZERO
+from billing.money import ZERO, round_money
 
 from .conditions import first_renewal
-from .payment_work import SERVICE_LABELS, PaymentWork
+from .payment_work import SERVICE_LABELS, PaymentWork, period_of
+from .proration import MODE_LABELS, unused_fraction
 from .rules import PaymentKind, PolicyRules, RefundWindow, WindowFrom
 from .snapshot import PaymentSnapshot, SubscriptionSnapshot
 
@@ -50,7 +51,11 @@ def window_label(window: RefundWindow) -> str:
         return "cancelled in the first billing period"
     since = "of the payment" if window.counted_from == WindowFrom.EACH_PAYMENT else ""
     label = f"cancelled within {window.days} days {since}".rstrip()
-    return f"{label}, before the first renewal" if window.until_first_renewal else label
+    if window.until_first_renewal:
+        label += ", before the first renewal"
+    if window.prorated_by is not None:
+        label += f", {MODE_LABELS[window.prorated_by]}"
+    return label
 
 
 def inside_window(
@@ -72,7 +77,13 @@ def inside_window(
         _implementation_fee(pq, snapshot, at, label, ref)
         return
     pq.time_based = pay.kind == PaymentKind.SUBSCRIPTION
-    pq.lines.append((f"{label}: {window_label(window)}", pay.amount, ref))
+    amount = pay.amount
+    if window.prorated_by is not None and pq.time_based:
+        start, end = period_of(pay, snapshot)
+        amount = round_money(
+            pay.amount * unused_fraction(window.prorated_by, start, end, at), snapshot.currency
+        )
+    pq.lines.append((f"{label}: {window_label(window)}", amount, ref))
     if pay.kind == PaymentKind.SUBSCRIPTION and is_first_subscription:
         done = {s.kind for s in snapshot.services if s.completed_at and s.completed_at <= at}
         applicable = [d for d in rules.service_deductions if d.service in done]
