@@ -11,9 +11,9 @@ Per payment (`payment_refunds`), an open chargeback excludes it and never-refund
 are never refunded.
 
 Before any of it, the policy's variants whose conditions hold replace the rules they set
-(`conditions.resolve`); the quote names them. A cancellation that refunds no unused time
-(and is not in a trial) owes the policy's charges (`charges`): a refunded cancellation is
-a withdrawal from the contract, so an early-termination fee never follows a full refund.
+(`conditions.resolve`); the quote names them. Outside a trial, a cancellation owes the
+policy's charges (`charges`); one that refunds unused time is a withdrawal from the
+contract, so it owes no early-termination fee (usage already accrued is still due).
 Where the policy lets the customer choose the timing, the quote carries the alternative:
 the same cancellation run to the period end, with no unused time refunded.
 """
@@ -147,10 +147,12 @@ def _quote(
                 rules.cancellation_notice.clause.ref,
             )
         )
-    if not time_refund and not in_trial and misuse is None:
+    if not in_trial and misuse is None:
         due_lines.extend(
             QuoteLine(label, round_money(amount, currency), clause)
-            for label, amount, clause in cancellation_charges(rules, snapshot, timing.ends_at)
+            for label, amount, clause in cancellation_charges(
+                rules, snapshot, timing.ends_at, released=time_refund
+            )
         )
     amount_due = round_money(sum((line.amount for line in due_lines), ZERO), currency)
     if refund_total > 0:

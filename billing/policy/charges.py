@@ -42,13 +42,16 @@ def remaining_periods(snapshot: SubscriptionSnapshot, ends_at: datetime) -> int:
 
 
 def cancellation_charges(
-    rules: PolicyRules, snapshot: SubscriptionSnapshot, ends_at: datetime
+    rules: PolicyRules, snapshot: SubscriptionSnapshot, ends_at: datetime, *, released: bool
 ) -> list[tuple[str, Decimal, str]]:
-    """(label, exact amount, clause) per charge the cancellation owes."""
+    """(label, exact amount, clause) per charge the cancellation owes. `released`: the
+    cancellation refunds unused time, which releases the commitment."""
     lines = []
     currency = snapshot.currency
     for charge in rules.charges:
         if charge.kind == ChargeKind.REMAINING_COMMITMENT:
+            if released:
+                continue
             periods = remaining_periods(snapshot, ends_at)
             base = snapshot.price * (1 - snapshot.discount_percent / HUNDRED) * periods
             one, many = PERIOD_NAMES[interval_months(snapshot.interval)]
