@@ -11,12 +11,15 @@ from decimal import Decimal
 from pathlib import Path
 
 from billing.policy.engine import add_months, quote_cancellation
+from billing.policy.examples import EXAMPLE_POLICIES
 from billing.policy.presets import PRESETS
 from billing.policy.rules import PaymentKind
 from billing.policy.scenarios import EXAMPLES, parse_scenario
 from billing.policy.snapshot import PaymentSnapshot, RefundSnapshot
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+# The house presets, and the latest version of each example policy.
+RULES = {**PRESETS, **{slug: versions[-1][1] for slug, versions in EXAMPLE_POLICIES.items()}}
 BASELINE = "orgix"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "1.0"))
 
@@ -53,7 +56,7 @@ def _long_history(scenario):
 
 
 def _rate(slug: str, scenario) -> float:
-    rules = PRESETS[slug]
+    rules = RULES[slug]
     label = f"{slug}@1"
     at = scenario.cancel_at
     snapshot = scenario.snapshot
@@ -78,6 +81,6 @@ def run() -> None:
         rows.append((slug, "example", _rate(slug, scenario)))
         rows.append((slug, "36 payments", _rate(slug, _long_history(scenario))))
     baseline = {kind: rate for slug, kind, rate in rows if slug == BASELINE}
-    print(f"{'policy':<18} {'snapshot':<12} {'quotes/s':>10}  vs {BASELINE}")
+    print(f"{'policy':<26} {'snapshot':<12} {'quotes/s':>10}  vs {BASELINE}")
     for slug, kind, rate in rows:
-        print(f"{slug:<18} {kind:<12} {rate:>10,.0f}  {rate / baseline[kind]:.2f}x")
+        print(f"{slug:<26} {kind:<12} {rate:>10,.0f}  {rate / baseline[kind]:.2f}x")

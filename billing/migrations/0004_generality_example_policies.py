@@ -6,10 +6,10 @@ from django.db import migrations
 
 
 def load_examples(apps, schema_editor):
-    from billing.policy.examples import EXAMPLES
+    from billing.policy.examples import EXAMPLE_POLICIES
 
     RefundPolicy = apps.get_model("billing", "RefundPolicy")
-    for slug, versions in EXAMPLES.items():
+    for slug, versions in EXAMPLE_POLICIES.items():
         for number, (title, rules) in enumerate(versions, start=1):
             RefundPolicy.objects.get_or_create(
                 slug=slug,

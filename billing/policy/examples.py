@@ -484,7 +484,7 @@ GITHUB_OLDER = replace(
 )
 
 # slug -> versions, oldest first: (title, rules).
-EXAMPLES: dict[str, tuple[tuple[str, PolicyRules], ...]] = {
+EXAMPLE_POLICIES: dict[str, tuple[tuple[str, PolicyRules], ...]] = {
     "example-slack": (("Slack Fair Billing and plan changes (example)", SLACK),),
     "example-adobe": (("Adobe Creative Cloud subscription terms (example)", ADOBE),),
     "example-atlassian": (("Atlassian Cloud refunds (example)", ATLASSIAN),),

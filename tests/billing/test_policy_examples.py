@@ -13,7 +13,7 @@ from billing.policy.examples import (
     ATLASSIAN,
     BASECAMP_CLASSIC,
     BASECAMP_CURRENT,
-    EXAMPLES,
+    EXAMPLE_POLICIES,
     GITHUB,
     GITHUB_OLDER,
     GOOGLE_WORKSPACE,
@@ -38,7 +38,7 @@ JAN_1 = t(2022, 1, 1)
 
 
 def test_every_example_round_trips_through_json_and_stays_out_of_the_house_presets():
-    for slug, versions in EXAMPLES.items():
+    for slug, versions in EXAMPLE_POLICIES.items():
         assert slug.startswith("example-") and slug not in PRESETS
         for _title, rules in versions:
             assert PolicyRules.from_dict(rules.to_dict()) == rules
