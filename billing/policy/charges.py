@@ -61,9 +61,7 @@ def cancellation_charges(
             what = "usage not yet billed"
         if base <= 0 or charge.percent == 0:
             continue
-        label = (
-            f"{charge.label}: {charge.percent.normalize():f}% of {what} "
-            f"({round_money(base, currency)} {currency})"
-        )
+        share = "" if charge.percent == HUNDRED else f"{charge.percent.normalize():f}% of "
+        label = f"{charge.label}: {share}{what} ({round_money(base, currency)} {currency})"
         lines.append((label, base * charge.percent / HUNDRED, charge.clause.ref))
     return lines
