@@ -306,10 +306,6 @@ MICROSOFT_365 = replace(
         until_first_renewal=True,
     ),
     timing_choice=True,
-    dunning=replace(
-        _BASE.dunning,
-        clause=Clause("external.md §5 Microsoft 365: an overdue customer may cancel at once"),
-    ),
     variants=(
         Variant(
             "Bought from a retailer or an app store",
