@@ -147,7 +147,7 @@ def _quote(
                 rules.cancellation_notice.clause.ref,
             )
         )
-    if not in_trial and misuse is None:
+    if rules.charges and not in_trial and misuse is None:
         due_lines.extend(
             QuoteLine(label, round_money(amount, currency), clause)
             for label, amount, clause in cancellation_charges(
@@ -182,7 +182,7 @@ def _quote(
         amount_due=amount_due,
         effective=timing.effective,
         ends_at=timing.ends_at,
-        access_until=access_until(rules, timing.ends_at, timing.access_until),
+        access_until=access_until(rules, timing.access_until),
         data_retained_until=retained_until,
         fallback=rules.fallback,
         notice_applied=timing.notice_applied,

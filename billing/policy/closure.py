@@ -21,8 +21,10 @@ class RetainedPart:
     clause: str
 
 
-def access_until(rules: PolicyRules, ends_at: datetime, access_end: datetime) -> datetime:
+def access_until(rules: PolicyRules, access_end: datetime) -> datetime:
     """`access_end` (the cancellation or the end), extended by the access grace."""
+    if not rules.access_grace_days:
+        return access_end
     return access_end + timedelta(days=rules.access_grace_days)
 
 
@@ -37,6 +39,8 @@ def retention_dates(
         if retention.after_end_days is not None
         else None
     )
+    if not retention.partial:
+        return until, ()
     parts = tuple(
         RetainedPart(
             part.what,

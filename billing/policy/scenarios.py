@@ -35,13 +35,13 @@ EXAMPLES = {
     "sync-with-connex": "sync-with-connex-annual-first-year.json",
     "orgix": "orgix-monthly.json",
     "prorated-credit": "prorated-credit-example.json",
-    "example-slack": "example-slack.json",
-    "example-adobe": "example-adobe.json",
-    "example-atlassian": "example-atlassian.json",
-    "example-github": "example-github.json",
-    "example-microsoft-365": "example-microsoft-365.json",
-    "example-basecamp": "example-basecamp.json",
-    "example-google-workspace": "example-google-workspace.json",
+    "example-slack": "examples/example-slack.json",
+    "example-adobe": "examples/example-adobe.json",
+    "example-atlassian": "examples/example-atlassian.json",
+    "example-github": "examples/example-github.json",
+    "example-microsoft-365": "examples/example-microsoft-365.json",
+    "example-basecamp": "examples/example-basecamp.json",
+    "example-google-workspace": "examples/example-google-workspace.json",
 }
 
 

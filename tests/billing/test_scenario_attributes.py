@@ -12,7 +12,9 @@ from billing.policy.scenarios import ScenarioError, parse_scenario, scenario_fro
 from .policy_cases import D, t
 
 BASE = json.loads(
-    (Path(__file__).resolve().parents[2] / "scenarios" / "example-adobe.json").read_text()
+    (
+        Path(__file__).resolve().parents[2] / "scenarios" / "examples" / "example-adobe.json"
+    ).read_text()
 )
 
 
