@@ -1,11 +1,13 @@
-"""Calendar arithmetic for billing periods: months that clamp to the month's last day."""
+"""Calendar arithmetic: months that clamp to the month's last day, and days as a text names
+them (a window "within 30 days", "the 15th is the last day") in the policy's time zone."""
 
 from __future__ import annotations
 
 import calendar
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from .rules import Interval
+from .rules import DayCount, Interval
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -24,3 +26,23 @@ def whole_months(start: datetime, moment: datetime) -> int:
     """The largest k with add_months(start, k) <= moment."""
     k = (moment.year - start.year) * 12 + moment.month - start.month
     return k - 1 if add_months(start, k) > moment else k
+
+
+def window_closes(start: datetime, days: int, counted: DayCount, time_zone: str) -> datetime:
+    """The first instant outside "within `days` days of `start`" (the window is inclusive).
+
+    By calendar days the window runs to the end of the `days`-th day after the start's day
+    in the policy's time zone; by elapsed time, to the minute `days` x 24 hours later.
+    """
+    if counted == DayCount.ELAPSED:
+        return start + timedelta(days=days, minutes=1)
+    zone = ZoneInfo(time_zone)
+    last_day = start.astimezone(zone).date() + timedelta(days=days)
+    return datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+
+
+def end_of_day(moment: datetime, time_zone: str) -> datetime:
+    """The first instant of the day after `moment`'s day, in the policy's time zone."""
+    zone = ZoneInfo(time_zone)
+    day = moment.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)

@@ -21,8 +21,9 @@ the same cancellation run to the period end, with no unused time refunded.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from billing.money import ZERO, round_money
 
@@ -32,9 +33,10 @@ from .conditions import resolve
 from .payment_refunds import payment_refunds
 from .payment_work import KIND_LABELS, PaymentWork
 from .quotes import PaymentRefund, Quote, QuoteLine
-from .rules import Destination, Effective, Initiator, PolicyRules
+from .rules import Destination, Effective, Initiator, PolicyRules, WindowFrom
 from .snapshot import SubscriptionSnapshot
 from .timing import cancellation_timing
+from .window_refunds import window_closes_at
 
 MISUSE = "suspended_for_misuse"
 CHARGEBACK = "open_chargeback"
@@ -130,23 +132,10 @@ def _quote(
     refund_total = round_money(sum((p.amount for p in refunds), ZERO), currency)
 
     timing = cancellation_timing(rules, snapshot, at, in_trial, time_refund)
-    due_lines: list[QuoteLine] = []
-    if timing.notice_applied and rules.cancellation_notice is not None:
-        days = rules.cancellation_notice.days
-        label = (
-            f"Requested less than {days} days before renewal: the next period "
-            f"({round_money(timing.amount_due, currency)} {currency}) is due"
-        )
-        lines.append(
-            QuoteLine(label, round_money(ZERO, currency), rules.cancellation_notice.clause.ref)
-        )
-        due_lines.append(
-            QuoteLine(
-                "The next period (notice period)",
-                round_money(timing.amount_due, currency),
-                rules.cancellation_notice.clause.ref,
-            )
-        )
+    lines.extend(QuoteLine(label, round_money(ZERO, currency), ref) for label, _, ref in timing.due)
+    due_lines = [
+        QuoteLine(label, round_money(amount, currency), ref) for label, amount, ref in timing.due
+    ]
     if rules.charges and not in_trial and misuse is None:
         due_lines.extend(
             QuoteLine(label, round_money(amount, currency), clause)
@@ -189,6 +178,7 @@ def _quote(
         refusal=misuse.message if misuse is not None else None,
         lines=tuple(lines),
         payment_refunds=tuple(refunds),
+        refund_window_until=_window_until(rules, snapshot, at),
         due_lines=tuple(due_lines),
         variants=variants,
         credit_expires_at=credit_expiry(credit, chosen, at, timing.ends_at),
@@ -211,3 +201,26 @@ def _keep_time(work: list[PaymentWork], rules: PolicyRules) -> None:
                     clause.ref if clause is not None else "",
                 )
             ]
+
+
+def _window_until(
+    rules: PolicyRules, snapshot: SubscriptionSnapshot, at: datetime
+) -> datetime | None:
+    """The refund window's last minute, where the window applies to this subscription
+    (an `each_payment` window: the latest payment's)."""
+    window = rules.refund_window
+    if window is None:
+        return None
+    if (
+        rules.trial is not None
+        and snapshot.trial_end is not None
+        and not window.applies_after_trial
+    ):
+        return None
+    start = None
+    if window.counted_from == WindowFrom.EACH_PAYMENT:
+        start = max((p.paid_at for p in snapshot.payments if p.paid_at <= at), default=None)
+        if start is None:
+            return None
+    closes = window_closes_at(window, snapshot, rules.time_zone, start)
+    return (closes - timedelta(minutes=1)).astimezone(ZoneInfo(rules.time_zone))

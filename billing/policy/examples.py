@@ -43,11 +43,10 @@ from .rules import (
 )
 
 K = PaymentKind
-D0 = Decimal("0")
 
 
 def _prorate(mode: Proration, ref: str, reading: str = "") -> tuple[ProrationRule, ...]:
-    return (ProrationRule(None, Phase.ANY, mode, D0, "", Clause(ref, reading)),)
+    return (ProrationRule(None, Phase.ANY, mode, (), "", Clause(ref, reading)),)
 
 
 def _free_trial(ref: str) -> TrialRule:
@@ -184,7 +183,7 @@ ADOBE = replace(
     never_refunded_kinds=(*_BASE.never_refunded_kinds, K.ADD_ON),
     refund_window=RefundWindow(
         days=14,
-        counted_from=WindowFrom.PURCHASE,
+        counted_from=WindowFrom.TRIAL_END,
         refundable_kinds=(K.SUBSCRIPTION,),
         clause=Clause("external.md §2 Adobe: full refund within 14 days of the initial order"),
     ),
@@ -242,7 +241,7 @@ ATLASSIAN = replace(
             {
                 "refund_window": RefundWindow(
                     days=None,
-                    counted_from=WindowFrom.PURCHASE,
+                    counted_from=WindowFrom.TRIAL_END,
                     refundable_kinds=(K.SUBSCRIPTION,),
                     clause=Clause(
                         "external.md §3 Atlassian: monthly, only the first paid month after "
@@ -297,7 +296,7 @@ MICROSOFT_365 = replace(
     name="Microsoft 365 (consumer)",
     refund_window=RefundWindow(
         days=30,
-        counted_from=WindowFrom.PURCHASE,
+        counted_from=WindowFrom.TRIAL_END,
         refundable_kinds=(K.SUBSCRIPTION,),
         clause=Clause(
             "external.md §5 Microsoft 365: within 30 days or before the first recurring "

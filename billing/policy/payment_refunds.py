@@ -55,7 +55,7 @@ def payment_refunds(
     trial = rules.trial if snapshot.trial_end is not None else None
     window = rules.refund_window
     applies = window is not None and (trial is None or window.applies_after_trial)
-    is_open = applies and window_open(window, snapshot, at)
+    is_open = applies and window_open(window, snapshot, at, rules.time_zone)
 
     out: list[PaymentWork] = []
     first_subscription = min(
@@ -67,7 +67,9 @@ def payment_refunds(
         pq = PaymentWork(pay, left[pay.ref])
         label = KIND_LABELS[pay.kind]
         covers_now = covers(pay, snapshot, at)
-        pay_open = is_open or (applies and payment_window_open(window, snapshot, pay, at))
+        pay_open = is_open or (
+            applies and payment_window_open(window, snapshot, pay, at, rules.time_zone)
+        )
         if not (covers_now or pay_open or in_trial):
             continue  # earlier periods: never refunded, not worth a line
         if pay.disputed and chargeback is not None:

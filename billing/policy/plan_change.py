@@ -1,5 +1,14 @@
-"""Quote a plan change: an upgrade charges the prorated difference now, a downgrade waits
-for the period end (a cycle later inside the downgrade notice)."""
+"""Quote a plan change, as Kill Bill invoices one: a credit for the unused part of the old
+plan (negative, its REPAIR_ADJ) and a charge for the new plan over the same remainder
+(positive, its RECURRING item), each with its period and clause; `net` is their sum
+(positive: charged now, negative: credited).
+
+An upgrade takes effect now (or at period end) and is prorated per
+`changes.upgrade_proration` (`none`: the full difference). A downgrade takes effect at
+period end, a cycle later inside the downgrade notice, with nothing moved; or, where the
+policy says so, now, crediting the difference per `changes.downgrade_proration`. A change
+of interval starts the new plan's own period at the change: its full price is charged.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +20,7 @@ from billing.money import ZERO, round_money
 from .calendars import add_months, interval_months
 from .proration import unused_fraction
 from .quotes import PlanChangeQuote, QuoteLine
-from .rules import Effective, PolicyRules, Proration
+from .rules import Effective, Interval, PolicyRules, Proration
 from .snapshot import SubscriptionSnapshot
 
 
@@ -22,39 +31,72 @@ def quote_plan_change(
     snapshot: SubscriptionSnapshot,
     new_price: Decimal,
     at: datetime,
+    new_interval: Interval | None = None,
+    new_plan: str = "",
+    old_plan: str = "",
 ) -> PlanChangeQuote:
-    """Upgrade: the prorated price difference for the rest of the period, charged now.
-    Downgrade: no charge; effective at period end (a cycle later inside the downgrade
-    notice), refunded only if the policy refunds the current period on downgrade."""
     changes = rules.changes
     ref = changes.clause.ref
     currency = snapshot.currency
     keep = 1 - snapshot.discount_percent / 100
-    diff = (new_price - snapshot.price) * keep
+    interval = new_interval or snapshot.interval
+    old_yearly = snapshot.price * 12 / interval_months(snapshot.interval)
+    new_yearly = new_price * 12 / interval_months(interval)
     start, end = snapshot.period_start, snapshot.period_end
+    old_name = old_plan or "the current plan"
+    new_name = new_plan or "the new plan"
     lines: list[QuoteLine] = []
-    charge = refund = ZERO
     notice_applied = False
-    if diff > 0:
+    if new_yearly > old_yearly:
         direction = "upgrade"
-        if changes.upgrade_effective == Effective.IMMEDIATELY:
-            effective_at = at
-            fraction = (
-                Decimal(1)
-                if changes.upgrade_proration == Proration.NONE
-                else unused_fraction(changes.upgrade_proration, start, end, at)
-            )
-            charge = round_money(diff * fraction, currency)
-            lines.append(QuoteLine("Price difference for the rest of the period", charge, ref))
-        else:
-            effective_at = end
-            lines.append(QuoteLine("New price from the next period", ZERO, ref))
-    elif diff < 0:
+        now = changes.upgrade_effective == Effective.IMMEDIATELY
+        mode, moves = changes.upgrade_proration, True
+    elif new_yearly < old_yearly:
         direction = "downgrade"
-        if changes.downgrade_effective == Effective.IMMEDIATELY:
-            effective_at = at
-        else:
-            effective_at = end
+        now = changes.downgrade_effective == Effective.IMMEDIATELY
+        mode, moves = changes.downgrade_proration, changes.downgrade_refunds_current_period
+    else:
+        direction, now, mode, moves = "same", True, Proration.NONE, False
+    if now:
+        effective_at = at
+        if moves:
+            fraction = (
+                Decimal(1) if mode == Proration.NONE else unused_fraction(mode, start, end, at)
+            )
+            new_end = (
+                end if interval == snapshot.interval else add_months(at, interval_months(interval))
+            )
+            new_fraction = fraction if interval == snapshot.interval else Decimal(1)
+            # The net is rounded once, as one price difference; the charge line takes
+            # the rounding so the two lines always add up to it.
+            credit = -round_money(snapshot.price * keep * fraction, currency)
+            net = round_money(
+                (new_price * new_fraction - snapshot.price * fraction) * keep, currency
+            )
+            lines.append(
+                QuoteLine(
+                    f"Unused time on {old_name} ({_span(max(at, start), end)})",
+                    credit,
+                    ref,
+                    period_start=max(at, start),
+                    period_end=end,
+                )
+            )
+            lines.append(
+                QuoteLine(
+                    f"{new_name[0].upper()}{new_name[1:]} from the change "
+                    f"({_span(max(at, start), new_end)})",
+                    net - credit,
+                    ref,
+                    period_start=max(at, start),
+                    period_end=new_end,
+                )
+            )
+        elif direction == "downgrade":
+            lines.append(QuoteLine("No refund or credit for the current period", ZERO, ref))
+    else:
+        effective_at = end
+        if direction == "downgrade":
             notice = rules.downgrade_notice
             if notice is not None and at > end - timedelta(days=notice.days):
                 effective_at = add_months(end, interval_months(snapshot.interval))
@@ -67,23 +109,21 @@ def quote_plan_change(
                         notice.clause.ref,
                     )
                 )
-        if changes.downgrade_refunds_current_period and effective_at == at:
-            refund = round_money(
-                -diff * unused_fraction(Proration.BY_MINUTE, start, end, at), currency
-            )
-            lines.append(QuoteLine("Unused difference for the current period", refund, ref))
-        else:
             lines.append(QuoteLine("No refund or credit for the current period", ZERO, ref))
-    else:
-        direction = "same"
-        effective_at = at
+        else:
+            lines.append(QuoteLine("New price from the next period", ZERO, ref))
+    net = sum((line.amount for line in lines), ZERO)
     return PlanChangeQuote(
         policy=policy_label,
         currency=currency,
         direction=direction,
-        charge_now=charge,
-        refund=refund,
+        charge_now=net if net > 0 else ZERO,
+        refund=-net if net < 0 else ZERO,
         effective_at=effective_at,
         notice_applied=notice_applied,
         lines=tuple(lines),
     )
+
+
+def _span(start: datetime, end: datetime) -> str:
+    return f"{start:%d %B %Y} to {end:%d %B %Y}"

@@ -7,13 +7,16 @@ loaded as version 1 of each policy by `billing/migrations/0002_policy_presets.py
 from decimal import Decimal
 
 from .rules import (
+    AccessEnd,
     ChangeRule,
     Clause,
+    DayCount,
     Destination,
     DunningRule,
     Effective,
     Fallback,
     Interval,
+    Money,
     NoticeRule,
     PaymentKind,
     PolicyRules,
@@ -29,7 +32,11 @@ from .rules import (
 )
 
 K = PaymentKind
-D0 = Decimal("0")
+
+
+def usd(amount: str) -> tuple[Money, ...]:
+    return (Money(Decimal(amount), "USD"),)
+
 
 _MISUSE_GENERIC = Refusal(
     code="suspended_for_misuse",
@@ -60,7 +67,7 @@ CONNEX = PolicyRules(
     never_refunded_kinds=(K.UPGRADE_PRORATION, K.ONE_TIME_PURCHASE, K.INTERNAL_MEMBERSHIP),
     refund_window=RefundWindow(
         days=30,
-        counted_from=WindowFrom.PURCHASE,
+        counted_from=WindowFrom.TRIAL_END,
         refundable_kinds=(K.SUBSCRIPTION, K.IMPLEMENTATION_FEE),
         clause=Clause(
             "connex §30-Day Refund No Trial",
@@ -68,19 +75,21 @@ CONNEX = PolicyRules(
             "30-day clause and its schedule ('1st month minus $250'). We read the schedule as "
             "the rule inside the window without a trial, and the non-refundable sentence as "
             "the rule after it or after a trial. Implementation fees are refunded only for "
-            "services not yet rendered.",
+            "services not yet rendered. 'Within 30 days of initial purchase' is inclusive, "
+            "by calendar days: open to the end of the 30th day after the purchase.",
         ),
         applies_after_trial=False,
+        counted=DayCount.CALENDAR_DAYS,
     ),
     service_deductions=(
         ServiceDeduction(
             ServiceKind.PRELIMINARY_CALL,
-            Decimal("250.00"),
+            usd("250.00"),
             Clause("connex §30-Day Refund schedule 1: 30 minute preliminary call"),
         ),
         ServiceDeduction(
             ServiceKind.ONBOARDING,
-            Decimal("750.00"),
+            usd("750.00"),
             Clause("connex §30-Day Refund schedule 2: 60 minute onboarding"),
         ),
         ServiceDeduction(
@@ -96,16 +105,18 @@ CONNEX = PolicyRules(
         clause=Clause(
             "connex §Free Trials",
             "Monthly after a trial: the last month is due in full. Annual after a trial: "
-            "prorated by day for the first 30 days of the paid period, then non-refundable.",
+            "prorated by day for the first 30 days of the paid period (inclusive, by calendar "
+            "days from the trial end), then non-refundable.",
         ),
         governs_after_trial=True,
+        annual_prorate_counted=DayCount.CALENDAR_DAYS,
     ),
     proration=(
         ProrationRule(
             interval=None,
             phase="any",
             mode=Proration.NONE,
-            fixed_deduction=D0,
+            fixed_deduction=(),
             fixed_deduction_label="",
             clause=Clause(
                 "connex §Cancellation After 30 Days No Trial / §Can I get a pro-rated refund",
@@ -152,6 +163,13 @@ CONNEX = PolicyRules(
     refusals=(_OPEN_CHARGEBACK, _MISUSE_GENERIC),
     case_by_case_review=False,
     order_packs_reset_at_renewal=False,
+    time_zone="UTC",
+    access_ends=AccessEnd.END_OF_DAY,
+    unpaid_period_due=Clause(
+        "connex §Cancellation After 30 Days No Trial: responsible for the current month's "
+        "payment / §Free Trials: liable for the full last month's payment",
+        "A current period not paid (a missed or failed renewal) is still due on cancellation.",
+    ),
     clauses={
         "never_refunded": Clause(
             "connex §30-Day Refund: completed services and paid customization are not refunded",
@@ -167,7 +185,11 @@ CONNEX = PolicyRules(
             "Without a refund the cancellation takes effect at period end; a refunded "
             "first month ends now.",
         ),
-        "access_until": Clause("connex §Can I use Connex until the end of my billing period"),
+        "access_until": Clause(
+            "connex §Can I use Connex until the end of my billing period",
+            "'The 15th is the last day Connex will work': access and the subscription end at "
+            "the end of the day the period ends on, in the policy's time zone.",
+        ),
         "fallback": Clause(
             "connex §Terms: termination results in deactivation of your account",
             "After the end the account is disabled.",
@@ -194,13 +216,18 @@ SYNC_WITH_CONNEX = PolicyRules(
     ),
     refund_window=RefundWindow(
         days=30,
-        counted_from=WindowFrom.SIGNUP,
+        counted_from=WindowFrom.FIRST_PAYMENT,
         refundable_kinds=(K.SUBSCRIPTION, K.IMPLEMENTATION_FEE),
         clause=Clause(
             "sync-with-connex §30-Day Refund",
             "'Any paid annual fees' refunds the subscription payment in full inside the "
-            "window; implementation fees only for services not yet rendered.",
+            "window; implementation fees only for services not yet rendered. 'Initial signup' "
+            "is the first paid signup ('charged immediately'; the billing period 'will "
+            "commence immediately after you activate your free trial account with a paid "
+            "subscription'): the window runs from the first payment, inclusive, by calendar "
+            "days.",
         ),
+        counted=DayCount.CALENDAR_DAYS,
     ),
     service_deductions=(),
     trial=None,
@@ -209,19 +236,22 @@ SYNC_WITH_CONNEX = PolicyRules(
             interval=Interval.YEAR,
             phase="first_year",
             mode=Proration.BY_DAY,
-            fixed_deduction=Decimal("399.00"),
+            fixed_deduction=usd("399.00"),
             fixed_deduction_label="One-time activation fee",
             clause=Clause(
                 "sync-with-connex §Cancellation After 30 Days (annual, first year)",
                 "'Pro-rated refund' in the first year is read as by day of the unused "
-                "period, less the $399.00 activation fee.",
+                "period, less the $399.00 USD activation fee. The fee is taken once: where it "
+                "was charged as its own payment at signup, that payment is kept (never "
+                "refunded) and nothing more is deducted. Defined in USD only.",
             ),
+            fixed_deduction_kind=K.ACTIVATION_FEE,
         ),
         ProrationRule(
             interval=Interval.YEAR,
             phase="after_first_year",
             mode=Proration.WHOLE_MONTHS_EXCEPT_CURRENT,
-            fixed_deduction=D0,
+            fixed_deduction=(),
             fixed_deduction_label="",
             clause=Clause(
                 "sync-with-connex §Cancellation After 30 Days (annual, after first year)",
@@ -232,7 +262,7 @@ SYNC_WITH_CONNEX = PolicyRules(
             interval=Interval.MONTH,
             phase="any",
             mode=Proration.NONE,
-            fixed_deduction=D0,
+            fixed_deduction=(),
             fixed_deduction_label="",
             clause=Clause(
                 "sync-with-connex §no refunds for month-to-month subscribers after 30 days"
@@ -275,6 +305,11 @@ SYNC_WITH_CONNEX = PolicyRules(
     refusals=(_OPEN_CHARGEBACK, _MISUSE_GENERIC),
     case_by_case_review=False,
     order_packs_reset_at_renewal=True,
+    unpaid_period_due=Clause(
+        "sync-with-connex §Cancellation After 30 Days: minus the current month (if not "
+        "already paid)",
+        "A current period not paid (a missed or failed renewal) is still due on cancellation.",
+    ),
     clauses={
         "never_refunded": Clause(
             "sync-with-connex §no refunds for plan upgrades, and no refunds for one-time "
@@ -327,7 +362,7 @@ ORGIX = PolicyRules(
             interval=None,
             phase="any",
             mode=Proration.NONE,
-            fixed_deduction=D0,
+            fixed_deduction=(),
             fixed_deduction_label="",
             clause=Clause(
                 "orgix §8 Refunds / §4 Cancellation",
@@ -414,7 +449,7 @@ PRORATED_CREDIT = PolicyRules(
             interval=None,
             phase="any",
             mode=Proration.BY_MINUTE,
-            fixed_deduction=D0,
+            fixed_deduction=(),
             fixed_deduction_label="",
             clause=Clause(
                 "prorated-credit §Refund: remaining time, single minute precision",

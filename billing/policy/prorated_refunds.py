@@ -4,13 +4,14 @@ the payment covering the current period, minus its fixed deduction."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from billing.money import ZERO, round_money
 
 from .calendars import add_months
 from .payment_work import PaymentWork, period_of
 from .proration import MODE_LABELS, unused_fraction
-from .rules import PaymentKind, PolicyRules, Proration, ProrationRule
+from .rules import PaymentKind, PolicyRules, Proration, ProrationRule, amount_for
 from .snapshot import SubscriptionSnapshot
 
 
@@ -47,6 +48,36 @@ def prorate(
     prorated = round_money(pay.amount * fraction, snapshot.currency)
     pq.time_based = True
     pq.lines.append((f"{label}: {MODE_LABELS[rule.mode]}", prorated, rule.clause.ref))
-    if rule.fixed_deduction > 0 and pay.kind == PaymentKind.SUBSCRIPTION:
-        taken = min(rule.fixed_deduction, prorated)
-        pq.lines.append((rule.fixed_deduction_label, -taken, rule.clause.ref))
+    if rule.fixed_deduction and pay.kind == PaymentKind.SUBSCRIPTION:
+        _fixed_deduction(pq, rules, rule, snapshot, at, prorated)
+
+
+def _fixed_deduction(
+    pq: PaymentWork,
+    rules: PolicyRules,
+    rule: ProrationRule,
+    snapshot: SubscriptionSnapshot,
+    at: datetime,
+    prorated: Decimal,
+) -> None:
+    """The fee is taken once: where it was charged as its own payment, that payment is
+    kept (never refunded) and nothing more is deducted from the proration."""
+    ref = rule.clause.ref
+    kind = rule.fixed_deduction_kind
+    separate = next(
+        (p for p in snapshot.payments if kind is not None and p.kind == kind and p.paid_at <= at),
+        None,
+    )
+    if separate is not None:
+        pq.lines.append(
+            (f"{rule.fixed_deduction_label}: charged separately, not deducted again", ZERO, ref)
+        )
+        return
+    index = rules.proration.index(rule)
+    fee = amount_for(
+        rule.fixed_deduction,
+        snapshot.currency,
+        rule=f"proration[{index}].fixed_deduction",
+        clause=rule.clause,
+    )
+    pq.lines.append((rule.fixed_deduction_label, -min(fee, prorated), ref))

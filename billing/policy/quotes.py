@@ -23,6 +23,9 @@ class QuoteLine:
     amount: Decimal  # positive adds to the refund, negative deducts
     clause: str  # the policy clause it applies
     payment_ref: str | None = None
+    # The time a plan-change line is for (a credit for the old plan, a charge for the new).
+    period_start: datetime | None = None
+    period_end: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class Quote:
     refusal: str | None
     lines: tuple[QuoteLine, ...]
     payment_refunds: tuple[PaymentRefund, ...]
+    # The last minute of the refund window, in the policy's time zone (None: no window).
+    refund_window_until: datetime | None = None
     # What is charged at cancellation; the amounts add up to `amount_due`.
     due_lines: tuple[QuoteLine, ...] = ()
     variants: tuple[str, ...] = ()  # names of the policy variants that applied
@@ -90,6 +95,9 @@ class Quote:
                 {"payment_ref": p.payment_ref, "amount": str(p.amount), "tax": str(p.tax)}
                 for p in self.payment_refunds
             ],
+            "refund_window_until": self.refund_window_until.isoformat()
+            if self.refund_window_until
+            else None,
             "due_lines": [_line(line) for line in self.due_lines],
             "variants": list(self.variants),
             "credit_expires_at": _moment(self.credit_expires_at),
@@ -124,6 +132,11 @@ class PlanChangeQuote:
     notice_applied: bool
     lines: tuple[QuoteLine, ...]
 
+    @property
+    def net(self) -> Decimal:
+        """The sum of the lines: positive is charged now, negative is credited."""
+        return sum((line.amount for line in self.lines), Decimal("0"))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "policy": self.policy,
@@ -131,10 +144,17 @@ class PlanChangeQuote:
             "direction": self.direction,
             "charge_now": str(self.charge_now),
             "refund": str(self.refund),
+            "net": str(self.net),
             "effective_at": self.effective_at.isoformat(),
             "notice_applied": self.notice_applied,
             "lines": [
-                {"label": line.label, "amount": str(line.amount), "clause": line.clause}
+                {
+                    "label": line.label,
+                    "amount": str(line.amount),
+                    "clause": line.clause,
+                    "period_start": line.period_start.isoformat() if line.period_start else None,
+                    "period_end": line.period_end.isoformat() if line.period_end else None,
+                }
                 for line in self.lines
             ],
         }

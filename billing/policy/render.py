@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from .quotes import Quote, QuoteLine
+from datetime import datetime
+
+from .quotes import PlanChangeQuote, Quote, QuoteLine
+
+
+def window_text(until: datetime) -> str:
+    """ "31 January 2022 23:59 UTC": a day and minute as the policy's time zone reads them."""
+    return f"{until.day} {until:%B %Y %H:%M %Z}"
 
 
 def quote_text(quote: Quote) -> str:
@@ -22,6 +29,8 @@ def quote_text(quote: Quote) -> str:
         + (quote.data_retained_until.isoformat() if quote.data_retained_until else "not stated"),
         f"Then:                {quote.fallback.value}",
     ]
+    if quote.refund_window_until:
+        out.append(f"Refund window:       until {window_text(quote.refund_window_until)}")
     out += [
         f"  {part.what} kept until: " + (part.until.isoformat() if part.until else "indefinitely")
         for part in quote.data_kept
@@ -44,3 +53,26 @@ def _table(lines: list[QuoteLine]) -> list[str]:
         f"{label:<{label_w}}  {amount:>{amount_w}}  {clause}".rstrip()
         for label, amount, clause in rows
     ]
+
+
+def scenario_text(quote: Quote | PlanChangeQuote) -> str:
+    return quote_text(quote) if isinstance(quote, Quote) else plan_change_text(quote)
+
+
+def plan_change_text(quote: PlanChangeQuote) -> str:
+    rows = [(line.label, f"{line.amount:,}", line.clause) for line in quote.lines]
+    rows.append(("Net (positive: charged now, negative: credited)", f"{quote.net:,}", ""))
+    label_w = max(len(r[0]) for r in rows)
+    amount_w = max(len(r[1]) for r in rows)
+    out = [f"Policy {quote.policy}, plan change ({quote.direction}), amounts in {quote.currency}"]
+    out.append("")
+    for label, amount, clause in rows:
+        out.append(f"{label:<{label_w}}  {amount:>{amount_w}}  {clause}".rstrip())
+    out += [
+        "",
+        f"Charged now:         {quote.charge_now:,}",
+        f"Credited:            {quote.refund:,}",
+        f"Takes effect:        {quote.effective_at.isoformat()}"
+        + (" (downgrade notice: a cycle later)" if quote.notice_applied else ""),
+    ]
+    return "\n".join(out)

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from billing.errors import DomainError
+from billing.money import MINOR_UNITS
 
 from .parsing import from_jsonable, to_jsonable
 
@@ -64,9 +68,75 @@ class Fallback(StrEnum):
 
 
 class WindowFrom(StrEnum):
-    SIGNUP = "signup"
-    PURCHASE = "purchase"
+    """Where a refund window starts."""
+
+    SIGNUP = "signup"  # the subscription's start (a free trial's activation included)
+    FIRST_PAYMENT = "first_payment"  # the first payment (the first paid signup)
+    TRIAL_END = "trial_end"  # the end of the free trial; the signup without one
     EACH_PAYMENT = "each_payment"  # every payment opens its own window (renewals too)
+
+
+class DayCount(StrEnum):
+    """How "within N days" is counted."""
+
+    # Inclusive, by the calendar: open until the end of the Nth day after the start's day,
+    # in the policy's time zone (from 1 January 10:00, 30 days run to 31 January 23:59).
+    CALENDAR_DAYS = "calendar_days"
+    # Inclusive, by elapsed time: open until N x 24 hours after the start, that instant too.
+    ELAPSED = "elapsed"
+
+
+class AccessEnd(StrEnum):
+    """Where access ends when a cancellation takes effect at the period end."""
+
+    INSTANT = "instant"  # at the period's end instant
+    END_OF_DAY = "end_of_day"  # at the end of the day the period ends on (policy time zone)
+
+
+@dataclass(frozen=True)
+class Money:
+    """A fixed amount in a policy, with its currency: never applied in another one."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if self.currency not in MINOR_UNITS:
+            raise ValueError(f"unknown currency {self.currency!r}")
+        if self.amount < 0:
+            raise ValueError(f"a fixed amount cannot be negative ({self.amount})")
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+class NoAmountInCurrency(DomainError):
+    """A rule's fixed amount is not defined in the subscription's currency: the quote is
+    refused rather than applying it in another currency (no silent conversion)."""
+
+
+def amount_in(amounts: tuple[Money, ...], currency: str) -> Decimal | None:
+    """The amount a rule defines for `currency`: zero when it defines no amount at all,
+    None when it defines amounts but none in `currency` (the quote then refuses)."""
+    if not amounts:
+        return Decimal("0")
+    for money in amounts:
+        if money.currency == currency:
+            return money.amount
+    return None
+
+
+def amount_for(amounts: tuple[Money, ...], currency: str, *, rule: str, clause: Clause) -> Decimal:
+    """`amount_in`, or `NoAmountInCurrency` naming the rule and its clause."""
+    amount = amount_in(amounts, currency)
+    if amount is None:
+        defined = ", ".join(str(money) for money in amounts)
+        raise NoAmountInCurrency(
+            f"{clause.ref}: this policy version defines the amount only as {defined}, "
+            f"not in {currency}; it is never converted",
+            field=rule,
+        )
+    return amount
 
 
 class Phase(StrEnum):
@@ -183,6 +253,7 @@ class RefundWindow:
     refundable_kinds: tuple[PaymentKind, ...]
     clause: Clause
     applies_after_trial: bool = True  # connex: "30-Day Refund No Trial" sets this to False
+    counted: DayCount = DayCount.CALENDAR_DAYS
     until_first_renewal: bool = False
     prorated_by: Proration | None = None  # null: refunded in full inside the window
 
@@ -201,12 +272,13 @@ class RefundWindow:
 class ServiceDeduction:
     """Deduction from the first subscription payment once `service` is completed.
 
-    `amount=None` means nothing of that payment is refunded. The largest deduction among
-    completed services applies (the schedule is cumulative, not additive).
+    `amount=None` means nothing of that payment is refunded; otherwise one amount per
+    currency the version defines. The largest deduction among completed services applies
+    (the schedule is cumulative, not additive).
     """
 
     service: ServiceKind
-    amount: Decimal | None
+    amount: tuple[Money, ...] | None
     clause: Clause
 
 
@@ -220,6 +292,7 @@ class TrialRule:
     clause: Clause
     # True: after a trial this rule (not the window or proration rules) decides the refund.
     governs_after_trial: bool = False
+    annual_prorate_counted: DayCount = DayCount.CALENDAR_DAYS
 
 
 @dataclass(frozen=True)
@@ -227,18 +300,21 @@ class ProrationRule:
     """Outside the refund window: how unused subscription time is refunded.
 
     `interval`: which plans it applies to (None = all). `phase`: `first_year` (before the
-    first anniversary of signup), `after_first_year`, or `any`. `fixed_deduction` is taken
-    off the prorated amount (sync-with-connex's activation fee).
+    first anniversary of signup), `after_first_year`, or `any`. `fixed_deduction` (one
+    amount per currency) is taken off the prorated amount (sync-with-connex's activation
+    fee); `fixed_deduction_kind` names the payment kind the deduction stands for: where such
+    a payment was charged on its own, the fee is not deducted a second time.
     """
 
     interval: Interval | None
     phase: Phase
     mode: Proration
-    fixed_deduction: Decimal
+    fixed_deduction: tuple[Money, ...]
     fixed_deduction_label: str
     clause: Clause
     # Time-based payment kinds the proration applies to; other kinds are not refunded.
     kinds: tuple[PaymentKind, ...] = (PaymentKind.SUBSCRIPTION,)
+    fixed_deduction_kind: PaymentKind | None = None
 
 
 @dataclass(frozen=True)
@@ -287,6 +363,7 @@ class ChangeRule:
     downgrade_effective: Effective
     downgrade_refunds_current_period: bool
     clause: Clause
+    downgrade_proration: Proration = Proration.BY_MINUTE  # an immediate downgrade's credit
 
 
 @dataclass(frozen=True)
@@ -366,6 +443,12 @@ class PolicyRules:
     access_grace_days: int = 0  # read access kept this long after the end
     timing_choice: bool = False  # the customer may end now (refund) or at the period end
     variants: tuple[Variant, ...] = ()
+    # Days named by the text (windows, "the 15th is the last day") are days here.
+    time_zone: str = "UTC"
+    access_ends: AccessEnd = AccessEnd.INSTANT
+    # The unpaid current period is still due on cancellation ("responsible for the current
+    # month's payment"); None: the text says nothing, nothing more is due.
+    unpaid_period_due: Clause | None = None
 
     # --- (de)serialisation -------------------------------------------------
     # Fields a variant may not replace: they identify the policy or hold the variants.
@@ -374,7 +457,49 @@ class PolicyRules:
     def to_dict(self) -> dict[str, Any]:
         return to_jsonable(self)
 
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"time_zone: unknown time zone {self.time_zone!r}") from None
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PolicyRules:
         """Strict: raises `parsing.RulesError` (a ValueError) naming the bad field."""
-        return from_jsonable(cls, data)
+        return from_jsonable(cls, _upgrade_stored(data))
+
+
+LEGACY_WINDOW_FROM = {"purchase": WindowFrom.TRIAL_END.value}
+
+
+def _upgrade_stored(data: Any) -> Any:
+    """Rules stored before fixed amounts carried a currency: a bare amount was meant in
+    the policy's `currency`; `counted_from: purchase` meant the trial end (or signup)."""
+    if not isinstance(data, dict):
+        return data
+    currency = data.get("currency")
+
+    def money(value: Any) -> Any:
+        """A bare amount becomes one in the policy's currency; a zero one, no amount."""
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            return [] if Decimal(str(value)) == 0 else [{"amount": value, "currency": currency}]
+        return value
+
+    data = dict(data)
+    if isinstance(data.get("service_deductions"), list):
+        data["service_deductions"] = [
+            {**d, "amount": money(d.get("amount"))} if isinstance(d, dict) else d
+            for d in data["service_deductions"]
+        ]
+    if isinstance(data.get("proration"), list):
+        data["proration"] = [
+            {**r, "fixed_deduction": money(r.get("fixed_deduction"))} if isinstance(r, dict) else r
+            for r in data["proration"]
+        ]
+    window = data.get("refund_window")
+    if isinstance(window, dict) and window.get("counted_from") in LEGACY_WINDOW_FROM:
+        data["refund_window"] = {
+            **window,
+            "counted_from": LEGACY_WINDOW_FROM[window["counted_from"]],
+        }
+    return data

@@ -4,10 +4,16 @@ A scenario names a policy (`slug` or `slug@version`) and describes a subscriptio
 cancellation moment; `parse_scenario` turns the JSON object into a `Scenario` or raises
 `ScenarioError` naming the first bad field (e.g. `payments[1].kind`). Pure: no database.
 Datetimes are ISO 8601; without an offset they are read as UTC.
+
+Strict: an unknown or misspelled key is an error (a `refund` key silently ignored would
+change the quote), and so are values that contradict each other (a refund larger than its
+payment, a trial ending before the subscription starts, a period starting before it).
+A scenario with `change_to` and `change_at` (instead of `cancel_at`) quotes a plan change.
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -17,6 +23,8 @@ from typing import Any
 from billing.errors import DomainError
 from billing.money import MINOR_UNITS, ZERO
 
+from .cancellation import quote_cancellation
+from .plan_change import quote_plan_change
 from .rules import (
     Channel,
     Destination,
@@ -25,6 +33,7 @@ from .rules import (
     Interval,
     PaymentKind,
     PaymentMethod,
+    PolicyRules,
     ServiceKind,
 )
 from .snapshot import PaymentSnapshot, RefundSnapshot, ServiceSnapshot, SubscriptionSnapshot
@@ -53,13 +62,80 @@ class ScenarioError(DomainError):
     """A scenario field is missing or malformed; `field` names it."""
 
 
+TOP_KEYS = (
+    "policy",
+    "currency",
+    "plan",
+    "subscribed_at",
+    "trial_end",
+    "period_start",
+    "period_end",
+    "payments",
+    "refunds",
+    "services",
+    "discount_percent",
+    "suspended_for_misuse",
+    "destination",
+    "cancel_at",
+    "change_to",
+    "change_at",
+    # What conditions and charges read, and how the quote is asked.
+    "channel",
+    "payment_method",
+    "country",
+    "status",
+    "commitment_end",
+    "last_used_at",
+    "unbilled_usage",
+    "credit_balance",
+    "timing",
+    "initiated_by",
+)
+PLAN_KEYS = ("interval", "price", "name")
+PAYMENT_KEYS = (
+    "ref",
+    "kind",
+    "amount",
+    "paid_at",
+    "tax",
+    "refunded",
+    "disputed",
+    "period_start",
+    "period_end",
+)
+REFUND_KEYS = ("amount", "payment")
+SERVICE_KEYS = ("kind", "completed_at", "price")
+
+
+def _known_keys(data: dict, allowed: tuple[str, ...], prefix: str = "") -> None:
+    """Reject the first key not in `allowed`, suggesting the closest known one."""
+    for key in data:
+        if key in allowed:
+            continue
+        close = difflib.get_close_matches(str(key), allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ScenarioError(
+            f"unknown field{hint}; expected one of {', '.join(allowed)}", field=f"{prefix}{key}"
+        )
+
+
+@dataclass(frozen=True)
+class PlanChangeTo:
+    """The plan a scenario changes to (`change_to`)."""
+
+    price: Decimal
+    interval: Interval
+    plan: str = ""
+
+
 @dataclass(frozen=True)
 class Scenario:
     policy_slug: str
     policy_version: int | None  # None: the latest version
     snapshot: SubscriptionSnapshot
-    cancel_at: datetime
+    cancel_at: datetime  # the moment quoted: the cancellation, or the plan change
     destination: Destination | None = None
+    change_to: PlanChangeTo | None = None  # set: quote a plan change at `cancel_at`
     timing: Effective | None = None  # period_end: the customer keeps the time instead
     initiated_by: Initiator = Initiator.CUSTOMER
 
@@ -67,6 +143,7 @@ class Scenario:
 def parse_scenario(data: Any) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError("the scenario must be a JSON object", field="scenario")
+    _known_keys(data, TOP_KEYS)
     slug, version = parse_policy_ref(_required(data, "policy"))
     currency = _required(data, "currency")
     if currency not in MINOR_UNITS:
@@ -77,20 +154,24 @@ def parse_scenario(data: Any) -> Scenario:
     plan = _required(data, "plan")
     if not isinstance(plan, dict):
         raise ScenarioError("expected an object with interval and price", field="plan")
+    _known_keys(plan, (*PLAN_KEYS, "code"), "plan.")
     interval = _enum(Interval, _required(plan, "interval", "plan."), "plan.interval")
     price = _money(_required(plan, "price", "plan."), currency, "plan.price")
     subscribed_at = _moment(_required(data, "subscribed_at"), "subscribed_at")
     trial_end = data.get("trial_end")
     trial_end = None if trial_end is None else _moment(trial_end, "trial_end")
+    if trial_end is not None and trial_end < subscribed_at:
+        raise ScenarioError("the trial ends before subscribed_at", field="trial_end")
     period_start = _moment(_required(data, "period_start"), "period_start")
+    if period_start < subscribed_at:
+        raise ScenarioError("the period starts before subscribed_at", field="period_start")
     period_end = _moment(_required(data, "period_end"), "period_end")
     if period_end <= period_start:
         raise ScenarioError("must be after period_start", field="period_end")
-    cancel_at = _moment(_required(data, "cancel_at"), "cancel_at")
-    if cancel_at < subscribed_at:
-        raise ScenarioError("the cancellation is before subscribed_at", field="cancel_at")
+    cancel_at, change_to = _moment_and_change(data, currency, subscribed_at)
     payments = tuple(
-        _payment(item, index, currency) for index, item in enumerate(_list(data, "payments"))
+        _payment(item, index, currency, subscribed_at)
+        for index, item in enumerate(_list(data, "payments"))
     )
     refs: set[str] = set()
     for index, payment in enumerate(payments):
@@ -100,6 +181,7 @@ def parse_scenario(data: Any) -> Scenario:
     refunds = tuple(
         _refund(item, index, currency, refs) for index, item in enumerate(_list(data, "refunds"))
     )
+    _refunds_fit(payments, refunds)
     services = tuple(
         _service(item, index, currency) for index, item in enumerate(_list(data, "services"))
     )
@@ -129,7 +211,9 @@ def parse_scenario(data: Any) -> Scenario:
         suspended_for_misuse=misuse,
         **_attributes(data, currency, subscribed_at),
     )
-    return Scenario(slug, version, snapshot, cancel_at, destination, timing, initiated_by)
+    return Scenario(
+        slug, version, snapshot, cancel_at, destination, change_to, timing, initiated_by
+    )
 
 
 def _attributes(data: dict, currency: str, subscribed_at: datetime) -> dict[str, Any]:
@@ -167,6 +251,89 @@ def _attributes(data: dict, currency: str, subscribed_at: datetime) -> dict[str,
         "unbilled_usage": _money(data.get("unbilled_usage", "0"), currency, "unbilled_usage"),
         "credit_balance": _money(data.get("credit_balance", "0"), currency, "credit_balance"),
     }
+
+
+def _moment_and_change(
+    data: dict, currency: str, subscribed_at: datetime
+) -> tuple[datetime, PlanChangeTo | None]:
+    """`cancel_at`, or `change_to` with `change_at` (one or the other)."""
+    if "change_to" in data or "change_at" in data:
+        if "cancel_at" in data:
+            raise ScenarioError(
+                "a scenario quotes a cancellation (cancel_at) or a plan change "
+                "(change_to, change_at), not both",
+                field="cancel_at",
+            )
+        target = _object(_required(data, "change_to"), "change_to")
+        _known_keys(target, PLAN_KEYS, "change_to.")
+        change_to = PlanChangeTo(
+            price=_money(_required(target, "price", "change_to."), currency, "change_to.price"),
+            interval=_enum(
+                Interval, _required(target, "interval", "change_to."), "change_to.interval"
+            ),
+            plan=_text(target.get("name", ""), "change_to.name"),
+        )
+        at = _moment(_required(data, "change_at"), "change_at")
+        if at < subscribed_at:
+            raise ScenarioError("the plan change is before subscribed_at", field="change_at")
+        return at, change_to
+    at = _moment(_required(data, "cancel_at"), "cancel_at")
+    if at < subscribed_at:
+        raise ScenarioError("the cancellation is before subscribed_at", field="cancel_at")
+    return at, None
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise ScenarioError("expected a string", field=name)
+    return value.strip()
+
+
+def _refunds_fit(payments: tuple[PaymentSnapshot, ...], refunds: tuple[RefundSnapshot, ...]):
+    """No refund larger than what is left of its payment (or, untied, of all payments)."""
+    left = {p.ref: p.amount - p.refunded for p in payments}
+    untied_left = sum(left.values(), ZERO)
+    for index, refund in enumerate(refunds):
+        name = f"refunds[{index}].amount"
+        if refund.payment_ref is not None:
+            if refund.amount > left[refund.payment_ref]:
+                raise ScenarioError(
+                    f"{refund.amount} is more than what is left of payment "
+                    f"{refund.payment_ref!r} ({left[refund.payment_ref]})",
+                    field=name,
+                )
+            left[refund.payment_ref] -= refund.amount
+            untied_left -= refund.amount
+        else:
+            if refund.amount > untied_left:
+                raise ScenarioError(
+                    f"{refund.amount} is more than what is left of all payments ({untied_left})",
+                    field=name,
+                )
+            untied_left -= refund.amount
+
+
+def quote_scenario(rules: PolicyRules, policy_label: str, scenario: Scenario):
+    """The scenario's quote: a plan change if it has `change_to`, else a cancellation."""
+    if scenario.change_to is not None:
+        return quote_plan_change(
+            rules=rules,
+            policy_label=policy_label,
+            snapshot=scenario.snapshot,
+            new_price=scenario.change_to.price,
+            new_interval=scenario.change_to.interval,
+            new_plan=scenario.change_to.plan,
+            at=scenario.cancel_at,
+        )
+    return quote_cancellation(
+        rules=rules,
+        policy_label=policy_label,
+        snapshot=scenario.snapshot,
+        at=scenario.cancel_at,
+        destination=scenario.destination,
+        timing=scenario.timing,
+        initiated_by=scenario.initiated_by,
+    )
 
 
 def parse_policy_ref(value: Any) -> tuple[str, int | None]:
@@ -242,9 +409,10 @@ def _object(item: Any, name: str) -> dict:
     return item
 
 
-def _payment(item: Any, index: int, currency: str) -> PaymentSnapshot:
+def _payment(item: Any, index: int, currency: str, subscribed_at: datetime) -> PaymentSnapshot:
     name = f"payments[{index}]"
     item = _object(item, name)
+    _known_keys(item, PAYMENT_KEYS, f"{name}.")
     kind = _enum(PaymentKind, _required(item, "kind", f"{name}."), f"{name}.kind")
     amount = _money(_required(item, "amount", f"{name}."), currency, f"{name}.amount")
     tax = _money(item.get("tax", "0"), currency, f"{name}.tax")
@@ -257,6 +425,15 @@ def _payment(item: Any, index: int, currency: str) -> PaymentSnapshot:
     if not isinstance(disputed, bool):
         raise ScenarioError("must be true or false", field=f"{name}.disputed")
     start, end = item.get("period_start"), item.get("period_end")
+    start = None if start is None else _moment(start, f"{name}.period_start")
+    end = None if end is None else _moment(end, f"{name}.period_end")
+    if start is not None and start < subscribed_at:
+        raise ScenarioError("the period starts before subscribed_at", field=f"{name}.period_start")
+    if (start is None) != (end is None):
+        missing = "period_end" if end is None else "period_start"
+        raise ScenarioError("period_start and period_end go together", field=f"{name}.{missing}")
+    if start is not None and end is not None and end <= start:
+        raise ScenarioError("must be after period_start", field=f"{name}.period_end")
     return PaymentSnapshot(
         ref=str(item.get("ref", index + 1)),
         kind=kind,
@@ -265,14 +442,15 @@ def _payment(item: Any, index: int, currency: str) -> PaymentSnapshot:
         tax=tax,
         refunded=refunded,
         disputed=disputed,
-        period_start=None if start is None else _moment(start, f"{name}.period_start"),
-        period_end=None if end is None else _moment(end, f"{name}.period_end"),
+        period_start=start,
+        period_end=end,
     )
 
 
 def _refund(item: Any, index: int, currency: str, refs: set[str]) -> RefundSnapshot:
     name = f"refunds[{index}]"
     item = _object(item, name)
+    _known_keys(item, REFUND_KEYS, f"{name}.")
     amount = _money(_required(item, "amount", f"{name}."), currency, f"{name}.amount")
     payment = item.get("payment")
     if payment is not None and str(payment) not in refs:
@@ -283,6 +461,7 @@ def _refund(item: Any, index: int, currency: str, refs: set[str]) -> RefundSnaps
 def _service(item: Any, index: int, currency: str) -> ServiceSnapshot:
     name = f"services[{index}]"
     item = _object(item, name)
+    _known_keys(item, SERVICE_KEYS, f"{name}.")
     kind = _enum(ServiceKind, _required(item, "kind", f"{name}."), f"{name}.kind")
     done = item.get("completed_at")
     return ServiceSnapshot(

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from billing.money import ZERO
+from billing.money import ZERO, round_money
 
-from .calendars import add_months, interval_months
-from .rules import Effective, PolicyRules
+from .calendars import add_months, end_of_day, interval_months
+from .rules import AccessEnd, Effective, PaymentKind, PolicyRules
 from .snapshot import SubscriptionSnapshot
 
 
@@ -20,6 +20,8 @@ class Timing:
     access_until: datetime
     notice_applied: bool
     amount_due: Decimal
+    # What is due and why: (label, amount due, clause); shown as 0.00 lines of the refund.
+    due: tuple[tuple[str, Decimal, str], ...]
 
 
 def cancellation_timing(
@@ -29,12 +31,15 @@ def cancellation_timing(
     in_trial: bool,
     time_refund: bool,
 ) -> Timing:
-    """The end, access and amount due (notice periods) of a cancellation at `at`."""
+    """The end, access and amount due (notice periods, an unpaid current period) of a
+    cancellation at `at`."""
     effective = (
         rules.cancellation_effective_with_refund if time_refund else rules.cancellation_effective
     )
+    currency = snapshot.currency
+    net_price = round_money(snapshot.price * (1 - snapshot.discount_percent / 100), currency)
     notice_applied = False
-    amount_due = ZERO
+    due: list[tuple[str, Decimal, str]] = []
     if effective == Effective.IMMEDIATELY:
         ends_at = at
     elif in_trial:
@@ -46,6 +51,54 @@ def cancellation_timing(
         if notice is not None and at > snapshot.period_end - timedelta(days=notice.days):
             ends_at = add_months(snapshot.period_end, interval_months(snapshot.interval))
             notice_applied = True
-            amount_due = snapshot.price * (1 - snapshot.discount_percent / 100)
+            due.append(
+                (
+                    f"Requested less than {notice.days} days before renewal: the next period "
+                    f"({net_price} {currency}) is due",
+                    net_price,
+                    notice.clause.ref,
+                )
+            )
+        if rules.access_ends == AccessEnd.END_OF_DAY and ends_at > at:
+            # "the 15th is the last day": the whole day the period ends on.
+            ends_at = end_of_day(ends_at, rules.time_zone)
+    unpaid = rules.unpaid_period_due
+    if (
+        unpaid is not None
+        and not in_trial
+        and not time_refund
+        and snapshot.period_start <= at < snapshot.period_end
+        and not _current_period_paid(snapshot, at)
+    ):
+        due.insert(
+            0,
+            (
+                f"The current period ({snapshot.period_start:%d %B %Y} to "
+                f"{snapshot.period_end:%d %B %Y}) is unpaid: "
+                f"{net_price} {currency} is due",
+                net_price,
+                unpaid.ref,
+            ),
+        )
     access_until = at if rules.access_until == Effective.IMMEDIATELY else ends_at
-    return Timing(effective, ends_at, min(access_until, ends_at), notice_applied, amount_due)
+    return Timing(
+        effective,
+        ends_at,
+        min(access_until, ends_at),
+        notice_applied,
+        sum((amount for _, amount, _ in due), ZERO),
+        tuple(due),
+    )
+
+
+def _current_period_paid(snapshot: SubscriptionSnapshot, at: datetime) -> bool:
+    """Has a subscription payment, made by `at`, paid for the period containing `at`?"""
+    for pay in snapshot.payments:
+        if pay.kind != PaymentKind.SUBSCRIPTION or pay.paid_at > at:
+            continue
+        if pay.period_start is not None and pay.period_end is not None:
+            if pay.period_start <= at < pay.period_end:
+                return True
+        elif pay.paid_at >= snapshot.period_start:
+            return True
+    return False

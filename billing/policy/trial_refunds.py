@@ -3,10 +3,11 @@ due; annual, unused whole days during the first N days of the paid period, then 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from billing.money import ZERO
 
+from .calendars import window_closes
 from .payment_work import PaymentWork, covers, period_of
 from .proration import unused_fraction
 from .rules import Interval, PaymentKind, PolicyRules, Proration
@@ -31,7 +32,9 @@ def after_trial(
         pq.lines.append((f"{label}: the last month after a trial is due in full", ZERO, ref))
         return
     days = trial.annual_prorate_days
-    if days is None or at >= snapshot.trial_end + timedelta(days=days):
+    if days is None or at >= window_closes(
+        snapshot.trial_end, days, trial.annual_prorate_counted, rules.time_zone
+    ):
         pq.lines.append((f"{label}: not refundable after the first {days} days", ZERO, ref))
         return
     start, end = period_of(pay, snapshot)

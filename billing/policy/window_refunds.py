@@ -3,46 +3,75 @@ schedule (connex §30-Day Refund), implementation fees only for services not ren
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from billing.money import ZERO, round_money
 
+from .calendars import window_closes
 from .conditions import first_renewal
 from .payment_work import SERVICE_LABELS, PaymentWork, period_of
 from .proration import MODE_LABELS, unused_fraction
-from .rules import PaymentKind, PolicyRules, RefundWindow, WindowFrom
+from .rules import PaymentKind, PolicyRules, RefundWindow, WindowFrom, amount_for
 from .snapshot import PaymentSnapshot, SubscriptionSnapshot
 
 
 def window_start(counted_from: WindowFrom, snapshot: SubscriptionSnapshot) -> datetime:
-    """Signup is the start of the subscription; the purchase is the first paid moment,
-    the end of the trial if there was one."""
-    if counted_from == WindowFrom.PURCHASE and snapshot.trial_end is not None:
-        return max(snapshot.trial_end, snapshot.subscribed_at)
+    """Signup: the subscription's start. Trial end: the end of the free trial, or the
+    signup without one. First payment: the first paid signup (sync: "charged immediately";
+    a trial account activated with a paid subscription before its trial ends), i.e. the
+    first payment, or the trial end (the signup without a trial) if that comes first: a
+    payment recorded later than that is a renewal or a retry, not the signup."""
+    after_trial = snapshot.subscribed_at
+    if snapshot.trial_end is not None:
+        after_trial = max(snapshot.trial_end, snapshot.subscribed_at)
+    if counted_from == WindowFrom.TRIAL_END:
+        return after_trial
+    if counted_from == WindowFrom.FIRST_PAYMENT:
+        first = min((p.paid_at for p in snapshot.payments), default=after_trial)
+        return max(min(first, after_trial), snapshot.subscribed_at)
     return snapshot.subscribed_at
 
 
-def window_end(window: RefundWindow, snapshot: SubscriptionSnapshot, start: datetime) -> datetime:
-    """`days` after `start` or the first renewal, whichever comes first."""
-    ends = [] if window.days is None else [start + timedelta(days=window.days)]
+def window_closes_at(
+    window: RefundWindow,
+    snapshot: SubscriptionSnapshot,
+    time_zone: str,
+    start: datetime | None = None,
+) -> datetime:
+    """The first instant outside the refund window: `days` after its start (inclusive, as
+    the window counts them) or the first renewal if `until_first_renewal`, whichever comes
+    first. `start` overrides the window's own (a payment's, for `each_payment`)."""
+    if start is None:
+        start = window_start(window.counted_from, snapshot)
+    closes = (
+        []
+        if window.days is None
+        else [window_closes(start, window.days, window.counted, time_zone)]
+    )
     if window.until_first_renewal:
-        ends.append(first_renewal(snapshot))
-    return min(ends)
+        closes.append(first_renewal(snapshot))
+    return min(closes)
 
 
-def window_open(window: RefundWindow, snapshot: SubscriptionSnapshot, at: datetime) -> bool:
+def window_open(
+    window: RefundWindow, snapshot: SubscriptionSnapshot, at: datetime, time_zone: str
+) -> bool:
     """The subscription-wide window (`each_payment` windows are per payment)."""
     if window.counted_from == WindowFrom.EACH_PAYMENT:
         return False
-    return at < window_end(window, snapshot, window_start(window.counted_from, snapshot))
+    return at < window_closes_at(window, snapshot, time_zone)
 
 
 def payment_window_open(
-    window: RefundWindow, snapshot: SubscriptionSnapshot, pay: PaymentSnapshot, at: datetime
+    window: RefundWindow,
+    snapshot: SubscriptionSnapshot,
+    pay: PaymentSnapshot,
+    at: datetime,
+    time_zone: str,
 ) -> bool:
     """An `each_payment` window: open from the payment for `days`."""
-    return window.counted_from == WindowFrom.EACH_PAYMENT and at < window_end(
-        window, snapshot, pay.paid_at
+    return window.counted_from == WindowFrom.EACH_PAYMENT and at < window_closes_at(
+        window, snapshot, time_zone, pay.paid_at
     )
 
 
@@ -89,8 +118,20 @@ def inside_window(
         applicable = [d for d in rules.service_deductions if d.service in done]
         if applicable:
             # The schedule is cumulative: the deepest service reached decides.
-            deepest = max(applicable, key=lambda d: pay.amount if d.amount is None else d.amount)
-            amount = pay.amount if deepest.amount is None else min(deepest.amount, pay.amount)
+            currency = snapshot.currency
+            deductions = {
+                d: pay.amount
+                if d.amount is None
+                else amount_for(
+                    d.amount,
+                    currency,
+                    rule=f"service_deductions[{rules.service_deductions.index(d)}].amount",
+                    clause=d.clause,
+                )
+                for d in applicable
+            }
+            deepest = max(applicable, key=lambda d: deductions[d])
+            amount = min(deductions[deepest], pay.amount)
             what = "no refund" if deepest.amount is None else "deduction"
             pq.lines.append(
                 (

@@ -44,14 +44,14 @@ BASE = replace(
 )
 
 
-def window(days, counted_from=WindowFrom.PURCHASE, until_first_renewal=False) -> RefundWindow:
+def window(days, counted_from=WindowFrom.TRIAL_END, until_first_renewal=False) -> RefundWindow:
     return RefundWindow(
         days, counted_from, (K.SUBSCRIPTION,), Clause("§w"), True, until_first_renewal
     )
 
 
 def by_day() -> tuple[ProrationRule, ...]:
-    return (ProrationRule(None, Phase.ANY, Proration.BY_DAY, D("0"), "", Clause("§p")),)
+    return (ProrationRule(None, Phase.ANY, Proration.BY_DAY, (), "", Clause("§p")),)
 
 
 # --- windows anchored elsewhere ---------------------------------------------------------

@@ -22,6 +22,7 @@ from billing.policy.rules import (
     Effective,
     Fallback,
     Interval,
+    NoAmountInCurrency,
     PaymentKind,
     PolicyRules,
     Proration,
@@ -301,12 +302,12 @@ TIMING = [
         "connex",
         {"start": t(2021, 6, 15), "period_start": t(2021, 11, 15)},
         t(2021, 12, 1),
-        t(2021, 12, 15),
-        t(2021, 12, 15),
-        t(2021, 12, 15) + timedelta(days=90),
+        t(2021, 12, 16),  # the end of the 15th, the day the period ends on
+        t(2021, 12, 16),
+        t(2021, 12, 16) + timedelta(days=90),
         Fallback.DISABLED,
-        id="connex §Can I use Connex until the end: cancelled 1 Dec, works until 15 Dec, "
-        "data kept 90 days",
+        id="connex §Can I use Connex until the end: cancelled 1 Dec, works until the end of "
+        "15 Dec, data kept 90 days",
     ),
     pytest.param(
         "connex",
@@ -575,7 +576,7 @@ def test_connex_after_30_days_first_month_fee_and_prior_months_are_not_refunded(
     q = quote("connex", s, t(2022, 3, 2))  # never used: still no refund
 
     assert q.refund == 0
-    assert q.ends_at == t(2022, 4, 1)  # responsible for the current month
+    assert q.ends_at == t(2022, 4, 2)  # responsible for the current month, to its last day
     assert {line.payment_ref for line in q.lines} == {"m3"}  # prior months are not reopened
 
 
@@ -654,6 +655,7 @@ SCENARIO_RESULTS = {
     "connex-onboarding.json": ("250.00", "original_payment_method"),
     "connex-follow-up-call.json": ("0.00", "none"),
     "sync-with-connex-annual-first-year.json": ("810.86", "original_payment_method"),
+    "sync-with-connex-activation-fee-paid.json": ("1209.86", "original_payment_method"),
     "sync-with-connex-notice.json": ("0.00", "none"),
     "orgix-monthly.json": ("0.00", "none"),
 }
@@ -730,7 +732,11 @@ def scenarios(draw):
 @given(scenarios())
 def test_quote_properties(case):
     slug, snapshot, at, later = case
-    q = quote(slug, snapshot, at)
+    try:
+        q = quote(slug, snapshot, at)
+    except NoAmountInCurrency as refused:  # a fixed amount the policy defines in USD only
+        assert snapshot.currency != "USD" and refused.field
+        return
     remainders = {p.ref: p.amount - p.refunded for p in snapshot.payments}
 
     assert q.refund >= 0
@@ -742,7 +748,10 @@ def test_quote_properties(case):
     assert sum((p.amount for p in q.payment_refunds), D(0)) == q.refund
     assert q.refund == q.refund.quantize(D(1).scaleb(-(0 if snapshot.currency == "JPY" else 2)))
     assert quote(slug, snapshot, at) == q  # deterministic
-    assert quote(slug, snapshot, later).refund <= q.refund  # never increases later on
+    try:
+        assert quote(slug, snapshot, later).refund <= q.refund  # never increases later on
+    except NoAmountInCurrency:
+        assert snapshot.currency != "USD"
     assert q.ends_at >= at and q.access_until <= q.ends_at
     if q.effective == Effective.IMMEDIATELY:
         assert q.ends_at == at

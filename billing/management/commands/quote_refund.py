@@ -1,4 +1,5 @@
-"""`manage.py quote_refund SCENARIO.json [--text]`: quote a cancellation scenario.
+"""`manage.py quote_refund SCENARIO.json [--text]`: quote a cancellation (or, with
+`change_to` and `change_at`, a plan change) scenario.
 
 Prints the quote as JSON (amounts as strings) or, with `--text`, as a readable table. A bad
 scenario prints one line naming the field and exits with status 2.
@@ -9,9 +10,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.policy.engine import quote_cancellation
-from billing.policy.render import quote_text
-from billing.policy.scenarios import ScenarioError, parse_scenario
+from billing.errors import DomainError
+from billing.policy.render import scenario_text
+from billing.policy.scenarios import ScenarioError, parse_scenario, quote_scenario
 from billing.selectors import policy_by_ref, policy_rules
 
 
@@ -48,16 +49,11 @@ class Command(BaseCommand):
             raise CommandError(
                 f"policy: {policy.label} has invalid rules: {exc}", returncode=2
             ) from None
-        quote = quote_cancellation(
-            rules=rules,
-            policy_label=policy.label,
-            snapshot=parsed.snapshot,
-            at=parsed.cancel_at,
-            destination=parsed.destination,
-            timing=parsed.timing,
-            initiated_by=parsed.initiated_by,
-        )
+        try:
+            quote = quote_scenario(rules, policy.label, parsed)
+        except DomainError as exc:
+            raise CommandError(f"{exc.field}: {exc.message}", returncode=2) from None
         if text:
-            self.stdout.write(quote_text(quote))
+            self.stdout.write(scenario_text(quote))
         else:
             self.stdout.write(json.dumps(quote.to_dict(), indent=2, ensure_ascii=False))
