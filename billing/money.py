@@ -8,9 +8,12 @@ CURRENCY_CHOICES = [(code, code) for code in MINOR_UNITS]
 ZERO = Decimal("0")
 
 
+_QUANTA = {code: Decimal(1).scaleb(-places) for code, places in MINOR_UNITS.items()}
+
+
 def quantum(currency: str) -> Decimal:
     try:
-        return Decimal(1).scaleb(-MINOR_UNITS[currency])
+        return _QUANTA[currency]
     except KeyError:
         raise ValueError(f"unknown currency {currency!r}") from None
 

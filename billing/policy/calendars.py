@@ -14,7 +14,9 @@ def add_months(moment: datetime, months: int) -> datetime:
     """Same day-of-month `months` later, clamped to the month's last day (Jan 31 → Feb 28)."""
     year, month0 = divmod(moment.month - 1 + months, 12)
     year += moment.year
-    day = min(moment.day, calendar.monthrange(year, month0 + 1)[1])
+    day = moment.day
+    if day > 28:  # only the last days of a month can fall off a shorter one
+        day = min(day, calendar.monthrange(year, month0 + 1)[1])
     return moment.replace(year=year, month=month0 + 1, day=day)
 
 

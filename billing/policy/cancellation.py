@@ -222,5 +222,9 @@ def _window_until(
         start = max((p.paid_at for p in snapshot.payments if p.paid_at <= at), default=None)
         if start is None:
             return None
-    closes = window_closes_at(window, snapshot, rules.time_zone, start)
-    return (closes - timedelta(minutes=1)).astimezone(ZoneInfo(rules.time_zone))
+    key = ("window_until", window, rules.time_zone, start)
+    memo = snapshot.index.memo
+    if key not in memo:
+        closes = window_closes_at(window, snapshot, rules.time_zone, start)
+        memo[key] = (closes - timedelta(minutes=1)).astimezone(ZoneInfo(rules.time_zone))
+    return memo[key]

@@ -9,38 +9,15 @@ covering the current period. Each payment is capped at what is left of it.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from billing.money import ZERO
 
-from .payment_work import KIND_LABELS, PaymentWork, cap, covers, never_clause
+from .payment_work import KIND_LABELS, PaymentWork, cap, never_clause
 from .prorated_refunds import prorate
-from .rules import PaymentKind, PolicyRules, Refusal
+from .rules import PaymentKind, PolicyRules, Refusal, WindowFrom
 from .snapshot import SubscriptionSnapshot
 from .trial_refunds import after_trial
 from .window_refunds import inside_window, payment_window_open, window_open
-
-
-def remainders(snapshot: SubscriptionSnapshot) -> dict[str, Decimal]:
-    """What is left to refund per payment, after refunds already made.
-
-    Refunds tied to a payment reduce that payment; untied refunds reduce the most recent
-    payments first.
-    """
-    left = {p.ref: max(p.amount - p.refunded, ZERO) for p in snapshot.payments}
-    untied = ZERO
-    for refund in snapshot.refunds:
-        if refund.payment_ref in left:
-            left[refund.payment_ref] = max(left[refund.payment_ref] - refund.amount, ZERO)
-        else:
-            untied += refund.amount
-    for pay in sorted(snapshot.payments, key=lambda p: p.paid_at, reverse=True):
-        if untied <= 0:
-            break
-        taken = min(untied, left[pay.ref])
-        left[pay.ref] -= taken
-        untied -= taken
-    return left
 
 
 def payment_refunds(
@@ -50,25 +27,31 @@ def payment_refunds(
     in_trial: bool,
     chargeback: Refusal | None,
 ) -> list[PaymentWork]:
-    left = remainders(snapshot)
-    paid = [p for p in snapshot.payments if p.paid_at <= at]
+    index = snapshot.index
     trial = rules.trial if snapshot.trial_end is not None else None
     window = rules.refund_window
     applies = window is not None and (trial is None or window.applies_after_trial)
     is_open = applies and window_open(window, snapshot, at, rules.time_zone)
 
+    first = index.first_subscription
+    first_subscription = first if first is not None and first.paid_at <= at else None
+    covering = set(index.covering(at))
+    # An each_payment window may be open for a payment that no longer covers `at`.
+    per_payment = applies and window.counted_from == WindowFrom.EACH_PAYMENT
+    if is_open or in_trial or per_payment:
+        candidates = [(pay, position in covering) for position, pay in enumerate(index.paid_by(at))]
+    else:  # earlier periods are never refunded, not worth a line: only what covers `at`
+        candidates = [
+            (index.payments[position], True)
+            for position in index.covering(at)
+            if index.payments[position].paid_at <= at
+        ]
     out: list[PaymentWork] = []
-    first_subscription = min(
-        (p for p in paid if p.kind == PaymentKind.SUBSCRIPTION),
-        key=lambda p: p.paid_at,
-        default=None,
-    )
-    for pay in paid:
-        pq = PaymentWork(pay, left[pay.ref])
+    for pay, covers_now in candidates:
+        pq = PaymentWork(pay, index.remainders[pay.ref])
         label = KIND_LABELS[pay.kind]
-        covers_now = covers(pay, snapshot, at)
         pay_open = is_open or (
-            applies and payment_window_open(window, snapshot, pay, at, rules.time_zone)
+            per_payment and payment_window_open(window, snapshot, pay, at, rules.time_zone)
         )
         if not (covers_now or pay_open or in_trial):
             continue  # earlier periods: never refunded, not worth a line

@@ -18,7 +18,10 @@ from .snapshot import SubscriptionSnapshot
 def proration_rule(
     rules: PolicyRules, snapshot: SubscriptionSnapshot, at: datetime
 ) -> ProrationRule | None:
-    first_year = at < add_months(snapshot.subscribed_at, 12)
+    memo = snapshot.index.memo
+    if "first_anniversary" not in memo:
+        memo["first_anniversary"] = add_months(snapshot.subscribed_at, 12)
+    first_year = at < memo["first_anniversary"]
     for rule in rules.proration:
         if rule.interval is not None and rule.interval != snapshot.interval:
             continue
@@ -64,11 +67,8 @@ def _fixed_deduction(
     kept (never refunded) and nothing more is deducted from the proration."""
     ref = rule.clause.ref
     kind = rule.fixed_deduction_kind
-    separate = next(
-        (p for p in snapshot.payments if kind is not None and p.kind == kind and p.paid_at <= at),
-        None,
-    )
-    if separate is not None:
+    separate = snapshot.index.first_paid_by_kind.get(kind) if kind is not None else None
+    if separate is not None and separate <= at:
         pq.lines.append(
             (f"{rule.fixed_deduction_label}: charged separately, not deducted again", ZERO, ref)
         )

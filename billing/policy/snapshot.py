@@ -1,13 +1,23 @@
 """What the quote engine knows about a subscription: a frozen snapshot, built from the
-database by `billing.selectors.subscription_snapshot` or from a scenario file."""
+database by `billing.selectors.subscription_snapshot` or from a scenario file.
+
+`snapshot.index` indexes its payments by kind and period once per snapshot (the simulator,
+the live quote panel and the benchmark quote one snapshot at many moments), so a quote
+looks only at the payments that can matter at its moment instead of re-walking the history.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
+from itertools import pairwise
 
 from .rules import Channel, Interval, PaymentKind, PaymentMethod, ServiceKind
+
+ZERO = Decimal("0")
 
 
 @dataclass(frozen=True)
@@ -71,3 +81,89 @@ class SubscriptionSnapshot:
     last_used_at: datetime | None = None  # latest activity in the workspace
     unbilled_usage: Decimal = Decimal("0")  # accrued in arrears, not yet billed
     credit_balance: Decimal = Decimal("0")  # customer credit in this currency
+
+    @cached_property
+    def index(self) -> PaymentIndex:
+        """Built on first use and kept with the (immutable) snapshot."""
+        return PaymentIndex(self)
+
+
+class PaymentIndex:
+    """Everything about a snapshot's payments that does not depend on the quoted moment."""
+
+    def __init__(self, snapshot: SubscriptionSnapshot) -> None:
+        payments = snapshot.payments
+        self.payments = payments
+        self.in_paid_order = all(a.paid_at <= b.paid_at for a, b in pairwise(payments))
+        self.paid_times = sorted(p.paid_at for p in payments)
+        self.remainders = _remainders(snapshot)
+        subscriptions = [p for p in payments if p.kind == PaymentKind.SUBSCRIPTION]
+        self.first_subscription = min(subscriptions, key=lambda p: p.paid_at, default=None)
+        self.first_paid_at = self.paid_times[0] if payments else None
+        self.first_paid_by_kind: dict[PaymentKind, datetime] = {}
+        for pay in payments:
+            known = self.first_paid_by_kind.get(pay.kind)
+            if known is None or pay.paid_at < known:
+                self.first_paid_by_kind[pay.kind] = pay.paid_at
+        # Payments without their own period pay for the snapshot's current period if paid
+        # since it started; those with one, for that period (sorted by its end).
+        self._always: list[int] = []
+        periods: list[tuple[datetime, datetime, int]] = []
+        for position, pay in enumerate(payments):
+            if pay.period_start is not None and pay.period_end is not None:
+                periods.append((pay.period_end, pay.period_start, position))
+            elif pay.paid_at >= snapshot.period_start:
+                self._always.append(position)
+        periods.sort()
+        self._period_ends = [end for end, _, _ in periods]
+        self._periods = periods
+        self._covering: tuple[datetime | None, tuple[int, ...]] = (None, ())
+        self.memo: dict[object, datetime] = {}  # per-rules moments derived from the snapshot
+
+    def paid_by(self, at: datetime) -> tuple[PaymentSnapshot, ...]:
+        """Payments made by `at`, in snapshot order."""
+        if self.in_paid_order:
+            return self.payments[: bisect_right(self.paid_times, at)]
+        return tuple(p for p in self.payments if p.paid_at <= at)
+
+    def covering(self, at: datetime) -> tuple[int, ...]:
+        """Positions of the payments that pay for the period containing `at`, in order
+        (the last answer is kept: a quote asks twice for the same moment)."""
+        if self._covering[0] == at:
+            return self._covering[1]
+        found = list(self._always)
+        for _, start, position in self._periods[bisect_right(self._period_ends, at) :]:
+            if start <= at:
+                found.append(position)
+        found.sort()
+        self._covering = (at, tuple(found))
+        return self._covering[1]
+
+    def current_period_paid(self, at: datetime) -> bool:
+        """Has a subscription payment made by `at` paid for the period containing it?"""
+        return any(
+            self.payments[i].kind == PaymentKind.SUBSCRIPTION and self.payments[i].paid_at <= at
+            for i in self.covering(at)
+        )
+
+
+def _remainders(snapshot: SubscriptionSnapshot) -> dict[str, Decimal]:
+    """What is left to refund per payment, after refunds already made.
+
+    Refunds tied to a payment reduce that payment; untied refunds reduce the most recent
+    payments first.
+    """
+    left = {p.ref: max(p.amount - p.refunded, ZERO) for p in snapshot.payments}
+    untied = ZERO
+    for refund in snapshot.refunds:
+        if refund.payment_ref in left:
+            left[refund.payment_ref] = max(left[refund.payment_ref] - refund.amount, ZERO)
+        else:
+            untied += refund.amount
+    for pay in sorted(snapshot.payments, key=lambda p: p.paid_at, reverse=True):
+        if untied <= 0:
+            break
+        taken = min(untied, left[pay.ref])
+        left[pay.ref] -= taken
+        untied -= taken
+    return left

@@ -9,7 +9,7 @@ from decimal import Decimal
 from billing.money import ZERO, round_money
 
 from .calendars import add_months, end_of_day, interval_months
-from .rules import AccessEnd, Effective, PaymentKind, PolicyRules
+from .rules import AccessEnd, Effective, PolicyRules
 from .snapshot import SubscriptionSnapshot
 
 
@@ -61,14 +61,18 @@ def cancellation_timing(
             )
         if rules.access_ends == AccessEnd.END_OF_DAY and ends_at > at:
             # "the 15th is the last day": the whole day the period ends on.
-            ends_at = end_of_day(ends_at, rules.time_zone)
+            key = ("end_of_day", ends_at, rules.time_zone)
+            memo = snapshot.index.memo
+            if key not in memo:
+                memo[key] = end_of_day(ends_at, rules.time_zone)
+            ends_at = memo[key]
     unpaid = rules.unpaid_period_due
     if (
         unpaid is not None
         and not in_trial
         and not time_refund
         and snapshot.period_start <= at < snapshot.period_end
-        and not _current_period_paid(snapshot, at)
+        and not snapshot.index.current_period_paid(at)
     ):
         due.insert(
             0,
@@ -89,16 +93,3 @@ def cancellation_timing(
         sum((amount for _, amount, _ in due), ZERO),
         tuple(due),
     )
-
-
-def _current_period_paid(snapshot: SubscriptionSnapshot, at: datetime) -> bool:
-    """Has a subscription payment, made by `at`, paid for the period containing `at`?"""
-    for pay in snapshot.payments:
-        if pay.kind != PaymentKind.SUBSCRIPTION or pay.paid_at > at:
-            continue
-        if pay.period_start is not None and pay.period_end is not None:
-            if pay.period_start <= at < pay.period_end:
-                return True
-        elif pay.paid_at >= snapshot.period_start:
-            return True
-    return False

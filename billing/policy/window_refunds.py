@@ -27,7 +27,7 @@ def window_start(counted_from: WindowFrom, snapshot: SubscriptionSnapshot) -> da
     if counted_from == WindowFrom.TRIAL_END:
         return after_trial
     if counted_from == WindowFrom.FIRST_PAYMENT:
-        first = min((p.paid_at for p in snapshot.payments), default=after_trial)
+        first = snapshot.index.first_paid_at or after_trial
         return max(min(first, after_trial), snapshot.subscribed_at)
     return snapshot.subscribed_at
 
@@ -40,17 +40,20 @@ def window_closes_at(
 ) -> datetime:
     """The first instant outside the refund window: `days` after its start (inclusive, as
     the window counts them) or the first renewal if `until_first_renewal`, whichever comes
-    first. `start` overrides the window's own (a payment's, for `each_payment`)."""
-    if start is None:
-        start = window_start(window.counted_from, snapshot)
-    closes = (
-        []
-        if window.days is None
-        else [window_closes(start, window.days, window.counted, time_zone)]
-    )
-    if window.until_first_renewal:
-        closes.append(first_renewal(snapshot))
-    return min(closes)
+    first. `start` overrides the window's own (a payment's, for `each_payment`). Worked out
+    once per snapshot and start."""
+    key = ("window", window.counted_from, window.days, window.counted, time_zone, start)
+    memo = snapshot.index.memo
+    if key not in memo:
+        if start is None:
+            start = window_start(window.counted_from, snapshot)
+        closes = []
+        if window.days is not None:
+            closes.append(window_closes(start, window.days, window.counted, time_zone))
+        if window.until_first_renewal:
+            closes.append(first_renewal(snapshot))
+        memo[key] = min(closes)
+    return memo[key]
 
 
 def window_open(

@@ -102,7 +102,8 @@ def test_change_plan_previews_the_charge_then_upgrades_on_confirmation(client, a
     )
 
     assert b'name="plan"' in chooser.content
-    assert b"Price difference for the rest of the period" in preview.content
+    assert b"Unused time on the current plan" in preview.content  # the credit line
+    assert b"The new plan from the change" in preview.content  # the charge line
     assert "upgrade to Max done" in done.content.decode()
     subscription.refresh_from_db()
     assert subscription.plan == plans["max"]

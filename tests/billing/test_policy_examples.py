@@ -104,8 +104,8 @@ def annual_paid_monthly(month: int) -> dict:
 @pytest.mark.parametrize(
     ("at", "refund", "ends_at"),
     [
-        pytest.param(t(2022, 1, 15) - MINUTE, D("54.99"), t(2022, 1, 15) - MINUTE, id="day-14"),
-        pytest.param(t(2022, 1, 15), D("0.00"), t(2022, 2, 1), id="after-14-days"),
+        pytest.param(t(2022, 1, 16) - MINUTE, D("54.99"), t(2022, 1, 16) - MINUTE, id="day-14"),
+        pytest.param(t(2022, 1, 16), D("0.00"), t(2022, 2, 1), id="after-14-days"),
     ],
 )
 def test_adobe_full_refund_within_14_days_of_the_initial_order(at, refund, ends_at):
@@ -157,8 +157,8 @@ def annual_renewed() -> dict:
 @pytest.mark.parametrize(
     ("at", "refund"),
     [
-        pytest.param(t(2023, 3, 31) - MINUTE, D("1200.00"), id="29-days-after-the-renewal"),
-        pytest.param(t(2023, 3, 31), D("0.00"), id="30-days-after-the-renewal"),
+        pytest.param(t(2023, 4, 1) - MINUTE, D("1200.00"), id="30th-day-after-the-renewal"),
+        pytest.param(t(2023, 4, 1), D("0.00"), id="31st-day-after-the-renewal"),
     ],
 )
 def test_atlassian_annual_refund_within_30_days_of_a_payment(at, refund):
@@ -248,10 +248,10 @@ def test_github_older_text_downgrades_at_once_with_a_prorated_refund():
     ("interval", "price", "start", "at", "refund"),
     [
         pytest.param(
-            Interval.YEAR, "99.99", JAN_1, t(2022, 1, 31) - MINUTE, D("99.99"), id="annual-day-30"
+            Interval.YEAR, "99.99", JAN_1, t(2022, 2, 1) - MINUTE, D("99.99"), id="annual-day-30"
         ),
         pytest.param(
-            Interval.YEAR, "99.99", JAN_1, t(2022, 1, 31), D("0.00"), id="annual-after-30-days"
+            Interval.YEAR, "99.99", JAN_1, t(2022, 2, 1), D("0.00"), id="annual-after-30-days"
         ),
         # February: the first recurring charge (1 March) comes before 30 days.
         pytest.param(

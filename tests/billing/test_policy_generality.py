@@ -46,7 +46,7 @@ BASE = replace(
 
 def window(days, counted_from=WindowFrom.TRIAL_END, until_first_renewal=False) -> RefundWindow:
     return RefundWindow(
-        days, counted_from, (K.SUBSCRIPTION,), Clause("§w"), True, until_first_renewal
+        days, counted_from, (K.SUBSCRIPTION,), Clause("§w"), until_first_renewal=until_first_renewal
     )
 
 
@@ -60,8 +60,9 @@ def by_day() -> tuple[ProrationRule, ...]:
 @pytest.mark.parametrize(
     ("offset", "refund"),
     [
-        pytest.param(timedelta(days=30) - MINUTE, D("1200.00"), id="last-minute-of-30-days"),
-        pytest.param(timedelta(days=30), D("0.00"), id="closed-at-30-days"),
+        # Inclusive calendar days: 30 days from 1 March run to the end of 31 March.
+        pytest.param(timedelta(days=31) - MINUTE, D("1200.00"), id="last-minute-of-30th-day"),
+        pytest.param(timedelta(days=31), D("0.00"), id="closed-after-the-30th-day"),
     ],
 )
 def test_window_counted_from_each_payment_refunds_the_renewal(offset, refund):
@@ -82,20 +83,32 @@ def test_window_counted_from_each_payment_refunds_the_renewal(offset, refund):
 
 
 @pytest.mark.parametrize(
-    ("start", "at", "refund"),
+    ("interval", "start", "at", "refund"),
     [
-        # February: the first renewal (1 March) comes before 30 days (3 March).
-        pytest.param(t(2022, 2, 1), t(2022, 3, 1) - MINUTE, D("100.00"), id="feb-before-renewal"),
-        pytest.param(t(2022, 2, 1), t(2022, 3, 1), D("0.00"), id="feb-closed-at-renewal"),
-        # January: 30 days (31 January) come before the renewal (1 February).
-        pytest.param(t(2022, 1, 1), t(2022, 1, 31) - MINUTE, D("100.00"), id="jan-before-30-days"),
-        pytest.param(t(2022, 1, 1), t(2022, 1, 31), D("0.00"), id="jan-closed-at-30-days"),
+        # Monthly from 1 February: the first renewal (1 March) comes before 30 days (3 March).
+        pytest.param(
+            Interval.MONTH,
+            t(2022, 2, 1),
+            t(2022, 3, 1) - MINUTE,
+            D("100.00"),
+            id="feb-before-renewal",
+        ),
+        pytest.param(
+            Interval.MONTH, t(2022, 2, 1), t(2022, 3, 1), D("0.00"), id="feb-closed-at-renewal"
+        ),
+        # Yearly from 1 January: 30 days (to the end of 31 January) come first.
+        pytest.param(
+            Interval.YEAR, t(2022, 1, 1), t(2022, 2, 1) - MINUTE, D("100.00"), id="year-last-day"
+        ),
+        pytest.param(
+            Interval.YEAR, t(2022, 1, 1), t(2022, 2, 1), D("0.00"), id="year-closed-after-30-days"
+        ),
     ],
 )
-def test_window_whichever_comes_first_of_days_and_first_renewal(start, at, refund):
+def test_window_whichever_comes_first_of_days_and_first_renewal(interval, start, at, refund):
     rules = replace(BASE, refund_window=window(30, until_first_renewal=True))
 
-    assert quote(rules, snap(start=start), at).refund == refund
+    assert quote(rules, snap(interval=interval, start=start), at).refund == refund
 
 
 @pytest.mark.parametrize(
@@ -183,8 +196,8 @@ def test_no_early_termination_fee_after_a_full_refund_inside_the_window():
     snapshot = snap(price="50.00", commitment_end=t(2023, 1, 1))
     rules = replace(BASE, refund_window=window(14), charges=(fee(),))
 
-    inside = quote(rules, snapshot, t(2022, 1, 15) - MINUTE)
-    outside = quote(rules, snapshot, t(2022, 1, 15))
+    inside = quote(rules, snapshot, t(2022, 1, 16) - MINUTE)
+    outside = quote(rules, snapshot, t(2022, 1, 16))
 
     assert (inside.refund, inside.amount_due) == (D("50.00"), D("0.00"))
     assert (outside.refund, outside.amount_due) == (D("0.00"), D("275.00"))
@@ -393,8 +406,8 @@ def test_provider_termination_without_cause_refunds_prorated(initiated_by, refun
 @pytest.mark.parametrize(
     ("country", "at", "refund"),
     [
-        pytest.param("FR", t(2022, 3, 15) - MINUTE, D("54.84"), id="eu-last-minute-of-14-days"),
-        pytest.param("FR", t(2022, 3, 15), D("0.00"), id="eu-closed-at-14-days"),
+        pytest.param("FR", t(2022, 3, 16) - MINUTE, D("51.61"), id="eu-last-minute-of-14th-day"),
+        pytest.param("FR", t(2022, 3, 16), D("0.00"), id="eu-closed-after-the-14th-day"),
         pytest.param("US", t(2022, 3, 11), D("0.00"), id="outside-the-eu"),
     ],
 )
@@ -419,5 +432,5 @@ def test_eu_window_from_each_renewal_prorated_is_one_variant(country, at, refund
         period_start=t(2022, 3, 1), payments=monthly_history(t(2022, 1, 1), 3), country=country
     )
 
-    # 14 March 23:59: 17 whole days of March's 31 are left.
+    # 15 March 23:59 (the 14th day after 1 March): 16 whole days of March's 31 are left.
     assert quote(rules, snapshot, at).refund == refund
