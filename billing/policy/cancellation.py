@@ -219,7 +219,7 @@ def _window_until(
         return None
     start = None
     if window.counted_from == WindowFrom.EACH_PAYMENT:
-        start = max((p.paid_at for p in snapshot.payments if p.paid_at <= at), default=None)
+        start = snapshot.index.latest_paid_at(at)
         if start is None:
             return None
     key = ("window_until", window, rules.time_zone, start)

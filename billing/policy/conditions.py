@@ -87,7 +87,7 @@ def used_since_payment(snapshot: SubscriptionSnapshot, at: datetime) -> bool:
     used = snapshot.last_used_at
     if used is None or used > at:
         return False
-    latest = max((p.paid_at for p in snapshot.payments if p.paid_at <= at), default=None)
+    latest = snapshot.index.latest_paid_at(at)
     return latest is None or used > latest
 
 

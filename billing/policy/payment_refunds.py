@@ -8,7 +8,7 @@ covering the current period. Each payment is capped at what is left of it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from billing.money import ZERO
 
@@ -38,8 +38,16 @@ def payment_refunds(
     covering = set(index.covering(at))
     # An each_payment window may be open for a payment that no longer covers `at`.
     per_payment = applies and window.counted_from == WindowFrom.EACH_PAYMENT
-    if is_open or in_trial or per_payment:
+    if is_open or in_trial:
         candidates = [(pay, position in covering) for position, pay in enumerate(index.paid_by(at))]
+    elif per_payment:
+        # Only payments recent enough for their own window, and those covering `at`.
+        recent = index.paid_since(at - timedelta(days=window.days + 2))
+        candidates = [
+            (index.payments[position], position in covering)
+            for position in sorted(covering | recent)
+            if index.payments[position].paid_at <= at
+        ]
     else:  # earlier periods are never refunded, not worth a line: only what covers `at`
         candidates = [
             (index.payments[position], True)

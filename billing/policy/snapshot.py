@@ -8,7 +8,7 @@ looks only at the payments that can matter at its moment instead of re-walking t
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -125,6 +125,17 @@ class PaymentIndex:
         if self.in_paid_order:
             return self.payments[: bisect_right(self.paid_times, at)]
         return tuple(p for p in self.payments if p.paid_at <= at)
+
+    def paid_since(self, moment: datetime) -> set[int]:
+        """Positions of the payments made at or after `moment`."""
+        if self.in_paid_order:
+            return set(range(bisect_left(self.paid_times, moment), len(self.payments)))
+        return {i for i, p in enumerate(self.payments) if p.paid_at >= moment}
+
+    def latest_paid_at(self, at: datetime) -> datetime | None:
+        """When the latest payment made by `at` was made."""
+        position = bisect_right(self.paid_times, at)
+        return self.paid_times[position - 1] if position else None
 
     def covering(self, at: datetime) -> tuple[int, ...]:
         """Positions of the payments that pay for the period containing `at`, in order
