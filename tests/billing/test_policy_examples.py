@@ -3,6 +3,7 @@ main cases, computed by hand from the paraphrase, clause by clause (pure)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -318,14 +319,27 @@ def test_microsoft_app_store_purchases_follow_the_sellers_rules():
     assert q.variants[0] == "Bought from a retailer or an app store"
 
 
-def test_microsoft_overdue_customer_may_cancel_at_once():
-    q = quote(MICROSOFT_365, snap(status="past_due"), t(2022, 2, 10) - MINUTE)
-
-    assert (q.effective, q.ends_at, q.amount_due) == (
-        Effective.IMMEDIATELY,
-        t(2022, 2, 10) - MINUTE,
-        D("0.00"),
+@pytest.mark.parametrize(
+    ("variants", "due"),
+    [
+        pytest.param(MICROSOFT_365.variants, D("0.00"), id="overdue-amount-waived"),
+        pytest.param((), D("9.99"), id="without-the-variant-the-unpaid-month-is-owed"),
+    ],
+)
+def test_microsoft_overdue_customer_may_cancel_at_once_owing_nothing_more(variants, due):
+    # The renewal of 1 March failed: the current period has no payment.
+    snapshot = snap(
+        price="9.99",
+        period_start=t(2022, 3, 1),
+        payments=monthly_history(JAN_1, 2, "9.99"),
+        status="past_due",
     )
+
+    q = quote(replace(MICROSOFT_365, variants=variants), snapshot, t(2022, 3, 10))
+
+    assert q.amount_due == due
+    if variants:
+        assert (q.effective, q.ends_at) == (Effective.IMMEDIATELY, t(2022, 3, 10))
 
 
 # --- 6. Basecamp ---------------------------------------------------------------------------

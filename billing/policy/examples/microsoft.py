@@ -30,6 +30,10 @@ MICROSOFT_365 = replace(
         until_first_renewal=True,
     ),
     timing_choice=True,
+    unpaid_period_due=Clause(
+        "external.md §5 Microsoft 365: the overdue amount",
+        "An unpaid period is owed, except where the overdue variant waives it.",
+    ),
     variants=(
         Variant(
             "Bought from a retailer or an app store",
@@ -46,10 +50,13 @@ MICROSOFT_365 = replace(
             ),
         ),
         Variant(
-            "Overdue: may cancel at once",
+            "Overdue: may cancel at once, owing nothing more",
             Condition(past_due=True),
-            {"cancellation_effective": Effective.IMMEDIATELY},
-            Clause("external.md §5 Microsoft 365: an overdue customer may cancel at once"),
+            {"cancellation_effective": Effective.IMMEDIATELY, "unpaid_period_due": None},
+            Clause(
+                "external.md §5 Microsoft 365: an overdue customer may cancel at once and the "
+                "overdue amount isn't charged"
+            ),
         ),
         Variant(
             "Country with prorated refunds (any plan length)",
