@@ -364,6 +364,10 @@ class ChangeRule:
     downgrade_refunds_current_period: bool
     clause: Clause
     downgrade_proration: Proration = Proration.BY_MINUTE  # an immediate downgrade's credit
+    # Switching the billing interval: null lets the upgrade / downgrade rules decide;
+    # `period_end` waits for the renewal (or the commitment's end, if later).
+    to_longer_interval: Effective | None = None
+    to_shorter_interval: Effective | None = None
 
 
 @dataclass(frozen=True)

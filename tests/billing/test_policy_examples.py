@@ -425,3 +425,39 @@ def test_google_credit_balance_is_refunded_when_the_subscription_closes():
     q = quote(GOOGLE_WORKSPACE, snap(credit_balance=D("20.00")), t(2022, 1, 11))
 
     assert q.credit_payout == D("20.00")
+
+
+@pytest.mark.parametrize(
+    ("interval", "new_interval", "new_price", "effective_at"),
+    [
+        pytest.param(
+            Interval.MONTH,
+            Interval.YEAR,
+            "144.00",
+            t(2022, 1, 10),
+            id="flexible-to-annual-any-time",
+        ),
+        pytest.param(
+            Interval.YEAR,
+            Interval.MONTH,
+            "14.00",
+            t(2023, 1, 1),
+            id="annual-to-flexible-at-renewal",
+        ),
+    ],
+)
+def test_google_flexible_to_annual_any_time_annual_to_flexible_only_at_renewal(
+    interval, new_interval, new_price, effective_at
+):
+    snapshot = snap(interval=interval, price="12.00" if interval == Interval.MONTH else "144.00")
+
+    change = quote_plan_change(
+        rules=GOOGLE_WORKSPACE,
+        policy_label="example-google-workspace@1",
+        snapshot=snapshot,
+        new_price=D(new_price),
+        new_interval=new_interval,
+        at=t(2022, 1, 10),
+    )
+
+    assert change.effective_at == effective_at

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from billing.policy.engine import quote_plan_change
 from billing.policy.presets import PRESETS
 from billing.policy.rules import (
     ChargeKind,
@@ -434,3 +435,81 @@ def test_eu_window_from_each_renewal_prorated_is_one_variant(country, at, refund
 
     # 15 March 23:59 (the 14th day after 1 March): 16 whole days of March's 31 are left.
     assert quote(rules, snapshot, at).refund == refund
+
+
+# --- interval switches --------------------------------------------------------------------
+
+
+def switching(to_longer=None, to_shorter=None):
+    return replace(
+        BASE,
+        changes=replace(BASE.changes, to_longer_interval=to_longer, to_shorter_interval=to_shorter),
+    )
+
+
+@pytest.mark.parametrize(
+    ("rules", "effective_at"),
+    [
+        pytest.param(switching(), t(2022, 1, 10), id="unset-the-upgrade-rule-decides"),
+        pytest.param(
+            switching(to_shorter=Effective.PERIOD_END),
+            t(2023, 1, 1),
+            id="to-shorter-waits-for-the-renewal",
+        ),
+        pytest.param(
+            switching(to_shorter=Effective.IMMEDIATELY), t(2022, 1, 10), id="to-shorter-now"
+        ),
+    ],
+)
+def test_switch_from_yearly_to_monthly_follows_the_interval_rule(rules, effective_at):
+    snapshot = snap(interval=Interval.YEAR, price="1000.00")
+
+    change = quote_plan_change(
+        rules=rules,
+        policy_label="t@1",
+        snapshot=snapshot,
+        new_price=D("100.00"),
+        new_interval=Interval.MONTH,
+        at=t(2022, 1, 10),
+    )
+
+    assert change.effective_at == effective_at
+
+
+def test_switch_to_a_shorter_interval_waits_for_the_end_of_the_commitment():
+    snapshot = snap(interval=Interval.YEAR, price="1000.00", commitment_end=t(2025, 1, 1))
+
+    change = quote_plan_change(
+        rules=switching(to_shorter=Effective.PERIOD_END),
+        policy_label="t@1",
+        snapshot=snapshot,
+        new_price=D("100.00"),
+        new_interval=Interval.MONTH,
+        at=t(2022, 1, 10),
+    )
+
+    assert change.effective_at == t(2025, 1, 1)
+    assert change.net == D("0")
+
+
+@pytest.mark.parametrize(
+    ("rules", "effective_at"),
+    [
+        # 1,000 a year is less than 12 x 100: a downgrade, which orgix defers to period end.
+        pytest.param(switching(), t(2022, 2, 1), id="unset-the-downgrade-rule-decides"),
+        pytest.param(
+            switching(to_longer=Effective.IMMEDIATELY), t(2022, 1, 11), id="to-longer-any-time"
+        ),
+    ],
+)
+def test_switch_from_monthly_to_yearly_follows_the_interval_rule(rules, effective_at):
+    change = quote_plan_change(
+        rules=rules,
+        policy_label="t@1",
+        snapshot=snap(price="100.00"),
+        new_price=D("1000.00"),
+        new_interval=Interval.YEAR,
+        at=t(2022, 1, 11),
+    )
+
+    assert change.effective_at == effective_at

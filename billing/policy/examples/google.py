@@ -43,6 +43,15 @@ GOOGLE_WORKSPACE = replace(
             ),
         ),
     ),
+    changes=replace(
+        BASE.changes,
+        to_longer_interval=Effective.IMMEDIATELY,
+        to_shorter_interval=Effective.PERIOD_END,
+        clause=Clause(
+            "external.md §7 Google Workspace: Flexible to Annual any time; Annual to Flexible "
+            "only at renewal"
+        ),
+    ),
     credit=CreditRule(
         expires_after_days=None,
         expires_with_paid_plan=False,
