@@ -83,8 +83,9 @@ def render_quote(quote: Quote) -> str:
 @admin.register(RefundPolicy)
 class RefundPolicyAdmin(LargeTableAdmin):
     form = RefundPolicyForm
-    list_display = ["slug", "version", "title", "effective_from", "in_use", "created_at"]
-    list_filter = ["slug"]
+    list_display = ["slug", "version", "title", "effective_from", "in_use", "example", "created_at"]
+    # Few rows (one per version): a boolean filter costs nothing here.
+    list_filter = ["slug", "example"]
     search_fields = ["slug__startswith", "title__icontains"]
     actions = ["publish_new_version"]
     change_list_template = "admin/billing/refundpolicy/change_list.html"

@@ -228,3 +228,34 @@ def test_new_version_page_publishes_edited_rules(admin_client_):
     created = RefundPolicy.objects.get(slug="orgix", version=2)
     assert response.status_code == 302
     assert created.rules["case_by_case_review"] is False
+
+
+@pytest.mark.parametrize(
+    ("slug", "shown"),
+    [
+        ("example-slack", "Or, at the customer's choice"),
+        ("example-adobe", "Cancellation fee: 50% of 8 remaining months"),
+        ("example-microsoft-365", "Variants applied"),
+    ],
+)
+def test_simulator_quotes_the_example_policies_with_what_they_add(agent_client, slug, shown):
+    page = agent_client.get(reverse(SIMULATOR), {"example": slug})
+    form = page.context["form"]
+
+    response = agent_client.post(
+        reverse(SIMULATOR),
+        {"policy": form.initial["policy"], "scenario": form.initial["scenario"]},
+    )
+
+    assert response.context["quote"].policy.startswith(slug)
+    assert shown in response.content.decode()
+
+
+def test_example_policy_page_shows_its_variants_readably(agent_client):
+    policy = policy_version("example-microsoft-365")
+
+    response = agent_client.get(reverse("admin:billing_refundpolicy_change", args=[policy.pk]))
+
+    content = response.content.decode()
+    assert "Variants (first match wins per rule)" in content
+    assert "countries: CA, DK, FR, IL, KR, TR" in content
