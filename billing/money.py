@@ -19,7 +19,10 @@ def quantum(currency: str) -> Decimal:
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    step = _QUANTA.get(currency)
+    if step is None:
+        raise ValueError(f"unknown currency {currency!r}")
+    return amount.quantize(step, rounding=ROUND_HALF_UP)
 
 
 def format_money(amount: Decimal, currency: str) -> str:

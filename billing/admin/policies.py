@@ -20,12 +20,13 @@ from django.utils.html import format_html, format_html_join
 from backoffice.admin_mixins import LargeTableAdmin
 from billing.errors import DomainError
 from billing.models import RefundPolicy, Subscription
-from billing.policy.engine import quote_cancellation
-from billing.policy.quotes import Quote
+from billing.policy.quotes import PlanChangeQuote, Quote
+from billing.policy.render import plan_change_text
 from billing.policy.scenarios import (
     EXAMPLES,
     ScenarioError,
     parse_scenario,
+    quote_scenario,
     scenario_from_snapshot,
 )
 from billing.selectors import (
@@ -217,7 +218,7 @@ class RefundPolicyAdmin(LargeTableAdmin):
             "opts": self.model._meta,
             "form": form,
             "quote": quote,
-            "quote_html": render_quote(quote) if quote else "",
+            "quote_html": _quote_html(quote),
             "examples": list(EXAMPLES),
             "subscription_id": subscription_id,
         }
@@ -244,8 +245,18 @@ def _example_initial(slug: str) -> dict[str, Any]:
     return {"scenario": text, **({"policy": policy.pk} if policy else {})}
 
 
-def _simulate(form: SimulatorForm) -> Quote | None:
-    """Quote the form's scenario, or put a field-naming error on the form."""
+def _quote_html(quote: Quote | PlanChangeQuote | None) -> str:
+    if quote is None:
+        return ""
+    if isinstance(quote, PlanChangeQuote):
+        return format_html("<pre>{}</pre>", plan_change_text(quote))
+    return render_quote(quote)
+
+
+def _simulate(form: SimulatorForm) -> Quote | PlanChangeQuote | None:
+    """Quote the form's scenario (a cancellation, or a plan change with `change_to`), or
+    put a field-naming error on the form (a bad scenario, or a rule the policy cannot
+    apply in the scenario's currency)."""
     policy: RefundPolicy = form.cleaned_data["policy"]
     try:
         data = json.loads(form.cleaned_data["scenario"])
@@ -259,15 +270,11 @@ def _simulate(form: SimulatorForm) -> Quote | None:
     except ScenarioError as exc:
         form.add_error("scenario", f"{exc.field}: {exc.message}")
         return None
-    return quote_cancellation(
-        rules=policy_rules(policy),
-        policy_label=policy.label,
-        snapshot=scenario.snapshot,
-        at=scenario.cancel_at,
-        destination=scenario.destination,
-        timing=scenario.timing,
-        initiated_by=scenario.initiated_by,
-    )
+    try:
+        return quote_scenario(policy_rules(policy), policy.label, scenario)
+    except DomainError as exc:
+        form.add_error("scenario", f"{exc.field}: {exc.message}")
+        return None
 
 
 SECTION_TITLES = {

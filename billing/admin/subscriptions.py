@@ -127,7 +127,10 @@ class SubscriptionAdmin(LargeTableAdmin):
         """The live quote under the subscription's policy version, explained line by line."""
         if obj.pk is None or not obj.is_live:
             return "—"
-        return render_quote(quote_for_subscription(obj, at=timezone.now()))
+        try:
+            return render_quote(quote_for_subscription(obj, at=timezone.now()))
+        except DomainError as exc:  # a fixed amount the policy has not in this currency
+            return f"No quote: {exc.message}"
 
     @admin.display(description="dunning")
     def dunning_state(self, obj: Subscription) -> str:

@@ -33,7 +33,7 @@ from .conditions import resolve
 from .payment_refunds import payment_refunds
 from .payment_work import KIND_LABELS, PaymentWork
 from .quotes import PaymentRefund, Quote, QuoteLine
-from .rules import Destination, Effective, Initiator, PolicyRules, WindowFrom
+from .rules import Destination, Effective, Initiator, PolicyRules, Refusal, WindowFrom
 from .snapshot import SubscriptionSnapshot
 from .timing import cancellation_timing
 from .window_refunds import window_closes_at
@@ -83,15 +83,15 @@ def _quote(
     destination: Destination | None,
     run_to_end: bool,
 ) -> Quote:
-    refusals = {r.code: r for r in rules.refusals}
-    misuse = refusals.get(MISUSE) if snapshot.suspended_for_misuse else None
+    misuse = _refusal(rules, MISUSE) if snapshot.suspended_for_misuse else None
     in_trial = snapshot.trial_end is not None and at < snapshot.trial_end
     notes: list[tuple[str, Decimal, str]] = list(variant_notes)
     work: list[PaymentWork] = []
     if misuse is not None:
         notes.append((f"No refund: {misuse.message}", ZERO, misuse.clause.ref))
     else:
-        work = payment_refunds(rules, snapshot, at, in_trial, refusals.get(CHARGEBACK))
+        chargeback = _refusal(rules, CHARGEBACK) if snapshot.index.any_disputed else None
+        work = payment_refunds(rules, snapshot, at, in_trial, chargeback)
         if run_to_end:
             _keep_time(work, rules)
             rules = replace(
@@ -109,30 +109,29 @@ def _quote(
             )
 
     currency = snapshot.currency
+    # Each line is rounded once; sums of rounded amounts need no rounding again.
+    zero = round_money(ZERO, currency)
     lines: list[QuoteLine] = []
     refunds: list[PaymentRefund] = []
-    tax_total = ZERO
+    refund_total = tax_total = zero
     time_refund = False
     for pq in work:
-        rounded = [
-            QuoteLine(label, round_money(amount, currency), clause, pq.payment.ref)
-            for label, amount, clause in pq.lines
-        ]
-        lines.extend(rounded)
-        refund = sum((line.amount for line in rounded), ZERO)
+        pay = pq.payment
+        refund = zero
+        for label, amount, clause in pq.lines:
+            amount = round_money(amount, currency)
+            lines.append(QuoteLine(label, amount, clause, pay.ref))
+            refund += amount
         if refund > 0:
-            pay = pq.payment
-            tax = round_money(pay.tax * refund / pay.amount, currency) if pay.amount else ZERO
+            tax = round_money(pay.tax * refund / pay.amount, currency) if pay.tax else zero
             refunds.append(PaymentRefund(pay.ref, refund, tax))
+            refund_total += refund
             tax_total += tax
             time_refund = time_refund or pq.time_based
-    lines.extend(
-        QuoteLine(label, round_money(amount, currency), clause) for label, amount, clause in notes
-    )
-    refund_total = round_money(sum((p.amount for p in refunds), ZERO), currency)
+    lines.extend(QuoteLine(label, zero, clause) for label, _, clause in notes)
 
     timing = cancellation_timing(rules, snapshot, at, in_trial, time_refund)
-    lines.extend(QuoteLine(label, round_money(ZERO, currency), ref) for label, _, ref in timing.due)
+    lines.extend(QuoteLine(label, zero, ref) for label, _, ref in timing.due)
     due_lines = [
         QuoteLine(label, round_money(amount, currency), ref) for label, amount, ref in timing.due
     ]
@@ -143,7 +142,7 @@ def _quote(
                 rules, snapshot, timing.ends_at, released=time_refund
             )
         )
-    amount_due = round_money(sum((line.amount for line in due_lines), ZERO), currency)
+    amount_due = sum((line.amount for line in due_lines), zero)
     if refund_total > 0:
         chosen = rules.refund_destination
         if destination is not None and rules.destination_choice_allowed:
@@ -166,7 +165,7 @@ def _quote(
         policy=policy_label,
         currency=currency,
         refund=refund_total,
-        tax_refund=round_money(tax_total, currency),
+        tax_refund=tax_total,
         destination=chosen,
         amount_due=amount_due,
         effective=timing.effective,
@@ -203,6 +202,10 @@ def _keep_time(work: list[PaymentWork], rules: PolicyRules) -> None:
             ]
 
 
+def _refusal(rules: PolicyRules, code: str) -> Refusal | None:
+    return next((r for r in rules.refusals if r.code == code), None)
+
+
 def _window_until(
     rules: PolicyRules, snapshot: SubscriptionSnapshot, at: datetime
 ) -> datetime | None:
@@ -222,9 +225,9 @@ def _window_until(
         start = snapshot.index.latest_paid_at(at)
         if start is None:
             return None
-    key = ("window_until", window, rules.time_zone, start)
+    closes = window_closes_at(window, snapshot, rules.time_zone, start)
     memo = snapshot.index.memo
+    key = (closes, rules.time_zone)
     if key not in memo:
-        closes = window_closes_at(window, snapshot, rules.time_zone, start)
         memo[key] = (closes - timedelta(minutes=1)).astimezone(ZoneInfo(rules.time_zone))
     return memo[key]

@@ -35,13 +35,14 @@ def payment_refunds(
 
     first = index.first_subscription
     first_subscription = first if first is not None and first.paid_at <= at else None
-    covering = set(index.covering(at))
     # An each_payment window may be open for a payment that no longer covers `at`.
     per_payment = applies and window.counted_from == WindowFrom.EACH_PAYMENT
     if is_open or in_trial:
+        covering = set(index.covering(at))
         candidates = [(pay, position in covering) for position, pay in enumerate(index.paid_by(at))]
     elif per_payment:
         # Only payments recent enough for their own window, and those covering `at`.
+        covering = set(index.covering(at))
         recent = index.paid_since(at - timedelta(days=window.days + 2))
         candidates = [
             (index.payments[position], position in covering)

@@ -3,7 +3,6 @@ needs to know about a payment: which period it pays for and how it is named."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -35,14 +34,17 @@ NEVER_CLAUSE_KEYS = {
 }
 
 
-@dataclass
 class PaymentWork:
-    """Working lines for one payment, before rounding."""
+    """Working lines for one payment, before rounding (a plain slotted class: one is made
+    per payment per quote, on the engine's hot path)."""
 
-    payment: PaymentSnapshot
-    remainder: Decimal
-    lines: list[tuple[str, Decimal, str]] = field(default_factory=list)
-    time_based: bool = False  # a prorated or window refund of the current period
+    __slots__ = ("lines", "payment", "remainder", "time_based")
+
+    def __init__(self, payment: PaymentSnapshot, remainder: Decimal) -> None:
+        self.payment = payment
+        self.remainder = remainder
+        self.lines: list[tuple[str, Decimal, str]] = []
+        self.time_based = False  # a prorated or window refund of the current period
 
 
 def covers(pay: PaymentSnapshot, snapshot: SubscriptionSnapshot, at: datetime) -> bool:

@@ -21,7 +21,7 @@ from billing.money import ZERO, round_money
 
 from .calendars import add_months, interval_months
 from .proration import unused_fraction
-from .quotes import PlanChangeQuote, QuoteLine
+from .quotes import PlanChangeLine, PlanChangeQuote, QuoteLine
 from .rules import ChangeRule, Effective, Interval, PolicyRules, Proration
 from .snapshot import SubscriptionSnapshot
 
@@ -79,7 +79,7 @@ def quote_plan_change(
                 (new_price * new_fraction - snapshot.price * fraction) * keep, currency
             )
             lines.append(
-                QuoteLine(
+                PlanChangeLine(
                     f"Unused time on {old_name} ({_span(max(at, start), end)})",
                     credit,
                     ref,
@@ -88,7 +88,7 @@ def quote_plan_change(
                 )
             )
             lines.append(
-                QuoteLine(
+                PlanChangeLine(
                     f"{new_name[0].upper()}{new_name[1:]} from the change "
                     f"({_span(max(at, start), new_end)})",
                     net - credit,

@@ -22,6 +22,20 @@ def proration_rule(
     if "first_anniversary" not in memo:
         memo["first_anniversary"] = add_months(snapshot.subscribed_at, 12)
     first_year = at < memo["first_anniversary"]
+    # Two answers per snapshot and rule list (in or after the first year), kept by identity.
+    chosen = snapshot.index.by_rule
+    entry = chosen.get(id(rules.proration))
+    if entry is None or entry[0] is not rules.proration:
+        entry = (rules.proration, {})
+        chosen[id(rules.proration)] = entry
+    if first_year not in entry[1]:
+        entry[1][first_year] = _first_matching(rules, snapshot, first_year)
+    return entry[1][first_year]
+
+
+def _first_matching(
+    rules: PolicyRules, snapshot: SubscriptionSnapshot, first_year: bool
+) -> ProrationRule | None:
     for rule in rules.proration:
         if rule.interval is not None and rule.interval != snapshot.interval:
             continue

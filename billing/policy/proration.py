@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from billing.money import ZERO
 
@@ -36,14 +37,26 @@ def unused_fraction(mode: Proration, start: datetime, end: datetime, at: datetim
         left = (end - at) // timedelta(days=1)
         return Decimal(min(left, total)) / Decimal(total)
     total, current = _months(start, end, at)
-    left = total - current if mode == Proration.WHOLE_MONTHS else total - current - 1
+    return _month_share(mode is Proration.WHOLE_MONTHS, total, current)
+
+
+@lru_cache(maxsize=1024)
+def _month_share(current_included: bool, total: int, current: int) -> Decimal:
+    """Months left of `total` with the `current`-th under way (a handful of values)."""
+    left = total - current if current_included else total - current - 1
     return Decimal(max(left, 0)) / Decimal(total)
 
 
 def _months(start: datetime, end: datetime, at: datetime) -> tuple[int, int]:
     """(months in [start, end), index of the month containing `at`)."""
+    total = _months_in(start, end)
+    return total, min(max(whole_months(start, at), 0), total - 1)
+
+
+@lru_cache(maxsize=4096)
+def _months_in(start: datetime, end: datetime) -> int:
+    """Months in [start, end), a started one counted: the same for every quote of a period."""
     total = whole_months(start, end)
     if add_months(start, total) < end:
         total += 1
-    total = max(total, 1)
-    return total, min(max(whole_months(start, at), 0), total - 1)
+    return max(total, 1)

@@ -23,7 +23,13 @@ class QuoteLine:
     amount: Decimal  # positive adds to the refund, negative deducts
     clause: str  # the policy clause it applies
     payment_ref: str | None = None
-    # The time a plan-change line is for (a credit for the old plan, a charge for the new).
+
+
+@dataclass(frozen=True)
+class PlanChangeLine(QuoteLine):
+    """A plan-change line and the time it is for (a credit for the old plan's unused part,
+    or a charge for the new plan over the same remainder)."""
+
     period_start: datetime | None = None
     period_end: datetime | None = None
 
@@ -152,9 +158,13 @@ class PlanChangeQuote:
                     "label": line.label,
                     "amount": str(line.amount),
                     "clause": line.clause,
-                    "period_start": line.period_start.isoformat() if line.period_start else None,
-                    "period_end": line.period_end.isoformat() if line.period_end else None,
+                    "period_start": _iso(getattr(line, "period_start", None)),
+                    "period_end": _iso(getattr(line, "period_end", None)),
                 }
                 for line in self.lines
             ],
         }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

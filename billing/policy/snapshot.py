@@ -15,6 +15,8 @@ from decimal import Decimal
 from functools import cached_property
 from itertools import pairwise
 
+from billing.money import round_money
+
 from .rules import Channel, Interval, PaymentKind, PaymentMethod, ServiceKind
 
 ZERO = Decimal("0")
@@ -97,6 +99,11 @@ class PaymentIndex:
         self.in_paid_order = all(a.paid_at <= b.paid_at for a, b in pairwise(payments))
         self.paid_times = sorted(p.paid_at for p in payments)
         self.remainders = _remainders(snapshot)
+        # The plan's price after the discount: what a period still due costs.
+        self.net_price = round_money(
+            snapshot.price * (1 - snapshot.discount_percent / 100), snapshot.currency
+        )
+        self.any_disputed = any(p.disputed for p in payments)
         subscriptions = [p for p in payments if p.kind == PaymentKind.SUBSCRIPTION]
         self.first_subscription = min(subscriptions, key=lambda p: p.paid_at, default=None)
         self.first_paid_at = self.paid_times[0] if payments else None
@@ -119,6 +126,8 @@ class PaymentIndex:
         self._periods = periods
         self._covering: tuple[datetime | None, tuple[int, ...]] = (None, ())
         self.memo: dict[object, datetime] = {}  # per-rules moments derived from the snapshot
+        # Per rule object (by identity, checked): its window's end, the proration rule chosen.
+        self.by_rule: dict[object, tuple] = {}
 
     def paid_by(self, at: datetime) -> tuple[PaymentSnapshot, ...]:
         """Payments made by `at`, in snapshot order."""

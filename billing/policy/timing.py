@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
-from billing.money import ZERO, round_money
+from billing.money import ZERO
 
 from .calendars import add_months, end_of_day, interval_months
 from .rules import AccessEnd, Effective, PolicyRules
 from .snapshot import SubscriptionSnapshot
 
 
-@dataclass(frozen=True)
-class Timing:
+class Timing(NamedTuple):
+    """Internal to the engine, made once per quote (a named tuple: cheap to build)."""
+
     effective: Effective
     ends_at: datetime
     access_until: datetime
@@ -37,7 +38,7 @@ def cancellation_timing(
         rules.cancellation_effective_with_refund if time_refund else rules.cancellation_effective
     )
     currency = snapshot.currency
-    net_price = round_money(snapshot.price * (1 - snapshot.discount_percent / 100), currency)
+    net_price = snapshot.index.net_price
     notice_applied = False
     due: list[tuple[str, Decimal, str]] = []
     if effective == Effective.IMMEDIATELY:
@@ -48,7 +49,7 @@ def cancellation_timing(
         # A period already over (a renewal not yet recorded) ends now, not in the past.
         ends_at = max(snapshot.period_end, at)
         notice = rules.cancellation_notice
-        if notice is not None and at > snapshot.period_end - timedelta(days=notice.days):
+        if notice is not None and (snapshot.period_end - at).days < notice.days:
             ends_at = add_months(snapshot.period_end, interval_months(snapshot.interval))
             notice_applied = True
             due.append(

@@ -40,20 +40,22 @@ def window_closes_at(
 ) -> datetime:
     """The first instant outside the refund window: `days` after its start (inclusive, as
     the window counts them) or the first renewal if `until_first_renewal`, whichever comes
-    first. `start` overrides the window's own (a payment's, for `each_payment`). Worked out
-    once per snapshot and start."""
-    key = ("window", window.counted_from, window.days, window.counted, time_zone, start)
-    memo = snapshot.index.memo
-    if key not in memo:
-        if start is None:
-            start = window_start(window.counted_from, snapshot)
+    first. `start` overrides the window's own (a payment's, for `each_payment`). Worked
+    out once per snapshot, window and start; keyed by identity, checked, as hashing the
+    rule would cost more than it saves."""
+    memo = snapshot.index.by_rule
+    key = id(window) if start is None else (id(window), start)
+    entry = memo.get(key)
+    if entry is None or entry[0] is not window or entry[1] != time_zone:
+        begin = window_start(window.counted_from, snapshot) if start is None else start
         closes = []
         if window.days is not None:
-            closes.append(window_closes(start, window.days, window.counted, time_zone))
+            closes.append(window_closes(begin, window.days, window.counted, time_zone))
         if window.until_first_renewal:
             closes.append(first_renewal(snapshot))
-        memo[key] = min(closes)
-    return memo[key]
+        entry = (window, time_zone, min(closes))
+        memo[key] = entry
+    return entry[2]
 
 
 def window_open(

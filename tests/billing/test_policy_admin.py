@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
@@ -84,6 +85,38 @@ def test_simulator_names_the_bad_field(agent_client):
 
     assert response.context["quote"] is None
     assert "plan: this field is required" in response.context["form"].errors["scenario"][0]
+
+
+def _example(name: str) -> dict:
+    return json.loads((settings.BASE_DIR / "scenarios" / name).read_text(encoding="utf-8"))
+
+
+def test_simulator_quotes_a_plan_change_scenario_with_its_lines(agent_client):
+    scenario = _example("prorated-credit-example.json")
+    del scenario["cancel_at"]
+    scenario["change_to"] = {"price": "200.00", "interval": "month", "name": "Business"}
+    scenario["change_at"] = "2022-01-16T12:00:00Z"
+
+    response = agent_client.post(
+        reverse(SIMULATOR),
+        {"policy": policy_version("prorated-credit").pk, "scenario": json.dumps(scenario)},
+    )
+
+    assert response.context["quote"].net == Decimal("50.00")
+    assert b"Business from the change" in response.content
+
+
+def test_simulator_names_the_rule_a_policy_cannot_apply_in_the_currency(agent_client):
+    scenario = {**_example("connex-preliminary-call.json"), "currency": "EUR"}
+
+    response = agent_client.post(
+        reverse(SIMULATOR),
+        {"policy": policy_version("connex").pk, "scenario": json.dumps(scenario)},
+    )
+
+    assert response.status_code == 200 and response.context["quote"] is None
+    error = response.context["form"].errors["scenario"][0]
+    assert error.startswith("service_deductions[0].amount: connex §30-Day Refund schedule 1")
 
 
 @time_machine.travel(dt.datetime(2025, 1, 11, tzinfo=dt.UTC), tick=False)

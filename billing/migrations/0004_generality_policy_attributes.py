@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_retention_deletion_due_at'),
-        ('billing', '0002_policy_presets'),
+        ('billing', '0003_fidelity_policy_readings'),
     ]
 
     operations = [
