@@ -62,12 +62,17 @@ def quote_cancellation(
     """
     if at < snapshot.subscribed_at:
         raise ValueError("the cancellation moment is before the subscription started")
-    rules, variants = resolve(rules, snapshot, at, initiated_by)
-    names = tuple(v.name for v in variants)
-    notes = [(f"Applies: {v.name}", ZERO, v.clause.ref) for v in variants]
-    run_to_end = rules.timing_choice and timing == Effective.PERIOD_END
+    names: tuple[str, ...] = ()
+    notes: list[tuple[str, Decimal, str]] = []
+    if rules.variants:
+        rules, variants = resolve(rules, snapshot, at, initiated_by)
+        names = tuple(v.name for v in variants)
+        notes = [(f"Applies: {v.name}", ZERO, v.clause.ref) for v in variants]
+    if not rules.timing_choice:
+        return _quote(rules, names, notes, policy_label, snapshot, at, destination, False)
+    run_to_end = timing == Effective.PERIOD_END
     quote = _quote(rules, names, notes, policy_label, snapshot, at, destination, run_to_end)
-    if not rules.timing_choice or run_to_end or quote.effective == Effective.PERIOD_END:
+    if run_to_end or quote.effective == Effective.PERIOD_END:
         return quote
     alternative = _quote(rules, names, notes, policy_label, snapshot, at, destination, True)
     return replace(quote, alternative=alternative)
@@ -85,7 +90,7 @@ def _quote(
 ) -> Quote:
     misuse = _refusal(rules, MISUSE) if snapshot.suspended_for_misuse else None
     in_trial = snapshot.trial_end is not None and at < snapshot.trial_end
-    notes: list[tuple[str, Decimal, str]] = list(variant_notes)
+    notes: list[tuple[str, Decimal, str]] = list(variant_notes) if variant_notes else []
     work: list[PaymentWork] = []
     if misuse is not None:
         notes.append((f"No refund: {misuse.message}", ZERO, misuse.clause.ref))
@@ -131,10 +136,10 @@ def _quote(
     lines.extend(QuoteLine(label, zero, clause) for label, _, clause in notes)
 
     timing = cancellation_timing(rules, snapshot, at, in_trial, time_refund)
-    lines.extend(QuoteLine(label, zero, ref) for label, _, ref in timing.due)
-    due_lines = [
-        QuoteLine(label, round_money(amount, currency), ref) for label, amount, ref in timing.due
-    ]
+    due_lines: list[QuoteLine] = []
+    if timing.due:
+        lines.extend(QuoteLine(label, zero, ref) for label, _, ref in timing.due)
+        due_lines = [QuoteLine(label, amount, ref) for label, amount, ref in timing.due]
     if rules.charges and not in_trial and misuse is None:
         due_lines.extend(
             QuoteLine(label, round_money(amount, currency), clause)
@@ -142,14 +147,14 @@ def _quote(
                 rules, snapshot, timing.ends_at, released=time_refund
             )
         )
-    amount_due = sum((line.amount for line in due_lines), zero)
+    amount_due = sum((line.amount for line in due_lines), zero) if due_lines else zero
     if refund_total > 0:
         chosen = rules.refund_destination
         if destination is not None and rules.destination_choice_allowed:
             chosen = destination
     else:
         chosen = Destination.NONE
-    payout = ZERO
+    payout = zero
     credit = rules.credit
     if credit is not None and credit.paid_out_at_closure and snapshot.credit_balance > 0:
         payout = round_money(snapshot.credit_balance, currency)
@@ -180,7 +185,7 @@ def _quote(
         refund_window_until=_window_until(rules, snapshot, at),
         due_lines=tuple(due_lines),
         variants=variants,
-        credit_expires_at=credit_expiry(credit, chosen, at, timing.ends_at),
+        credit_expires_at=credit_expiry(credit, chosen, at, timing.ends_at) if credit else None,
         credit_payout=payout,
         data_kept=parts,
         timing_choice=rules.timing_choice,

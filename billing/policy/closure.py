@@ -34,11 +34,8 @@ def retention_dates(
     """When the data is deleted (None: not stated), and the parts kept on other horizons."""
     retention = rules.retention
     start = at if retention.counted_from == RetentionFrom.REQUEST else ends_at
-    until = (
-        start + timedelta(days=retention.after_end_days)
-        if retention.after_end_days is not None
-        else None
-    )
+    days = retention.after_end_days
+    until = None if days is None else start + timedelta(days=days)
     if not retention.partial:
         return until, ()
     parts = tuple(
