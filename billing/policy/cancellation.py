@@ -165,6 +165,16 @@ def _quote(
                 credit.clause.ref,
             )
         )
+    expires = credit_expiry(credit, chosen, at, timing.ends_at) if credit else None
+    if credit is not None and chosen == Destination.CUSTOMER_CREDIT and not credit.cash_value:
+        until = f", usable until {expires:%d %B %Y}" if expires else ""
+        lines.append(
+            QuoteLine(
+                f"Customer credit has no cash value and is not refundable{until}",
+                zero,
+                credit.clause.ref,
+            )
+        )
     retained_until, parts = retention_dates(rules, at, timing.ends_at)
     return Quote(
         policy=policy_label,
@@ -185,7 +195,7 @@ def _quote(
         refund_window_until=_window_until(rules, snapshot, at),
         due_lines=tuple(due_lines),
         variants=variants,
-        credit_expires_at=credit_expiry(credit, chosen, at, timing.ends_at) if credit else None,
+        credit_expires_at=expires,
         credit_payout=payout,
         data_kept=parts,
         timing_choice=rules.timing_choice,

@@ -405,6 +405,10 @@ class CreditRule:
     paid_out_at_closure: bool
     clause: Clause
 
+    def __post_init__(self) -> None:
+        if self.paid_out_at_closure and not self.cash_value:
+            raise ValueError("paid_out_at_closure: credit without cash value cannot be paid out")
+
 
 @dataclass(frozen=True)
 class Variant:

@@ -285,6 +285,20 @@ def test_rules_json_refuses_a_bad_field_naming_it(path, value, message):
         PolicyRules.from_dict(_with(path, value))
 
 
+def test_rules_json_refuses_paying_out_credit_without_cash_value():
+    data = ORGIX.to_dict()
+    data["credit"] = {
+        "expires_after_days": None,
+        "expires_with_paid_plan": False,
+        "cash_value": False,
+        "paid_out_at_closure": True,
+        "clause": {"ref": "§c"},
+    }
+
+    with pytest.raises(ValueError, match=r"^credit: paid_out_at_closure: credit without cash"):
+        PolicyRules.from_dict(data)
+
+
 def test_rules_json_refuses_a_window_without_any_limit():
     data = ORGIX.to_dict()
     data["refund_window"] = {

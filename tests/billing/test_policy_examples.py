@@ -54,6 +54,7 @@ def test_slack_downgrade_to_free_now_turns_unused_days_into_credit_usable_180_da
     assert q.refund == D("67.74")  # 21 unused days of 31, of $100
     assert q.destination == Destination.CUSTOMER_CREDIT
     assert q.credit_expires_at == t(2022, 7, 10)
+    assert "no cash value and is not refundable, usable until 10 July 2022" in q.lines[-1].label
     assert (q.effective, q.ends_at, q.fallback) == (
         Effective.IMMEDIATELY,
         t(2022, 1, 11),
