@@ -1,6 +1,7 @@
 """The example policies as the migration loads them: marked as examples, versions in
 order, and each one's scenario in `scenarios/` quoted through `manage.py quote_refund`."""
 
+import datetime as dt
 import json
 from io import StringIO
 from pathlib import Path
@@ -8,10 +9,13 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from billing.errors import DomainError
 from billing.models import RefundPolicy, Subscription
 from billing.policy.examples import EXAMPLE_POLICIES
 from billing.policy.rules import PolicyRules
 from billing.policy.scenarios import EXAMPLES
+from billing.services.policies import policy_new_version
+from tests.factories import UserFactory, policy_version
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -66,3 +70,23 @@ def test_each_example_scenario_quotes_its_main_case(slug, figures):
 
     quote = json.loads(out.getvalue())
     assert {key: quote[key] for key in figures} == figures
+
+
+def test_publishing_a_version_with_a_bad_variant_names_the_field_and_changes_nothing():
+    policy = policy_version("example-microsoft-365")
+    rules = json.loads(json.dumps(policy.rules))
+    rules["variants"][0]["when"]["channels"] = ["kiosk"]
+
+    with pytest.raises(DomainError) as error:
+        policy_new_version(
+            policy=policy,
+            rules=rules,
+            effective_from=dt.date(2027, 1, 1),
+            actor=UserFactory(),
+            now=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+            changelog="Kiosks",
+        )
+
+    assert error.value.field == "rules"
+    assert "variants[0].when.channels[0]: unknown value 'kiosk'" in error.value.message
+    assert RefundPolicy.objects.filter(slug="example-microsoft-365").count() == 1
