@@ -17,7 +17,18 @@ def add_months(moment: datetime, months: int) -> datetime:
     day = moment.day
     if day > 28:  # only the last days of a month can fall off a shorter one
         day = min(day, calendar.monthrange(year, month0 + 1)[1])
-    return moment.replace(year=year, month=month0 + 1, day=day)
+    # The constructor, not `replace(**kwargs)`: twice as fast, and this is the hot path.
+    return type(moment)(
+        year,
+        month0 + 1,
+        day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond,
+        moment.tzinfo,
+        fold=moment.fold,
+    )
 
 
 def interval_months(interval: Interval) -> int:
@@ -27,6 +38,20 @@ def interval_months(interval: Interval) -> int:
 def whole_months(start: datetime, moment: datetime) -> int:
     """The largest k with add_months(start, k) <= moment."""
     k = (moment.year - start.year) * 12 + moment.month - start.month
+    if start.tzinfo is moment.tzinfo:
+        # Same zone: datetimes compare field by field, so compare the fields of
+        # add_months(start, k) (same year and month as `moment`) without building it.
+        day = start.day
+        if day > 28:
+            day = min(day, calendar.monthrange(moment.year, moment.month)[1])
+        later = (day, start.hour, start.minute, start.second, start.microsecond) > (
+            moment.day,
+            moment.hour,
+            moment.minute,
+            moment.second,
+            moment.microsecond,
+        )
+        return k - 1 if later else k
     return k - 1 if add_months(start, k) > moment else k
 
 

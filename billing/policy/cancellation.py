@@ -38,6 +38,9 @@ from .snapshot import SubscriptionSnapshot
 from .timing import cancellation_timing
 from .window_refunds import window_closes_at
 
+# Enum members looked up once: a member lookup on the class is slow on the hot path (3.11).
+_NO_DESTINATION = Destination.NONE
+
 MISUSE = "suspended_for_misuse"
 CHARGEBACK = "open_chargeback"
 
@@ -153,7 +156,7 @@ def _quote(
         if destination is not None and rules.destination_choice_allowed:
             chosen = destination
     else:
-        chosen = Destination.NONE
+        chosen = _NO_DESTINATION
     payout = zero
     credit = rules.credit
     if credit is not None and credit.paid_out_at_closure and snapshot.credit_balance > 0:
@@ -161,7 +164,7 @@ def _quote(
         lines.append(
             QuoteLine(
                 f"Customer credit balance paid out at closure ({payout} {currency})",
-                round_money(ZERO, currency),
+                zero,
                 credit.clause.ref,
             )
         )

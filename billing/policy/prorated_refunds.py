@@ -14,6 +14,9 @@ from .proration import MODE_LABELS, unused_fraction
 from .rules import PaymentKind, PolicyRules, Proration, ProrationRule, amount_for
 from .snapshot import SubscriptionSnapshot
 
+# Enum members looked up once: a member lookup on the class is slow on the hot path (3.11).
+_NONE, _SUBSCRIPTION = Proration.NONE, PaymentKind.SUBSCRIPTION
+
 
 def proration_rule(
     rules: PolicyRules, snapshot: SubscriptionSnapshot, at: datetime
@@ -56,7 +59,7 @@ def prorate(
 ) -> None:
     pay = pq.payment
     rule = proration_rule(rules, snapshot, at)
-    if rule is None or pay.kind not in rule.kinds or rule.mode == Proration.NONE:
+    if rule is None or pay.kind not in rule.kinds or rule.mode == _NONE:
         ref = rule.clause.ref if rule is not None else ""
         pq.lines.append((f"{label}: no refund for the current period", ZERO, ref))
         return
@@ -65,7 +68,7 @@ def prorate(
     prorated = round_money(pay.amount * fraction, snapshot.currency)
     pq.time_based = True
     pq.lines.append((f"{label}: {MODE_LABELS[rule.mode]}", prorated, rule.clause.ref))
-    if rule.fixed_deduction and pay.kind == PaymentKind.SUBSCRIPTION:
+    if rule.fixed_deduction and pay.kind == _SUBSCRIPTION:
         _fixed_deduction(pq, rules, rule, snapshot, at, prorated)
 
 

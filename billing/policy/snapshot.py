@@ -19,6 +19,9 @@ from billing.money import round_money
 
 from .rules import Channel, Interval, PaymentKind, PaymentMethod, ServiceKind
 
+# Enum members looked up once: a member lookup on the class is slow on the hot path (3.11).
+_SUBSCRIPTION = PaymentKind.SUBSCRIPTION
+
 ZERO = Decimal("0")
 
 
@@ -162,7 +165,7 @@ class PaymentIndex:
     def current_period_paid(self, at: datetime) -> bool:
         """Has a subscription payment made by `at` paid for the period containing it?"""
         return any(
-            self.payments[i].kind == PaymentKind.SUBSCRIPTION and self.payments[i].paid_at <= at
+            self.payments[i].kind == _SUBSCRIPTION and self.payments[i].paid_at <= at
             for i in self.covering(at)
         )
 

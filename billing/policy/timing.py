@@ -12,6 +12,9 @@ from .calendars import add_months, end_of_day, interval_months
 from .rules import AccessEnd, Effective, PolicyRules
 from .snapshot import SubscriptionSnapshot
 
+# Enum members looked up once: a member lookup on the class is slow on the hot path (3.11).
+_IMMEDIATELY, _END_OF_DAY = Effective.IMMEDIATELY, AccessEnd.END_OF_DAY
+
 
 class Timing(NamedTuple):
     """Internal to the engine, made once per quote (a named tuple: cheap to build)."""
@@ -41,7 +44,7 @@ def cancellation_timing(
     net_price = snapshot.index.net_price
     notice_applied = False
     due: list[tuple[str, Decimal, str]] = []
-    if effective == Effective.IMMEDIATELY:
+    if effective == _IMMEDIATELY:
         ends_at = at
     elif in_trial:
         ends_at = snapshot.trial_end or snapshot.period_end
@@ -60,7 +63,7 @@ def cancellation_timing(
                     notice.clause.ref,
                 )
             )
-        if rules.access_ends == AccessEnd.END_OF_DAY and ends_at > at:
+        if rules.access_ends == _END_OF_DAY and ends_at > at:
             # "the 15th is the last day": the whole day the period ends on.
             key = ("end_of_day", ends_at, rules.time_zone)
             memo = snapshot.index.memo
@@ -85,7 +88,7 @@ def cancellation_timing(
                 unpaid.ref,
             ),
         )
-    access_until = at if rules.access_until == Effective.IMMEDIATELY else ends_at
+    access_until = at if rules.access_until == _IMMEDIATELY else ends_at
     return Timing(
         effective,
         ends_at,
