@@ -32,14 +32,26 @@ from .closure import access_until, credit_expiry, retention_dates
 from .conditions import resolve
 from .payment_refunds import payment_refunds
 from .payment_work import KIND_LABELS, PaymentWork
-from .quotes import PaymentRefund, Quote, QuoteLine
-from .rules import Destination, Effective, Initiator, PolicyRules, Refusal, WindowFrom
+from .quotes import NO_TERMS, PaymentRefund, Quote, QuoteLine, QuoteTerms
+from .rules import (
+    Destination,
+    Effective,
+    Initiator,
+    PolicyRules,
+    Refusal,
+    RetentionFrom,
+    WindowFrom,
+)
 from .snapshot import SubscriptionSnapshot
 from .timing import cancellation_timing
 from .window_refunds import window_closes_at
 
 # Enum members looked up once: a member lookup on the class is slow on the hot path (3.11).
 _NO_DESTINATION = Destination.NONE
+_CREDIT = Destination.CUSTOMER_CREDIT
+_PERIOD_END = Effective.PERIOD_END
+_EACH_PAYMENT = WindowFrom.EACH_PAYMENT
+_FROM_END = RetentionFrom.END
 
 MISUSE = "suspended_for_misuse"
 CHARGEBACK = "open_chargeback"
@@ -73,12 +85,12 @@ def quote_cancellation(
         notes = [(f"Applies: {v.name}", ZERO, v.clause.ref) for v in variants]
     if not rules.timing_choice:
         return _quote(rules, names, notes, policy_label, snapshot, at, destination, False)
-    run_to_end = timing == Effective.PERIOD_END
+    run_to_end = timing == _PERIOD_END
     quote = _quote(rules, names, notes, policy_label, snapshot, at, destination, run_to_end)
-    if run_to_end or quote.effective == Effective.PERIOD_END:
+    if run_to_end or quote.effective is _PERIOD_END:
         return quote
     alternative = _quote(rules, names, notes, policy_label, snapshot, at, destination, True)
-    return replace(quote, alternative=alternative)
+    return replace(quote, terms=replace(quote.terms, alternative=alternative))
 
 
 def _quote(
@@ -169,7 +181,7 @@ def _quote(
             )
         )
     expires = credit_expiry(credit, chosen, at, timing.ends_at) if credit else None
-    if credit is not None and chosen == Destination.CUSTOMER_CREDIT and not credit.cash_value:
+    if credit is not None and chosen is _CREDIT and not credit.cash_value:
         until = f", usable until {expires:%d %B %Y}" if expires else ""
         lines.append(
             QuoteLine(
@@ -178,7 +190,13 @@ def _quote(
                 credit.clause.ref,
             )
         )
-    retained_until, parts = retention_dates(rules, at, timing.ends_at)
+    retention = rules.retention
+    if retention.partial or retention.counted_from is not _FROM_END:
+        retained_until, parts = retention_dates(rules, at, timing.ends_at)
+    else:  # the common case, inline: quotes are built by the ten thousand
+        days = retention.after_end_days
+        retained_until = None if days is None else timing.ends_at + timedelta(days=days)
+        parts = ()
     return Quote(
         policy=policy_label,
         currency=currency,
@@ -188,7 +206,11 @@ def _quote(
         amount_due=amount_due,
         effective=timing.effective,
         ends_at=timing.ends_at,
-        access_until=access_until(rules, timing.access_until),
+        access_until=(
+            access_until(rules, timing.access_until)
+            if rules.access_grace_days
+            else timing.access_until
+        ),
         data_retained_until=retained_until,
         fallback=rules.fallback,
         notice_applied=timing.notice_applied,
@@ -196,12 +218,11 @@ def _quote(
         lines=tuple(lines),
         payment_refunds=tuple(refunds),
         refund_window_until=_window_until(rules, snapshot, at),
-        due_lines=tuple(due_lines),
-        variants=variants,
-        credit_expires_at=expires,
-        credit_payout=payout,
-        data_kept=parts,
-        timing_choice=rules.timing_choice,
+        terms=(
+            QuoteTerms(tuple(due_lines), variants, expires, payout, parts, rules.timing_choice)
+            if due_lines or variants or expires or payout or parts or rules.timing_choice
+            else NO_TERMS
+        ),
     )
 
 
@@ -239,7 +260,7 @@ def _window_until(
     ):
         return None
     start = None
-    if window.counted_from == WindowFrom.EACH_PAYMENT:
+    if window.counted_from is _EACH_PAYMENT:
         start = snapshot.index.latest_paid_at(at)
         if start is None:
             return None

@@ -21,6 +21,10 @@ class RetainedPart:
     clause: str
 
 
+_REQUEST = RetentionFrom.REQUEST  # enum members are slow to look up on the hot path
+_CREDIT = Destination.CUSTOMER_CREDIT
+
+
 def access_until(rules: PolicyRules, access_end: datetime) -> datetime:
     """`access_end` (the cancellation or the end), extended by the access grace."""
     if not rules.access_grace_days:
@@ -33,7 +37,7 @@ def retention_dates(
 ) -> tuple[datetime | None, tuple[RetainedPart, ...]]:
     """When the data is deleted (None: not stated), and the parts kept on other horizons."""
     retention = rules.retention
-    start = at if retention.counted_from == RetentionFrom.REQUEST else ends_at
+    start = at if retention.counted_from is _REQUEST else ends_at
     days = retention.after_end_days
     until = None if days is None else start + timedelta(days=days)
     if not retention.partial:
@@ -53,7 +57,7 @@ def credit_expiry(
     credit: CreditRule | None, destination: Destination, at: datetime, ends_at: datetime
 ) -> datetime | None:
     """When credit given by this cancellation expires (None: it does not, or none given)."""
-    if credit is None or destination != Destination.CUSTOMER_CREDIT:
+    if credit is None or destination is not _CREDIT:
         return None
     candidates = []
     if credit.expires_after_days is not None:

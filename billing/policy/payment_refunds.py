@@ -19,6 +19,8 @@ from .snapshot import SubscriptionSnapshot
 from .trial_refunds import after_trial
 from .window_refunds import inside_window, payment_window_open, window_open
 
+_EACH_PAYMENT = WindowFrom.EACH_PAYMENT  # enum members are slow to look up on the hot path
+
 
 def payment_refunds(
     rules: PolicyRules,
@@ -36,7 +38,7 @@ def payment_refunds(
     first = index.first_subscription
     first_subscription = first if first is not None and first.paid_at <= at else None
     # An each_payment window may be open for a payment that no longer covers `at`.
-    per_payment = applies and window.counted_from == WindowFrom.EACH_PAYMENT
+    per_payment = applies and window.counted_from is _EACH_PAYMENT
     if is_open or in_trial:
         covering = set(index.covering(at))
         candidates = [(pay, position in covering) for position, pay in enumerate(index.paid_by(at))]

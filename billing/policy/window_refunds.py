@@ -14,6 +14,8 @@ from .proration import MODE_LABELS, unused_fraction
 from .rules import PaymentKind, PolicyRules, RefundWindow, WindowFrom, amount_for
 from .snapshot import PaymentSnapshot, SubscriptionSnapshot
 
+_EACH_PAYMENT = WindowFrom.EACH_PAYMENT  # enum members are slow to look up on the hot path
+
 
 def window_start(counted_from: WindowFrom, snapshot: SubscriptionSnapshot) -> datetime:
     """Signup: the subscription's start. Trial end: the end of the free trial, or the
@@ -62,7 +64,7 @@ def window_open(
     window: RefundWindow, snapshot: SubscriptionSnapshot, at: datetime, time_zone: str
 ) -> bool:
     """The subscription-wide window (`each_payment` windows are per payment)."""
-    if window.counted_from == WindowFrom.EACH_PAYMENT:
+    if window.counted_from is _EACH_PAYMENT:
         return False
     return at < window_closes_at(window, snapshot, time_zone)
 
@@ -75,7 +77,7 @@ def payment_window_open(
     time_zone: str,
 ) -> bool:
     """An `each_payment` window: open from the payment for `days`."""
-    return window.counted_from == WindowFrom.EACH_PAYMENT and at < window_closes_at(
+    return window.counted_from is _EACH_PAYMENT and at < window_closes_at(
         window, snapshot, time_zone, pay.paid_at
     )
 
