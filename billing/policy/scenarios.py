@@ -136,6 +136,7 @@ class Scenario:
     cancel_at: datetime  # the moment quoted: the cancellation, or the plan change
     destination: Destination | None = None
     change_to: PlanChangeTo | None = None  # set: quote a plan change at `cancel_at`
+    plan_name: str = ""  # `plan.name`: how a plan-change quote names the current plan
     timing: Effective | None = None  # period_end: the customer keeps the time instead
     initiated_by: Initiator = Initiator.CUSTOMER
 
@@ -211,8 +212,17 @@ def parse_scenario(data: Any) -> Scenario:
         suspended_for_misuse=misuse,
         **_attributes(data, currency, subscribed_at),
     )
+    plan_name = _text(plan.get("name", ""), "plan.name")
     return Scenario(
-        slug, version, snapshot, cancel_at, destination, change_to, timing, initiated_by
+        slug,
+        version,
+        snapshot,
+        cancel_at,
+        destination,
+        change_to,
+        plan_name,
+        timing,
+        initiated_by,
     )
 
 
@@ -323,6 +333,7 @@ def quote_scenario(rules: PolicyRules, policy_label: str, scenario: Scenario):
             new_price=scenario.change_to.price,
             new_interval=scenario.change_to.interval,
             new_plan=scenario.change_to.plan,
+            old_plan=scenario.plan_name,
             at=scenario.cancel_at,
         )
     return quote_cancellation(

@@ -28,7 +28,7 @@ from billing.policy.rules import (
     Proration,
     ServiceKind,
 )
-from billing.policy.scenarios import parse_scenario
+from billing.policy.scenarios import parse_scenario, quote_scenario
 from billing.policy.snapshot import (
     PaymentSnapshot,
     RefundSnapshot,
@@ -662,7 +662,13 @@ SCENARIO_RESULTS = {
 
 
 def test_every_shipped_scenario_has_a_documented_result():
-    assert {p.name for p in SCENARIOS.glob("*.json")} == set(SCENARIO_RESULTS)
+    assert {p.name for p in SCENARIOS.glob("*.json")} == {*SCENARIO_RESULTS, *PLAN_CHANGE_RESULTS}
+
+
+PLAN_CHANGE_RESULTS = {
+    # 35.09 -> 70.18 with 15.5 of 31 days left, to the minute: +17.545 rounded once
+    "orgix-upgrade.json": ("17.55", "upgrade"),
+}
 
 
 @pytest.mark.parametrize(("name", "expected"), SCENARIO_RESULTS.items())
@@ -672,6 +678,16 @@ def test_shipped_scenario_gives_the_documented_result(name, expected):
     q = quote(scenario.policy_slug, scenario.snapshot, scenario.cancel_at)
 
     assert (str(q.refund), q.destination.value) == expected
+
+
+@pytest.mark.parametrize(("name", "expected"), PLAN_CHANGE_RESULTS.items())
+def test_shipped_plan_change_scenario_gives_the_documented_result(name, expected):
+    scenario = parse_scenario(json.loads((SCENARIOS / name).read_text()))
+
+    q = quote_scenario(PRESETS[scenario.policy_slug], "x@1", scenario)
+
+    assert (str(q.net), q.direction) == expected
+    assert [line.amount < 0 for line in q.lines] == [True, False]  # credit, then charge
 
 
 # --- properties ---------------------------------------------------------------------------
