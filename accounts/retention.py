@@ -15,7 +15,7 @@ Invariants:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -130,6 +130,20 @@ def deletion_deadline(rule: RetentionRule, facts: RetentionFacts) -> Deadline | 
             )
         )
     return min(candidates, key=lambda d: d.at, default=None)
+
+
+def data_kept_until(
+    rule: RetentionRule, facts: RetentionFacts, *, ends_at: datetime, active_at: datetime
+) -> Deadline | None:
+    """Until when the workspace's data is kept if its subscription ends at `ends_at` and
+    nobody uses it after `active_at` (the moment the customer asked, or now): the purge's
+    own `deletion_deadline`, with the end taken as `ends_at` (or the end already recorded).
+    The cancellation request page and the subscription page both call it. None: kept
+    until the customer asks (the rule sets no deadline)."""
+    last = max(filter(None, (facts.last_activity_at, active_at)))
+    return deletion_deadline(
+        rule, replace(facts, ended_at=facts.ended_at or ends_at, last_activity_at=last)
+    )
 
 
 def deletion_reason(rule: RetentionRule, facts: RetentionFacts) -> DeletionReason | None:

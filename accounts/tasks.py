@@ -1,4 +1,4 @@
-"""Celery shells around accounts.services.purge.
+"""Celery shells around the purge (accounts.services.purge and its parts).
 
 The daily task refreshes due dates and sends warnings itself, then fans the erasure out
 as `purge_workspaces_batch` tasks so several workers share a large purge. Batches lock
@@ -12,7 +12,10 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.services.purge import due_for_deletion, id_batches, purge_batch, purge_send_warnings
+from accounts.services.batching import due_id_batches
+from accounts.services.deletion_warnings import purge_send_warnings
+from accounts.services.purge import purge_batch
+from accounts.services.purge_selection import due_for_deletion
 from accounts.services.retention import workspaces_recompute_retention
 
 
@@ -24,7 +27,7 @@ def purge_inactive_workspaces_daily() -> int:
     workspaces_recompute_retention(batch_size=batch_size)
     purge_send_warnings(now=now, batch_size=batch_size)
     queued = 0
-    for ids in id_batches(due_for_deletion(now=now), batch_size=batch_size):
+    for ids in due_id_batches(due_for_deletion(now=now), batch_size=batch_size):
         purge_workspaces_batch.delay(ids, now.isoformat())
         queued += 1
     return queued

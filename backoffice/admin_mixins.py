@@ -1,42 +1,112 @@
 """Shared admin building blocks for large tables and append-only records."""
 
+import json
+
 from django.contrib import admin
+from django.core.cache import cache
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, router
 from django.db.models import Q
+from django.db.models.constants import LOOKUP_SEP
 from django.utils.functional import cached_property
 
+from backoffice.identifiers import parse_id
 from billing.money import format_money
 
 ESTIMATE_THRESHOLD = 10_000
-WORKSPACE_SEARCH_LIMIT = 500
+# A search through a relation (a payment's workspace, a seat's user) first looks up at most
+# this many related rows, then filters on their ids: a refined term narrows the list.
+RELATED_SEARCH_LIMIT = 500
+DISTINCT_VALUES_CACHE_SECONDS = 600
+
+
+class EstimatedCount(int):
+    """A row count read from the planner, rendered as "about 1.2 M" wherever the admin
+    prints the result count (`__html__` keeps it through the template's number format)."""
+
+    def __str__(self) -> str:
+        value = int(self)
+        if value >= 1_000_000:
+            return f"about {value / 1_000_000:.1f} M"
+        if value >= 10_000:
+            return f"about {value / 1_000:.0f} k"
+        return f"about {value:,}"
+
+    def __html__(self) -> str:
+        return str(self)
 
 
 class EstimatedCountPaginator(Paginator):
-    """On PostgreSQL, an unfiltered changelist uses the planner's row estimate instead of
-    `COUNT(*)` once the table is large; filtered or small tables are counted exactly."""
+    """On PostgreSQL, a changelist whose rows number more than `ESTIMATE_THRESHOLD` by the
+    planner's estimate shows that estimate instead of running `COUNT(*)`: `pg_class` for the
+    whole table, `EXPLAIN` for a filtered or searched list. Below the threshold, and on
+    other databases, the rows are counted exactly."""
 
     @cached_property
     def count(self) -> int:
-        query = getattr(self.object_list, "query", None)
-        if query is not None and not query.where:
-            estimate = _estimated_rows(self.object_list)
-            if estimate is not None and estimate > ESTIMATE_THRESHOLD:
-                return estimate
+        estimate = planner_estimate(self.object_list)
+        if estimate is not None and estimate > ESTIMATE_THRESHOLD:
+            return EstimatedCount(estimate)
         return super().count
 
 
-def _estimated_rows(queryset) -> int | None:
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
+def planner_estimate(queryset) -> int | None:
+    """PostgreSQL's estimate of the rows `queryset` returns; None elsewhere or unknown."""
+    query = getattr(queryset, "query", None)
+    connection = connections[queryset.db] if query is not None else None
+    if connection is None or connection.vendor != "postgresql":
         return None
+    if not query.where and not query.distinct:
+        return _table_estimate(connection, queryset.model._meta.db_table)
+    # Django explains a query that can match nothing (`pk__in=[]`) as an empty string.
+    explained = queryset.order_by().explain(format="json")
+    return int(json.loads(explained)[0]["Plan"]["Plan Rows"]) if explained else None
+
+
+def _table_estimate(connection, table: str) -> int | None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-            [queryset.model._meta.db_table],
-        )
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [table])
         row = cursor.fetchone()
     return int(row[0]) if row and row[0] >= 0 else None
+
+
+class IndexedValuesFieldListFilter(admin.AllValuesFieldListFilter):
+    """The values of a free-text column (module codes, currencies) as filter choices without
+    `SELECT DISTINCT` over the table: a skip scan walks the column's index one value at a
+    time (a recursive CTE, cheap when few values repeat over many rows), and the list is
+    cached for `DISTINCT_VALUES_CACHE_SECONDS`. The column needs an index leading with it."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        parent_model = self.lookup_choices.model
+        self.lookup_choices = distinct_values(parent_model, field)
+
+
+def distinct_values(model, field) -> list:
+    db = router.db_for_read(model)
+    key = f"admin-distinct:{connections[db].settings_dict['NAME']}:{model._meta.label}.{field.name}"
+    values = cache.get(key)
+    if values is None:
+        values = _skip_scan(connections[db], model._meta.db_table, field.column)
+        cache.set(key, values, DISTINCT_VALUES_CACHE_SECONDS)
+    return values
+
+
+def _skip_scan(connection, table: str, column: str) -> list:
+    quote = connection.ops.quote_name
+    t, c = quote(table), quote(column)
+    sql = (
+        f"WITH RECURSIVE walk(v) AS ("
+        f" SELECT * FROM (SELECT {c} FROM {t} WHERE {c} IS NOT NULL ORDER BY {c} LIMIT 1) AS first"
+        f" UNION ALL"
+        f" SELECT (SELECT {c} FROM {t} WHERE {c} > walk.v ORDER BY {c} LIMIT 1)"
+        f" FROM walk WHERE walk.v IS NOT NULL"
+        f") SELECT v FROM walk WHERE v IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [row[0] for row in cursor.fetchall()]
 
 
 class LargeTableAdmin(admin.ModelAdmin):
@@ -48,31 +118,54 @@ class LargeTableAdmin(admin.ModelAdmin):
     # admin's own `=field` on an integer casts the column to text and scans the table.
     search_id_fields: tuple[str, ...] = ()
 
-    # The foreign key to Workspace ("workspace", "payment__workspace"). Search fields under
-    # it are looked up in the workspaces first (one indexed query), then the rows of those
-    # workspaces are filtered by id: a join with an OR across two tables has no index.
-    # With it set, every search field must name its lookup ("slug__startswith").
-    search_workspace_path: str = ""
-
     def get_search_results(self, request, queryset, search_term):
+        """A numeric term matches `search_id_fields`. Search fields through a relation
+        ("workspace__slug__startswith", "user__email__startswith") are looked up in the
+        related table first (one indexed query per relation), then this table is filtered
+        on those ids: an OR across a join has no index, an OR of `fk IN (...)` has one per
+        foreign key. Such search fields name their lookup."""
         term = search_term.strip()
-        if self.search_id_fields and term.isdigit():
-            matches = Q.create([(name, int(term)) for name in self.search_id_fields], "OR")
+        if self.search_id_fields and (number := parse_id(term)) is not None:
+            matches = Q.create([(name, number) for name in self.search_id_fields], "OR")
             return queryset.filter(matches), False
-        if self.search_workspace_path and term:
-            return queryset.filter(self._workspace_first_search(request, term)), False
+        fields = list(self.get_search_fields(request))
+        by_relation = _search_fields_by_relation(self.model, fields)
+        if term and any(by_relation):
+            return queryset.filter(_relation_first_search(self.model, by_relation, term)), False
         return super().get_search_results(request, queryset, search_term)
 
-    def _workspace_first_search(self, request, term: str) -> Q:
-        from accounts.models import Workspace
 
-        prefix = f"{self.search_workspace_path}__"
-        fields = self.get_search_fields(request)
-        on_workspace = [f.removeprefix(prefix) for f in fields if f.startswith(prefix)]
-        own = [f for f in fields if not f.startswith(prefix)]
-        workspaces = Workspace.objects.filter(Q.create([(f, term) for f in on_workspace], "OR"))
-        ids = list(workspaces.values_list("pk", flat=True)[:WORKSPACE_SEARCH_LIMIT])
-        return Q.create([(f"{prefix}in", ids)] + [(f, term) for f in own], "OR")
+def _search_fields_by_relation(model, fields: list[str]) -> dict[str, list[str]]:
+    """{"workspace": ["slug__startswith", ...], "": ["provider_reference__exact"]}."""
+    grouped: dict[str, list[str]] = {}
+    for field_path in fields:
+        opts, relation, parts = model._meta, [], field_path.split(LOOKUP_SEP)
+        while len(parts) > 1:
+            try:
+                field = opts.get_field(parts[0])
+            except FieldDoesNotExist:
+                break
+            if not field.is_relation or field.many_to_many or field.one_to_many:
+                break
+            relation.append(parts.pop(0))
+            opts = field.related_model._meta
+        grouped.setdefault(LOOKUP_SEP.join(relation), []).append(LOOKUP_SEP.join(parts))
+    return grouped
+
+
+def _relation_first_search(model, by_relation: dict[str, list[str]], term: str) -> Q:
+    conditions = []
+    for relation, lookups in by_relation.items():
+        match = Q.create([(lookup, term) for lookup in lookups], "OR")
+        if not relation:
+            conditions.append(match)
+            continue
+        related = model
+        for name in relation.split(LOOKUP_SEP):
+            related = related._meta.get_field(name).related_model
+        ids = related._default_manager.filter(match).order_by().values_list("pk", flat=True)
+        conditions.append(Q((f"{relation}__in", list(ids[:RELATED_SEARCH_LIMIT]))))
+    return Q.create(conditions, "OR")
 
 
 class AppendOnlyAdmin(LargeTableAdmin):

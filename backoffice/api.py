@@ -3,6 +3,7 @@
 Domain errors become 400s naming their field; nothing reaches the client as a traceback.
 """
 
+from django.http import HttpRequest, JsonResponse
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -31,3 +32,10 @@ def exception_handler(exc, context):
     elif isinstance(data, list):
         response.data = {"detail": "Invalid input.", "errors": {"non_field_errors": data}}
     return response
+
+
+def api_not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """Any path under /api/ that names no endpoint: the API's JSON error, not a page."""
+    return JsonResponse(
+        {"detail": "No such API endpoint.", "errors": {}}, status=status.HTTP_404_NOT_FOUND
+    )

@@ -1,10 +1,14 @@
-"""Log filter that keeps personal and payment data out of every log line."""
+"""Log filter that keeps personal and payment data out of every log line: the app's, Django's
+request loggers (settings.LOGGING) and gunicorn's access and error logs (gunicorn.conf.py)."""
 
 import logging
 import re
 
 _PATTERNS = [
-    (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "[email]"),
+    # Links that are secrets themselves: password reset and review confirmation.
+    (re.compile(r"(/accounts/reset/)[^/\s]+/[^/\s]+"), r"\1[redacted]"),
+    (re.compile(r"(/billing/review/confirm/)[^/\s]+"), r"\1[redacted]"),
+    (re.compile(r"[\w.+-]+(@|%40)[\w-]+(\.[\w-]+)+", re.IGNORECASE), "[email]"),
     (re.compile(r"\b(?:\d[ -]?){13,19}\b"), "[card]"),
     (re.compile(r"\b(sk|pk|rk|whsec)_(live|test)?_?[A-Za-z0-9]{6,}\b"), "[secret]"),
     (

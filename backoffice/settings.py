@@ -2,7 +2,8 @@
 
 With nothing configured the project runs on a SQLite file and executes Celery tasks
 eagerly, so `make run` works on a fresh machine. Production sets DEBUG=False and must
-provide SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and CELERY_BROKER_URL (no defaults).
+provide SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL and EMAIL_HOST (no
+defaults).
 """
 
 from decimal import Decimal
@@ -25,7 +26,7 @@ else:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "backoffice.apps.BackofficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -41,7 +42,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "backoffice.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -49,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.WorkspaceActivityMiddleware",
+    "backoffice.middleware.AgentTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "backoffice.urls"
@@ -63,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "billing.context_processors.portal",
             ],
         },
     },
@@ -97,19 +102,42 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# WhiteNoise serves the collected files from the web process (hashed names, compressed,
+# cached for a year); `collectstatic` is part of every deploy. Development serves the
+# source files as they are.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# Read once here: the test runner turns settings.DEBUG off at run time.
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # --- Email ---------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+# Development prints emails; production delivers them over SMTP and needs EMAIL_HOST
+# (`check --deploy` refuses a backend that delivers nothing, see backoffice/checks.py).
+if DEBUG:
+    EMAIL_BACKEND = env.str(
+        "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+    )
+    EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+else:
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+    EMAIL_HOST = env.str("EMAIL_HOST")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "test-artifacts" / "emails"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billing@backoffice.localhost")
 
 # --- Cache (rate limits, activity throttling) ----------------------------
@@ -135,6 +163,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# --- Client address and rate limits ---------------------------------------
+# How many reverse proxies of ours stand in front of the app (0: none, X-Forwarded-For is
+# ignored). Every rate limit reads the client address through backoffice.client_ip.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+
 # --- REST API ------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -143,9 +176,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["billing.api.throttles.CustomerRateThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "customer": env.str("API_RATE_CUSTOMER", default="60/min"),
         "anon": env.str("API_RATE_ANON", default="20/min"),
+        "password_reset_client": env.str("PASSWORD_RESET_RATE_CLIENT", default="10/hour"),
+        "password_reset_address": env.str("PASSWORD_RESET_RATE_ADDRESS", default="3/hour"),
     },
     "EXCEPTION_HANDLER": "backoffice.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
@@ -160,6 +197,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "backoffice.api_schema.document_common_answers",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "AddOnKindEnum": "billing.models.subscriptions.AddOn.Kind",
         "ReviewKindEnum": "billing.models.refunds.RefundReviewRequest.Kind",
@@ -182,6 +223,8 @@ ACTIVITY_WRITE_INTERVAL_SECONDS = env.int("ACTIVITY_WRITE_INTERVAL_SECONDS", def
 PURGE_BATCH_SIZE = env.int("PURGE_BATCH_SIZE", default=500)
 # Absolute links in emails (the export link in the deletion warning).
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
+# The product's name on every customer page and email.
+SITE_NAME = env.str("SITE_NAME", default="Acme Billing")
 
 # --- Logging: no personal data in logs (see backoffice/logging.py) ------
 LOGGING = {
@@ -193,7 +236,13 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "plain"}
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # Django's own request loggers ("Not Found: /path?...", runserver's request lines)
+    # come with handlers of their own that do not redact: route them through ours.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- Security (production) -----------------------------------------------

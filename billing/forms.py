@@ -15,3 +15,4 @@ class CancellationForm(forms.Form):
         label="Anything you want to tell us (optional)",
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    declined_session = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -8,7 +8,7 @@ parses a policy version's JSON once per process (versions in use are never edite
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, Sum
 
 from billing.models import CreditEntry, Dispute, Payment, RefundPolicy, Subscription
 from billing.policy.engine import quote_cancellation
+from billing.policy.pauses import quote_while_paused
 from billing.policy.quotes import Quote
 from billing.policy.rules import (
     Channel,
@@ -51,11 +52,23 @@ def _freeze(rules: dict) -> str:
 
 
 def policy_by_ref(slug: str, version: int | None = None) -> RefundPolicy | None:
-    """`slug@version`, or the latest version of `slug`; None if there is none."""
+    """`slug@version`, or the latest published version of `slug`; None if there is none."""
     qs = RefundPolicy.objects.filter(slug=slug)
     if version is not None:
         return qs.filter(version=version).first()
-    return qs.order_by("-version").first()
+    return qs.filter(state=RefundPolicy.State.PUBLISHED).order_by("-version").first()
+
+
+def policy_for_new_subscription(slug: str, *, on: date) -> RefundPolicy | None:
+    """The version a subscription bought on `on` starts under: the latest published one
+    in force that day (whichever subscriptions it moves at renewal)."""
+    return (
+        RefundPolicy.objects.filter(
+            slug=slug, state=RefundPolicy.State.PUBLISHED, effective_from__lte=on
+        )
+        .order_by("-version")
+        .first()
+    )
 
 
 def subscription_snapshot(
@@ -139,6 +152,16 @@ def quote_for_subscription(
     """The live quote: what cancelling `subscription` at `at` would do, under its policy."""
     policy = subscription.policy
     rules = policy_rules(policy)
+    if subscription.status == Subscription.Status.PAUSED:
+        return quote_while_paused(
+            quote_cancellation=quote_cancellation,
+            rules=rules,
+            policy_label=policy.label,
+            snapshot=subscription_snapshot(subscription, payments=payments),
+            paused_at=subscription.paused_at,
+            resumes_at=subscription.resumes_at,
+            at=max(at, subscription.paused_at),
+        )
     balance = Decimal("0")
     if rules.credit is not None and rules.credit.paid_out_at_closure:
         balance = (

@@ -4,7 +4,8 @@ from .errors import InvalidTransition
 
 SUBSCRIPTION_TRANSITIONS: dict[str, set[str]] = {
     "trialing": {"active", "cancelled", "past_due", "expired"},
-    "active": {"past_due", "cancelled", "suspended", "expired"},
+    "active": {"past_due", "cancelled", "suspended", "expired", "paused"},
+    "paused": {"active", "cancelled", "expired"},
     "past_due": {"active", "suspended", "expired", "cancelled"},
     "suspended": {"active", "past_due", "expired", "cancelled"},  # past_due: grace extended
     "cancelled": set(),

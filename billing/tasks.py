@@ -1,24 +1,64 @@
-"""Celery tasks: thin shells around services (the beat schedule is in backoffice/schedules.py)."""
+"""Celery tasks: thin shells around services (the beat schedule is in backoffice/schedules.py).
+
+The renewal and dunning jobs fan out: the scheduled task reads the due ids in keyset pages
+and queues one batch task per page, so several workers share a large run. Batches claim
+their rows with SKIP LOCKED and re-check the due condition on the locked rows, so a
+redelivered or overlapping batch does nothing more.
+"""
+
+from datetime import datetime
+from smtplib import SMTPException
 
 from celery import shared_task
 from django.utils import timezone
 
-from billing.services.dunning import dunning_run_due
+from billing.emails import email_send
+from billing.services.dunning import dunning_batches, dunning_run_batch
+from billing.services.pauses import subscriptions_resume_due
 from billing.services.period_end import period_end_changes_apply
 from billing.services.refunds import RefundRetryable, refund_execute
-from billing.services.renewals import subscriptions_renew_due
+from billing.services.renewals import renewal_batches, subscriptions_renew_batch
+from billing.services.replays import policy_replay_run
+
+JOB_BATCH_SIZE = 500
 
 
 @shared_task(name="billing.renew_subscriptions")
 def renew_subscriptions() -> str:
-    """The same as `manage.py renew_subscriptions`, for the beat schedule."""
-    return subscriptions_renew_due(now=timezone.now()).as_line()
+    """What `manage.py renew_subscriptions` does, fanned out as batch tasks."""
+    now = timezone.now()
+    # Pauses that ended become active first, so a period that ended meanwhile renews now.
+    subscriptions_resume_due(now=now, batch_size=JOB_BATCH_SIZE)
+    queued = 0
+    for ids in renewal_batches(now=now, batch_size=JOB_BATCH_SIZE):
+        renew_subscriptions_batch.delay(ids, now.isoformat())
+        queued += 1
+    return f"renewal batches queued={queued}"
+
+
+@shared_task(name="billing.renew_subscriptions_batch", acks_late=True)
+def renew_subscriptions_batch(subscription_ids: list[int], now: str) -> str:
+    return subscriptions_renew_batch(
+        subscription_ids=subscription_ids, now=datetime.fromisoformat(now)
+    ).as_line()
 
 
 @shared_task(name="billing.run_dunning")
 def run_dunning() -> str:
-    """The same as `manage.py run_dunning`, for the beat schedule."""
-    return dunning_run_due(now=timezone.now()).as_line()
+    """What `manage.py run_dunning` does, fanned out as batch tasks."""
+    now = timezone.now()
+    queued = 0
+    for ids in dunning_batches(now=now, batch_size=JOB_BATCH_SIZE):
+        run_dunning_batch.delay(ids, now.isoformat())
+        queued += 1
+    return f"dunning batches queued={queued}"
+
+
+@shared_task(name="billing.run_dunning_batch", acks_late=True)
+def run_dunning_batch(subscription_ids: list[int], now: str) -> str:
+    return dunning_run_batch(
+        subscription_ids=subscription_ids, now=datetime.fromisoformat(now)
+    ).as_line()
 
 
 @shared_task(name="billing.apply_period_end_changes")
@@ -46,3 +86,24 @@ def execute_refund(self, refund_id: int) -> str:
         final_attempt=self.request.retries >= self.max_retries,
     )
     return refund.status
+
+
+@shared_task(
+    name="billing.send_customer_email",
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=8,
+    acks_late=True,
+)
+def send_customer_email(kind: str, object_id: int, extra: dict | None = None) -> str:
+    """Render `emails/<kind>.txt` for the record and send it (`billing.emails`); mail
+    server hiccups retry with backoff."""
+    sent = email_send(kind=kind, object_id=object_id, extra=extra)
+    return f"{kind} #{object_id}: {'sent' if sent else 'record gone'}"
+
+
+@shared_task(name="billing.replay_policy")
+def replay_policy(replay_id: int) -> str:
+    """Replay a policy version on past cases (the admin's "Replay" page queues it)."""
+    return policy_replay_run(replay_id=replay_id, now=timezone.now()).status

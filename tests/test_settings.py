@@ -25,20 +25,46 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_a_production_configuration_passes_check_deploy_without_warnings(tmp_path):
-    env = {
+def _production(tmp_path) -> dict[str, str]:
+    return {
         "DEBUG": "False",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "backoffice.example.com",
         "CSRF_TRUSTED_ORIGINS": "https://backoffice.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "EMAIL_HOST": "smtp.example.com",
     }
 
-    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+
+def test_a_production_configuration_passes_check_deploy_without_warnings(tmp_path):
+    result = _run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], _production(tmp_path)
+    )
 
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_an_smtp_host(tmp_path):
+    env = _production(tmp_path)
+    del env["EMAIL_HOST"]
+
+    result = _run(["manage.py", "check"], env)
+
+    assert result.returncode != 0
+    assert "Set the EMAIL_HOST environment variable" in result.stderr
+
+
+def test_check_deploy_refuses_the_console_email_backend(tmp_path):
+    env = _production(tmp_path) | {
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"
+    }
+
+    result = _run(["manage.py", "check", "--deploy"], env)
+
+    assert result.returncode != 0
+    assert "backoffice.E001" in result.stderr and "console" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -50,13 +76,7 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 @pytest.mark.parametrize("missing", ["DATABASE_URL", "CELERY_BROKER_URL"])
 def test_production_refuses_to_start_without_a_database_or_a_broker(missing, tmp_path):
-    env = {
-        "DEBUG": "False",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": "x.com",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-    }
+    env = _production(tmp_path)
     del env[missing]
 
     result = _run(["manage.py", "check"], env)

@@ -21,7 +21,7 @@ from django.utils.html import format_html, format_html_join
 from accounts.models import Workspace
 from accounts.retention import retention_status
 from accounts.selectors import facts_of, workspace_retention, workspace_standing
-from accounts.services.purge import purge_blockers
+from accounts.services.purge_selection import purge_blockers
 from accounts.services.retention import (
     workspace_delete_on_request,
     workspace_export_data,
@@ -29,6 +29,7 @@ from accounts.services.retention import (
     workspace_place_legal_hold,
 )
 from accounts.views import export_response
+from backoffice.display import local_date
 from billing.errors import DomainError
 from billing.money import format_money
 
@@ -102,7 +103,7 @@ class RetentionAdminMixin:
             "",
             '<li style="{}">{} — {}</li>',
             (
-                ("color: #888" if e.past else "font-weight: bold", f"{e.at:%Y-%m-%d}", e.label)
+                ("color: #888" if e.past else "font-weight: bold", local_date(e.at), e.label)
                 for e in timeline
             ),
         )
@@ -240,7 +241,7 @@ def _subscription_line(subscription) -> str:
     return (
         f"{subscription.plan.name} — {subscription.get_status_display()} "
         f"(policy {subscription.policy.label}, period ends "
-        f"{subscription.current_period_end:%Y-%m-%d})"
+        f"{local_date(subscription.current_period_end)})"
     )
 
 
@@ -248,13 +249,13 @@ def _dunning_line(subscription) -> str:
     if subscription is None or subscription.past_due_since is None:
         return "Not in dunning"
     parts = [
-        f"past due since {subscription.past_due_since:%Y-%m-%d}",
+        f"past due since {local_date(subscription.past_due_since)}",
         f"{subscription.dunning_attempts} attempt(s)",
     ]
     if subscription.next_retry_at:
-        parts.append(f"next retry {subscription.next_retry_at:%Y-%m-%d}")
+        parts.append(f"next retry {local_date(subscription.next_retry_at)}")
     if subscription.grace_until:
-        parts.append(f"grace until {subscription.grace_until:%Y-%m-%d}")
+        parts.append(f"grace until {local_date(subscription.grace_until)}")
     return ", ".join(parts)
 
 
@@ -262,7 +263,7 @@ def _disputes_line(disputes: list[dict]) -> str:
     if not disputes:
         return "None"
     return "; ".join(
-        f"#{d['pk']} {format_money(d['amount'], d['currency'])} since {d['opened_at']:%Y-%m-%d}"
+        f"#{d['pk']} {format_money(d['amount'], d['currency'])} since {local_date(d['opened_at'])}"
         for d in disputes
     )
 
@@ -288,4 +289,4 @@ def _countdown_line(obj: Workspace, status, now: dt.datetime) -> str:
     when = f"in {days} day(s)" if days >= 0 else f"{-days} day(s) overdue"
     blockers = purge_blockers(obj)
     held = f" — held by {', '.join(blockers)}" if blockers else ""
-    return f"{status.deletes_at:%Y-%m-%d} ({when}){held}"
+    return f"{local_date(status.deletes_at)} ({when}){held}"

@@ -1,4 +1,5 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
 
 from accounts.admin.retention import RETENTION_ACTIONS, RetentionAdminMixin, RetentionFilter
 from accounts.models import (
@@ -9,36 +10,62 @@ from accounts.models import (
     WorkspaceMember,
     WorkspaceModule,
 )
-from backoffice.admin_mixins import AppendOnlyAdmin, LargeTableAdmin, money
+from accounts.services.retention import (
+    workspace_export_data,
+    workspace_lift_legal_hold,
+    workspace_place_legal_hold,
+)
+from accounts.services.workspaces import WORKSPACE_DETAIL_FIELDS, workspace_update_details
+from accounts.views import export_response
+from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
+from backoffice.admin_guard import GuardedAdmin, ReadOnlyInline
+from backoffice.admin_mixins import (
+    RELATED_SEARCH_LIMIT,
+    AppendOnlyAdmin,
+    IndexedValuesFieldListFilter,
+    LargeTableAdmin,
+    money,
+)
+from backoffice.admin_queues import CsvExportAdmin
+from billing.errors import DomainError
 
-# Prefix or exact matches only, each backed by an index (slug: unique, name: UPPER(name),
-# billing_email: UPPER(billing_email)), so a search never scans the table.
-WORKSPACE_SEARCH = ["slug__startswith", "name__istartswith", "billing_email__iexact"]
+# Each backed by an index on PostgreSQL, so a search never scans the table: the slug's
+# start (pattern b-tree), any word or part of the name (trigram GIN on UPPER(name)), the
+# exact billing email in any case (UPPER(billing_email)).
+WORKSPACE_SEARCH = ["slug__startswith", "name__icontains", "billing_email__iexact"]
+WORKSPACE_SEARCH_HELP = (
+    "Finds workspaces by a word of the name (“photo”), the start of the slug or the exact "
+    "billing email; a number finds the workspace with that id."
+)
+RELATED_SEARCH_HELP = (
+    "Finds the rows of workspaces matched by a word of the name, the start of the slug or "
+    f"the exact billing email (the first {RELATED_SEARCH_LIMIT} workspaces matched)."
+)
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(ReadOnlyInline):
     model = WorkspaceMember
-    extra = 0
-    autocomplete_fields = ["user"]
     fields = ["user", "role", "joined_at"]
 
 
-class ModuleInline(admin.TabularInline):
+class ModuleInline(ReadOnlyInline):
     model = WorkspaceModule
-    extra = 0
+    fields = ["code", "enabled_at"]
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(RetentionAdminMixin, LargeTableAdmin):
+class WorkspaceAdmin(
+    RetentionAdminMixin, CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin
+):
+    """Name and billing email are corrected by hand (audited); status, owner, retention and
+    hold fields change only through the actions. Workspaces are created by sign-up."""
+
     list_display = [
         "name",
         "slug",
         "status",
         "owner_email",
         "billing_email",
-        "country",
-        "storage_used_mb",
-        "created_at",
         "last_activity_at",
         "legal_hold",
         "retention_column",
@@ -46,23 +73,70 @@ class WorkspaceAdmin(RetentionAdminMixin, LargeTableAdmin):
     # Only choice fields: a filter on a free-text column would run SELECT DISTINCT over it.
     list_filter = ["status", RetentionFilter, "suspension_reason", "legal_hold"]
     search_fields = WORKSPACE_SEARCH
+    search_help_text = WORKSPACE_SEARCH_HELP
+    search_id_fields = ("id",)
     list_select_related = ["owner"]
-    autocomplete_fields = ["owner"]
-    readonly_fields = [
-        "status",
-        "suspension_reason",
-        "created_at",
-        "last_activity_at",
-        "ended_at",
-        "deletion_warning_sent_at",
-        "legal_hold",
-        "legal_hold_reason",
-        "deletion_due_at",
-        "retention_timeline",
-        "standing",
-    ]
+    readonly_fields = ["retention_timeline", "standing"]
+    editable_on_change = WORKSPACE_DETAIL_FIELDS
+    addable = False
     inlines = [MemberInline, ModuleInline]
     actions = [*RETENTION_ACTIONS]
+    change_list_template = "admin/queue_change_list.html"
+    csv_filename = "workspaces"
+
+    def save_editable(self, request, obj, changes):
+        try:
+            workspace_update_details(
+                workspace=obj, changes=changes, actor=request.user, now=timezone.now()
+            )
+        except DomainError as error:
+            self.message_user(request, f"{error.field}: {error.message}", messages.ERROR)
+
+    def record_buttons(self, request, obj: Workspace) -> list[RecordButton]:
+        may = (
+            ""
+            if request.user.has_perm("accounts.change_workspace")
+            else ("You may not change workspaces.")
+        )
+        deleted = "The workspace is deleted." if obj.status == Workspace.Status.DELETED else ""
+        held = obj.legal_hold
+        return [
+            RecordButton(
+                "place_hold",
+                "Place on legal hold…",
+                blocked=may or deleted or ("On legal hold already." if held else ""),
+                asks="Reason for the legal hold (audited)",
+            ),
+            RecordButton(
+                "lift_hold",
+                "Lift legal hold…",
+                blocked=may or deleted or ("" if held else "Not on legal hold."),
+                asks="Reason for lifting the hold (audited)",
+            ),
+            RecordButton("export", "Export data as JSON", blocked=may or deleted),
+            RecordButton(
+                "delete",
+                "Delete at the customer's request…",
+                blocked=may or deleted or ("On legal hold." if held else ""),
+                list_action="delete_on_request",
+            ),
+        ]
+
+    def do_place_hold(self, request, obj: Workspace, data) -> str:
+        workspace_place_legal_hold(
+            workspace=obj, reason=data["text"], actor=request.user, now=timezone.now()
+        )
+        return f"{obj} is on legal hold."
+
+    def do_lift_hold(self, request, obj: Workspace, data) -> str:
+        workspace_lift_legal_hold(
+            workspace=obj, reason=data["text"], actor=request.user, now=timezone.now()
+        )
+        return f"Legal hold lifted on {obj}."
+
+    def do_export(self, request, obj: Workspace, data):
+        exported = workspace_export_data(workspace=obj, actor=request.user, now=timezone.now())
+        return export_response(exported, slug=obj.slug)
 
     @admin.display(description="owner", ordering="owner__email")
     def owner_email(self, obj: Workspace) -> str:
@@ -70,7 +144,7 @@ class WorkspaceAdmin(RetentionAdminMixin, LargeTableAdmin):
 
 
 @admin.register(WorkspaceMember)
-class WorkspaceMemberAdmin(LargeTableAdmin):
+class WorkspaceMemberAdmin(GuardedAdmin, LargeTableAdmin):
     """Each row is a seat."""
 
     list_display = ["user", "workspace", "role", "joined_at"]
@@ -78,32 +152,35 @@ class WorkspaceMemberAdmin(LargeTableAdmin):
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH] + [
         "user__email__startswith"
     ]
-    search_workspace_path = "workspace"
+    search_help_text = (
+        "Finds the seats of workspaces matched by a word of the name, the start of the slug "
+        "or the exact billing email, and the seats of users whose email starts so."
+    )
     list_select_related = ["user", "workspace"]
-    autocomplete_fields = ["user", "workspace"]
+    addable = False  # seats are added and removed through the member services (limits)
 
 
 @admin.register(WorkspaceModule)
-class WorkspaceModuleAdmin(LargeTableAdmin):
+class WorkspaceModuleAdmin(GuardedAdmin, LargeTableAdmin):
     list_display = ["code", "workspace", "enabled_at"]
-    list_filter = ["code"]
+    list_filter = [("code", IndexedValuesFieldListFilter)]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace"]
-    autocomplete_fields = ["workspace"]
+    addable = False
 
 
 @admin.register(StoredFile)
-class StoredFileAdmin(LargeTableAdmin):
+class StoredFileAdmin(GuardedAdmin, LargeTableAdmin):
     list_display = ["name", "workspace", "size_mb", "uploaded_by", "uploaded_at"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace", "uploaded_by"]
-    autocomplete_fields = ["workspace", "uploaded_by"]
+    addable = False
 
 
 @admin.register(InternalMembership)
-class InternalMembershipAdmin(LargeTableAdmin):
+class InternalMembershipAdmin(GuardedAdmin, LargeTableAdmin):
     """Orgix §15: shown for support context only — never ours to refund."""
 
     list_display = [
@@ -115,11 +192,11 @@ class InternalMembershipAdmin(LargeTableAdmin):
         "provider_reference",
         "created_at",
     ]
-    list_filter = ["status", "provider", "currency"]
+    list_filter = ["status", "provider", ("currency", IndexedValuesFieldListFilter)]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace"]
-    autocomplete_fields = ["workspace"]
+    addable = False
     price_display = money("price", description="price")
 
 

@@ -67,7 +67,9 @@ CATALOGUE: dict[str, tuple[str, tuple[tuple[str, str, int, int, int, int], ...]]
 }
 FREE_LIMITS = (3, 500, 1, 50)
 POLICY_SLUGS = tuple(CATALOGUE)
-STATUSES = tuple(Subscription.Status.values)
+# The states demo subscriptions are drawn in (weights in seed.py); paused ones need a
+# pause window, so the demo has none.
+STATUSES = tuple(s for s in Subscription.Status.values if s != Subscription.Status.PAUSED)
 MODULE_CODES = ("membership", "events", "crm", "newsletter", "forms", "shop", "bookings")
 VAT_RATES = {"LU": 17, "DE": 19, "FR": 20, "NL": 21, "BE": 21, "IE": 23, "ES": 21}
 USD_COUNTRIES = ("US", "US", "US", "CA", "GB", "AU", "MX")

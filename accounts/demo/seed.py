@@ -10,36 +10,16 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.db import models, transaction
+from django.db import transaction
 
-from accounts.models import (
-    AuditRecord,
-    DeletionTombstone,
-    InternalMembership,
-    StoredFile,
-    User,
-    Workspace,
-    WorkspaceMember,
-    WorkspaceModule,
-)
-from billing.models import (
-    AddOn,
-    CancellationRequest,
-    CreditEntry,
-    Dispute,
-    OnboardingService,
-    Payment,
-    Plan,
-    Refund,
-    RefundPolicy,
-    RefundReviewRequest,
-    Subscription,
-)
+from accounts.demo.retention_offers import ensure_demo_retention_offers
+from accounts.models import User, Workspace
+from billing.models import CancellationRequest, Plan, RefundPolicy, Subscription
 from billing.policy.presets import PRESETS
 from billing.selectors import quote_for_subscription, snapshot_payments_of
 from tests.factories import PlanFactory
 
-from .builder import Batch, Context, WorkspaceBuilder, WorkspaceSpec
+from .builder import Context, WorkspaceBuilder, WorkspaceSpec
 from .catalogue import (
     ADJECTIVES,
     CATALOGUE,
@@ -52,6 +32,11 @@ from .catalogue import (
     POLICY_SLUGS,
     STATUSES,
 )
+from .rows import Batch, Row
+from .showcase import seed_showcase
+from .writer import write_batch
+
+LOGINS_JOINED_DAYS_AGO = 400
 
 
 @dataclass
@@ -60,35 +45,13 @@ class SeedSummary:
     skipped_workspaces: int = 0
 
 
-# Parents before children; bulk_create fills each child's foreign key from its saved parent.
-INSERT_ORDER: tuple[type[models.Model], ...] = (
-    User,
-    Workspace,
-    WorkspaceMember,
-    WorkspaceModule,
-    StoredFile,
-    InternalMembership,
-    Subscription,
-    AddOn,
-    OnboardingService,
-    Payment,
-    Dispute,
-    CancellationRequest,
-    Refund,
-    CreditEntry,
-    RefundReviewRequest,
-    AuditRecord,
-    DeletionTombstone,
-)
-
-
 def seed_demo(
     *, workspaces: int, seed: int, now: dt.datetime, chunk_size: int = 2_000
 ) -> SeedSummary:
     """Create the demo logins, the plan catalogue and `workspaces` demo workspaces plus the
     customer's own `acme` and `acme-connex`; existing ones (by slug) are left untouched."""
     summary = SeedSummary()
-    logins = ensure_demo_logins()
+    logins = ensure_demo_logins(now=now)
     context = Context(
         now=now,
         seed=seed,
@@ -105,17 +68,28 @@ def seed_demo(
         ),
     ]
     _write_chunk(specs, context, summary)
+    ensure_demo_retention_offers(plans=context.plans, policies=context.policies, now=now)
     for start in range(0, workspaces, chunk_size):
         chunk = [_spec(i, seed) for i in range(start, min(start + chunk_size, workspaces))]
         _write_chunk(chunk, context, summary)
+    summary.created["showcase situations"] += seed_showcase(
+        now=now,
+        plans=context.plans,
+        agent=context.agent,
+        lead=logins["lead@example.com"],
+        password=context.customer_password,
+    )
     return summary
 
 
-def ensure_demo_logins() -> dict[str, User]:
-    """The fixed demo users with their passwords and groups (restored on every run)."""
+def ensure_demo_logins(*, now: dt.datetime) -> dict[str, User]:
+    """The fixed demo users with their passwords and groups (restored on every run); new
+    ones joined before the demo customer's workspaces were created."""
     users = {}
     for login in DEMO_LOGINS:
-        user = User.objects.filter(email=login.email).first() or User(email=login.email)
+        user = User.objects.filter(email=login.email).first() or User(
+            email=login.email, date_joined=now - dt.timedelta(days=LOGINS_JOINED_DAYS_AGO)
+        )
         user.full_name = login.role
         user.is_staff = login.is_staff
         user.is_superuser = login.is_superuser
@@ -167,7 +141,11 @@ def ensure_plan_catalogue() -> dict[tuple[str, int, str], Plan]:
 def _latest_policy(slug: str) -> RefundPolicy:
     if slug not in PRESETS:
         raise ValueError(f"no preset policy {slug!r}")
-    return RefundPolicy.objects.filter(slug=slug).order_by("-version").first()
+    return (
+        RefundPolicy.objects.filter(slug=slug, state=RefundPolicy.State.PUBLISHED)
+        .order_by("-version")
+        .first()
+    )
 
 
 def _spec(index: int, seed: int) -> WorkspaceSpec:
@@ -191,10 +169,10 @@ def _spec(index: int, seed: int) -> WorkspaceSpec:
     )
 
 
-def _quote_cancellations(requests: list[CancellationRequest]) -> None:
+def _quote_cancellations(requests: list[Row]) -> None:
     """Requests carry the quote the customer saw: the engine's, at the time they asked.
     A constant number of queries however many requests the chunk holds."""
-    ids = [request.subscription_id for request in requests]
+    ids = [request.subscription.pk for request in requests]
     subscriptions = (
         Subscription.objects.select_related("plan", "policy", "workspace")
         .prefetch_related("services", "addons")
@@ -203,16 +181,23 @@ def _quote_cancellations(requests: list[CancellationRequest]) -> None:
     payments = defaultdict(list)
     for payment in snapshot_payments_of(ids):
         payments[payment.subscription_id].append(payment)
+    quoted = []
     for request in requests:
+        subscription_id = request.subscription.pk
         quote = quote_for_subscription(
-            subscriptions[request.subscription_id],
+            subscriptions[subscription_id],
             at=request.created_at,
-            payments=payments[request.subscription_id],
+            payments=payments[subscription_id],
         )
-        request.quote = quote.to_dict()
-        request.quoted_refund = quote.refund
-        request.effective_at = quote.ends_at
-    CancellationRequest.objects.bulk_update(requests, ["quote", "quoted_refund", "effective_at"])
+        quoted.append(
+            CancellationRequest(
+                pk=request.pk,
+                quote=quote.to_dict(),
+                quoted_refund=quote.refund,
+                effective_at=quote.ends_at,
+            )
+        )
+    CancellationRequest.objects.bulk_update(quoted, ["quote", "quoted_refund", "effective_at"])
 
 
 def _write_chunk(specs: list[WorkspaceSpec], context: Context, summary: SeedSummary) -> None:
@@ -226,12 +211,5 @@ def _write_chunk(specs: list[WorkspaceSpec], context: Context, summary: SeedSumm
             continue
         WorkspaceBuilder(spec, context, batch).build()
     with transaction.atomic():
-        for model in INSERT_ORDER:
-            rows = batch.rows.get(model, [])
-            if model is AuditRecord:
-                for record, target, workspace in batch.audit_targets:
-                    record.target_id, record.workspace_id = str(target.pk), workspace.pk
-            if rows:
-                model.objects.bulk_create(rows, batch_size=1_000)
-                summary.created[model._meta.verbose_name_plural] += len(rows)
+        write_batch(batch, summary.created)
         _quote_cancellations(batch.rows.get(CancellationRequest, []))

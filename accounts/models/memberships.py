@@ -36,7 +36,11 @@ class InternalMembership(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["workspace", "status"])]
+        indexes = [
+            models.Index(fields=["workspace", "status"]),
+            models.Index(fields=["created_at", "id"], name="internal_membership_order"),
+            models.Index(fields=["currency"], name="internal_membership_currency"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member_name} — {self.price} {self.currency} ({self.get_status_display()})"

@@ -23,3 +23,41 @@ class DeletionTombstone(models.Model):
 
     def __str__(self) -> str:
         return f"Workspace #{self.workspace_id} erased {self.deleted_at:%Y-%m-%d} ({self.rule})"
+
+
+class DeletionWarning(models.Model):
+    """The outbox of deletion warnings.
+
+    A row is written in the transaction that decides to warn a workspace; the delivery
+    marks it (and the workspace's `deletion_warning_sent_at`) only after the mail server
+    accepted the email. The purge counts the notice period from that mark, so a warning
+    lost in a crash delays a deletion and never lets one happen unannounced.
+    """
+
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="deletion_warnings"
+    )
+    deletes_at = models.DateTimeField(help_text="The deletion date the email announces.")
+    queued_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace"],
+                condition=models.Q(sent_at__isnull=True),
+                name="one_pending_deletion_warning",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=models.Q(sent_at__isnull=True),
+                name="deletion_warning_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = f"sent {self.sent_at:%Y-%m-%d}" if self.sent_at else "pending"
+        return f"Deletion warning for workspace #{self.workspace_id} ({state})"

@@ -55,8 +55,23 @@ class Workspace(models.Model):
             models.Index(fields=["last_activity_at"]),
             models.Index(fields=["legal_hold"]),
             models.Index(Upper("name"), name="workspace_name_upper"),
+            # The changelist's order (the admin adds -pk to make it total).
+            models.Index(fields=["name", "-id"], name="workspace_name_order"),
+            models.Index(
+                fields=["suspension_reason"],
+                condition=~models.Q(suspension_reason=""),
+                name="workspace_suspended_reason",
+            ),
             # The admin's case-insensitive billing email search (iexact).
             models.Index(Upper("billing_email"), name="workspace_billing_email_upper"),
+            # The purge's pages (accounts.services.batching.due_pages): a range scan on
+            # (due, id) from the cursor, the warning and hold flags read from the index.
+            models.Index(
+                fields=["deletion_due_at", "id"],
+                include=["deletion_warning_sent_at", "legal_hold"],
+                condition=~models.Q(status="deleted"),
+                name="workspace_due_keyset",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -80,7 +95,9 @@ class WorkspaceMember(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["workspace", "user"], name="one_seat_per_user"),
         ]
-        ordering = ["workspace", "role", "user"]
+        # By ids, not by the workspace's name and the user's email: one index serves it.
+        ordering = ["workspace_id", "role", "user_id"]
+        indexes = [models.Index(fields=["workspace", "role", "user"], name="member_order")]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} of {self.workspace.slug}"

@@ -1,4 +1,5 @@
-"""The one way to write an audit record. Call it inside the transaction of the change."""
+"""The one way to write an audit record. Call it inside the transaction of the change
+(`audit_entry` builds the same record unsaved, for bulk writes)."""
 
 from datetime import datetime
 from typing import Any
@@ -19,11 +20,38 @@ def audit_record(
     note: str = "",
     workspace_id: int | None = None,
 ) -> AuditRecord:
+    record = audit_entry(
+        actor=actor,
+        action=action,
+        target=target,
+        now=now,
+        before=before,
+        after=after,
+        note=note,
+        workspace_id=workspace_id,
+    )
+    record.save()
+    return record
+
+
+def audit_entry(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model,
+    now: datetime,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str = "",
+    workspace_id: int | None = None,
+) -> AuditRecord:
+    """The unsaved record, for a batch job that writes its records with one
+    `AuditRecord.objects.bulk_create` in the transaction of its changes."""
     if workspace_id is None:
         workspace_id = getattr(target, "workspace_id", None)
         if workspace_id is None and target._meta.model_name == "workspace":
             workspace_id = target.pk
-    return AuditRecord.objects.create(
+    return AuditRecord(
         actor=actor,
         actor_label=actor.email if actor else "system",
         action=action,

@@ -2,10 +2,11 @@
 export and deletion at the customer's request.
 
 `deletion_due_at` is a denormalised copy of `accounts.retention.deletion_deadline` for the
-policy of the workspace's latest subscription. Call `workspaces_refresh_retention` after
-changing a workspace's `ended_at`, its subscription (new policy version) or its activity;
-the purge recomputes everything daily (`workspaces_recompute_retention`) and re-checks
-each workspace from the policy before deleting it, so a stale copy can only delay.
+policy of the workspace's latest subscription (computed in bulk by `due_dates`). Call
+`workspaces_refresh_retention` after changing a workspace's `ended_at`, its subscription
+(new policy version) or its activity; the purge recomputes everything daily
+(`workspaces_recompute_retention`) and re-checks each workspace from the policy before
+deleting it, so a stale copy can only delay.
 """
 
 from __future__ import annotations
@@ -14,80 +15,18 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Case, DateTimeField, F, Value, When
-from django.db.models.expressions import RawSQL
+from django.db import transaction
 
 from accounts.models import DeletionTombstone, User, Workspace
-from accounts.retention import DeletionReason, RetentionFacts, deletion_deadline
-from accounts.selectors import latest_policy_id, retention_rules, workspace_export
+from accounts.retention import DeletionReason
+from accounts.selectors import workspace_export
 from billing.errors import InvalidTransition
 
 from .audit import audit_record
-
-FACT_FIELDS = ("pk", "created_at", "last_activity_at", "ended_at", "deletion_due_at")
-
-
-def id_list(ids: Iterable[int]) -> list[int] | RawSQL:
-    """A batch of ids for `__in`: on PostgreSQL one array parameter
-    (`IN (SELECT unnest(%s))`), so a batch of thousands neither costs thousands of
-    placeholders to bind nor changes the statement's shape; a plain list elsewhere."""
-    ids = list(ids)
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [pg_int_array(ids)])
-    return ids
-
-
-def pg_int_array(ids: Iterable[int]) -> str:
-    """An integer array literal, built once: cheaper than letting the driver dump a list
-    element by element for every statement that uses the batch."""
-    return "{" + ",".join(str(int(pk)) for pk in ids) + "}"
-
-
-def due_dates(rows: list[dict[str, Any]], *, last_activity_at: datetime | None = None) -> dict:
-    """Deadline per workspace id for rows of `FACT_FIELDS` + `policy_id` (one policy query).
-
-    `last_activity_at`, when given, replaces the rows' own (the activity being recorded).
-    """
-    rules = retention_rules(row["policy_id"] for row in rows)
-    deadlines = {}
-    for row in rows:
-        facts = RetentionFacts(
-            created_at=row["created_at"],
-            last_activity_at=last_activity_at or row["last_activity_at"],
-            ended_at=row["ended_at"],
-        )
-        deadlines[row["pk"]] = deletion_deadline(rules[row["policy_id"]][0], facts)
-    return deadlines
-
-
-def write_due_dates(due_by_id: dict[int, datetime | None], **also: Any) -> int:
-    """One UPDATE giving each workspace its own `deletion_due_at` (plus `also` for all).
-
-    On PostgreSQL a bulk change joins two array parameters (`UPDATE ... FROM unnest`): a
-    CASE with a branch per row would be evaluated branch by branch for every row."""
-    if not due_by_id:
-        return 0
-    if connection.vendor == "postgresql" and not also:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {Workspace._meta.db_table} AS w SET deletion_due_at = v.due "
-                "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, due) WHERE w.id = v.id",
-                [pg_int_array(due_by_id), list(due_by_id.values())],
-            )
-            return cursor.rowcount
-    # The column as default (never taken: every row has a branch) types the CASE for
-    # PostgreSQL, which reads a CASE whose branches are all NULL as text.
-    due = Case(
-        *[When(pk=pk, then=Value(at)) for pk, at in due_by_id.items()],
-        default=F("deletion_due_at"),
-        output_field=DateTimeField(),
-    )
-    return Workspace.objects.filter(pk__in=id_list(due_by_id)).update(deletion_due_at=due, **also)
-
-
-def fact_rows(queryset) -> list[dict[str, Any]]:
-    return list(queryset.annotate(policy_id=latest_policy_id()).values(*FACT_FIELDS, "policy_id"))
+from .batching import id_list
+from .due_dates import due_dates, fact_rows, write_due_dates
+from .erasure import workspaces_erase
+from .purge_selection import purge_blockers
 
 
 def workspaces_refresh_retention(*, workspace_ids: Iterable[int]) -> int:
@@ -205,8 +144,6 @@ def workspace_delete_on_request(
 ) -> DeletionTombstone:
     """Delete now because the customer asked (connex: 'if you wish us to delete your account
     entirely'). The same never-delete rules as the scheduled purge apply."""
-    from .purge import purge_blockers, workspaces_erase
-
     with transaction.atomic():
         locked = _locked(workspace)
         blockers = purge_blockers(locked)

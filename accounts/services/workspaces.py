@@ -2,13 +2,16 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import User, Workspace
+from billing.errors import DomainError
 
-from .audit import audit_record
-from .retention import due_dates, fact_rows, write_due_dates
+from .audit import audit_record, snapshot_fields
+from .due_dates import due_dates, fact_rows, write_due_dates
 
 
 def workspaces_touch_activity(*, workspace_ids: Iterable[int], now: datetime) -> int:
@@ -57,4 +60,51 @@ def workspace_set_status(
             note=note,
         )
     workspace.status, workspace.suspension_reason = locked.status, locked.suspension_reason
+    return locked
+
+
+# Fields an agent may correct by hand: they change no money, plan, status or ownership.
+WORKSPACE_DETAIL_FIELDS = ("name", "billing_email")
+
+
+def workspace_update_details(
+    *, workspace: Workspace, changes: dict[str, Any], actor: User | None, now: datetime
+) -> Workspace:
+    """Correct a workspace's name or billing email; audited with the values before and after.
+    Any other field is refused: those change only through their own services."""
+    refused = sorted(set(changes) - set(WORKSPACE_DETAIL_FIELDS))
+    if refused:
+        raise DomainError(
+            f"{', '.join(refused)} cannot be edited by hand; use the record's actions.",
+            field=refused[0],
+        )
+    cleaned = {name: str(value).strip() for name, value in changes.items()}
+    for name, value in cleaned.items():
+        if not value:
+            raise DomainError("This field cannot be empty.", field=name)
+    with transaction.atomic():
+        locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
+        before = snapshot_fields(locked, *cleaned)
+        for name, value in cleaned.items():
+            setattr(locked, name, value)
+        try:
+            locked.clean_fields(
+                exclude=[f.name for f in Workspace._meta.fields if f.name not in cleaned]
+            )
+        except ValidationError as error:
+            name, messages = next(iter(error.message_dict.items()))
+            raise DomainError(" ".join(messages), field=name) from None
+        if before == snapshot_fields(locked, *cleaned):
+            return locked
+        locked.save(update_fields=list(cleaned))
+        audit_record(
+            actor=actor,
+            action="workspace.details",
+            target=locked,
+            now=now,
+            before=before,
+            after=snapshot_fields(locked, *cleaned),
+        )
+    for name in cleaned:
+        setattr(workspace, name, getattr(locked, name))
     return locked

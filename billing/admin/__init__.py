@@ -5,5 +5,7 @@ from . import (  # noqa: F401  (registers the admins)
     policies,
     records,
     refunds,
+    retention,
+    schedules,
     subscriptions,
 )

@@ -13,8 +13,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
-from accounts.admin.workspaces import WORKSPACE_SEARCH
+from accounts.admin.workspaces import RELATED_SEARCH_HELP, WORKSPACE_SEARCH
+from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
+from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import LargeTableAdmin, money
+from backoffice.admin_queues import CsvExportAdmin, QueueStatusFilter, status_queues
+from backoffice.display import local_date, local_datetime
+from billing.admin.display import data_kept_line, render_stored_quote
 from billing.errors import DomainError
 from billing.models import CancellationRequest
 from billing.money import format_money
@@ -48,6 +53,31 @@ class AgeFilter(admin.SimpleListFilter):
         return queryset.filter(created_at__gt=now - older) if older else queryset
 
 
+class CancellationQueueFilter(QueueStatusFilter):
+    default = "open"
+    queues = status_queues(
+        CancellationRequest,
+        work=("open", "Open (submitted or in review)", CancellationRequest.OPEN_STATUSES),
+    )
+
+
+class AssignedFilter(admin.SimpleListFilter):
+    """Uses the index of the `assigned_to` foreign key."""
+
+    title = "assigned"
+    parameter_name = "assigned"
+
+    def lookups(self, request, model_admin):
+        return [("me", "Assigned to me"), ("nobody", "Nobody yet")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.filter(assigned_to=request.user)
+        if self.value() == "nobody":
+            return queryset.filter(assigned_to__isnull=True)
+        return queryset
+
+
 def _titled(base: type, title: str) -> type:
     """A field list filter with a title agents understand instead of the field's name."""
 
@@ -78,7 +108,7 @@ def _table(headers: list[str], rows) -> str:
 
 
 @admin.register(CancellationRequest)
-class CancellationRequestAdmin(LargeTableAdmin):
+class CancellationRequestAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     list_display = [
         "id",
         "status",
@@ -91,17 +121,20 @@ class CancellationRequestAdmin(LargeTableAdmin):
         "assigned_to",
     ]
     list_filter = [
-        "status",
+        CancellationQueueFilter,
+        AssignedFilter,
         ("subscription__policy__slug", _titled(admin.AllValuesFieldListFilter, "policy")),
         ("subscription__plan__interval", _titled(admin.ChoicesFieldListFilter, "plan interval")),
         "reason",
         AgeFilter,
     ]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace", "subscription__plan", "subscription__policy", "assigned_to"]
     ordering = ["created_at", "pk"]
     actions = ["assign_to_me", "approve", "bulk_approve_without_refund", "reject"]
+    change_list_template = "admin/queue_change_list.html"
+    csv_filename = "cancellation-requests"
     refund_display = money("quoted_refund", description="quoted refund")
     fieldsets = [
         (
@@ -122,7 +155,7 @@ class CancellationRequestAdmin(LargeTableAdmin):
                 ]
             },
         ),
-        ("Quote (as the customer confirmed it)", {"fields": ["quote_summary", "quote_lines"]}),
+        ("Quote (as the customer confirmed it)", {"fields": ["quote_table"]}),
         ("Retention timeline", {"fields": ["retention_timeline"]}),
         (
             "Subscription",
@@ -130,12 +163,7 @@ class CancellationRequestAdmin(LargeTableAdmin):
         ),
     ]
     readonly_fields = flatten_fieldsets(fieldsets)  # the queue is processed by actions only
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    addable = False
 
     def has_process_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("billing.process_cancellation")
@@ -166,42 +194,32 @@ class CancellationRequestAdmin(LargeTableAdmin):
         url = reverse("admin:accounts_workspace_change", args=[obj.workspace_id])
         return format_html('<a href="{}">{}</a>', url, obj.workspace)
 
-    @admin.display(description="summary")
-    def quote_summary(self, obj: CancellationRequest) -> str:
-        q = obj.quote
-        return _table(
-            ["Policy", "Refund", "To", "Still due", "Effective", "Ends", "Fallback", "Refusal"],
-            [
-                [
-                    q["policy"],
-                    format_money(obj.quoted_refund, obj.currency),
-                    q["destination"],
-                    f"{q['amount_due']} {q['currency']}",
-                    q["effective"] + (" (notice period applied)" if q["notice_applied"] else ""),
-                    q["ends_at"],
-                    q["fallback"],
-                    q["refusal"] or "—",
-                ]
-            ],
+    @admin.display(description="quote")
+    def quote_table(self, obj: CancellationRequest) -> str:
+        return render_stored_quote(
+            obj.quote,
+            workspace=obj.workspace,
+            policy_id=obj.subscription.policy_id,
+            at=obj.created_at,
         )
-
-    @admin.display(description="lines and clauses")
-    def quote_lines(self, obj: CancellationRequest) -> str:
-        rows = [
-            [line["label"], f"{line['amount']} {obj.currency}", line["clause"], line["payment_ref"]]
-            for line in obj.quote.get("lines", [])
-        ]
-        return _table(["Line", "Amount", "Clause", "Payment"], rows)
 
     @admin.display(description="timeline")
     def retention_timeline(self, obj: CancellationRequest) -> str:
         q = obj.quote
         url = reverse("admin:accounts_workspace_change", args=[obj.workspace_id])
         rows = [
-            ["Requested", obj.created_at.isoformat()],
-            ["Last day of access", q["access_until"]],
-            ["Subscription ends", q["ends_at"]],
-            ["Data kept until", q["data_retained_until"] or "per the terms of service"],
+            ["Requested", local_datetime(obj.created_at)],
+            ["Last day of access", local_datetime(q.get("access_until"))],
+            ["Subscription ends", local_datetime(q.get("ends_at"))],
+            [
+                "Data kept until",
+                data_kept_line(
+                    obj.workspace,
+                    obj.subscription.policy_id,
+                    q["ends_at"],
+                    active_at=obj.created_at,
+                ),
+            ],
         ]
         return format_html(
             '{}<p><a href="{}">Workspace page: full retention timeline and legal hold</a></p>',
@@ -214,13 +232,13 @@ class CancellationRequestAdmin(LargeTableAdmin):
         s = obj.subscription
         url = reverse("admin:billing_subscription_change", args=[s.pk])
         return format_html(
-            '<a href="{}">{}</a><br>period {} → {}; started {}; cancel effective at {}',
+            '<a href="{}">{}</a><br>period {} → {}; started {}; cancel effective {}',
             url,
             s,
-            s.current_period_start.date(),
-            s.current_period_end.date(),
-            s.started_at.date(),
-            s.cancel_effective_at or "—",
+            local_date(s.current_period_start),
+            local_date(s.current_period_end),
+            local_date(s.started_at),
+            local_datetime(s.cancel_effective_at),
         )
 
     @admin.display(description="payments")
@@ -232,7 +250,7 @@ class CancellationRequestAdmin(LargeTableAdmin):
                 p.get_status_display(),
                 format_money(p.amount, p.currency),
                 format_money(p.amount_refunded, p.currency),
-                p.paid_at.date(),
+                local_date(p.paid_at),
             ]
             for p in obj.subscription.payments.order_by("paid_at")
         ]
@@ -241,7 +259,7 @@ class CancellationRequestAdmin(LargeTableAdmin):
     @admin.display(description="services rendered")
     def services(self, obj: CancellationRequest) -> str:
         rows = [
-            [s.get_kind_display(), s.completed_at.date() if s.completed_at else "not yet rendered"]
+            [s.get_kind_display(), local_date(s.completed_at, empty="not yet rendered")]
             for s in obj.subscription.services.all()
         ]
         return _table(["Service", "Completed"], rows)
@@ -253,8 +271,8 @@ class CancellationRequestAdmin(LargeTableAdmin):
                 a.get_kind_display(),
                 a.quantity,
                 format_money(a.price, a.currency),
-                a.started_at.date(),
-                a.ends_at.date() if a.ends_at else "—",
+                local_date(a.started_at),
+                local_date(a.ends_at),
             ]
             for a in obj.subscription.addons.all()
         ]
@@ -324,7 +342,7 @@ class CancellationRequestAdmin(LargeTableAdmin):
             lambda c: cancellation_approve(request=c, actor=request.user, now=now),
         )
 
-    @admin.action(description="Reject with a reason…", permissions=["process"])
+    @admin.action(description="Bulk reject with one reason…", permissions=["process"])
     def reject(self, request: HttpRequest, queryset: QuerySet):
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
@@ -348,3 +366,48 @@ class CancellationRequestAdmin(LargeTableAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/billing/cancellationrequest/reject.html", context)
+
+    # --- buttons on the request page: the same services as the actions above
+
+    def record_buttons(self, request, obj: CancellationRequest) -> list[RecordButton]:
+        if not obj.is_open:
+            closed = f"The request is {obj.get_status_display().lower()}: nothing left to decide."
+        else:
+            closed = ""
+        may = "" if self.has_process_permission(request) else "You may not process requests."
+        blocked = closed or may
+        mine = obj.assigned_to_id == request.user.pk
+        refund = format_money(obj.quoted_refund, obj.currency)
+        approve_label = (
+            f"Approve and propose the {refund} refund" if obj.quoted_refund > 0 else "Approve"
+        )
+        return [
+            RecordButton(
+                "assign", "Assign to me", blocked=blocked or ("Assigned to you." if mine else "")
+            ),
+            RecordButton("approve", approve_label, blocked=blocked, primary=True),
+            RecordButton(
+                "reject",
+                "Reject…",
+                blocked=blocked,
+                asks="Reason (shown to the customer)",
+                help_text="The customer sees this reason on their page and in the email.",
+            ),
+        ]
+
+    def do_assign(self, request, obj, data) -> str:
+        cancellation_assign(request=obj, agent=request.user, now=timezone.now())
+        return f"Cancellation #{obj.pk} assigned to you."
+
+    def do_approve(self, request, obj, data) -> str:
+        approved = cancellation_approve(request=obj, actor=request.user, now=timezone.now())
+        proposed = approved.refunds.count()
+        if proposed:
+            return f"Cancellation #{obj.pk} approved; {proposed} refund proposal(s) await approval."
+        return f"Cancellation #{obj.pk} approved."
+
+    def do_reject(self, request, obj, data) -> str:
+        cancellation_reject(
+            request=obj, actor=request.user, reason=data["text"], now=timezone.now()
+        )
+        return f"Cancellation #{obj.pk} rejected; the customer sees your reason."

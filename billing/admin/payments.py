@@ -4,8 +4,11 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.admin.workspaces import WORKSPACE_SEARCH
+from accounts.admin.workspaces import RELATED_SEARCH_HELP, WORKSPACE_SEARCH
+from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
+from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import AppendOnlyAdmin, LargeTableAdmin, money
+from backoffice.admin_queues import CsvExportAdmin
 from billing.admin.action_forms import run_per_row
 from billing.errors import DomainError
 from billing.models import CreditEntry, Dispute, Payment
@@ -29,7 +32,10 @@ class PaymentAdmin(AppendOnlyAdmin):
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH] + [
         "provider_reference__exact"
     ]
-    search_workspace_path = "workspace"
+    search_help_text = (
+        "Finds the payments of workspaces matched by a word of the name, the start of the "
+        "slug or the exact billing email, or the payment with that provider reference."
+    )
     list_select_related = ["workspace"]
     readonly_fields = [f.name for f in Payment._meta.fields]
     amount_display = money("amount", description="amount")
@@ -56,7 +62,7 @@ class CreditEntryAdmin(AppendOnlyAdmin):
     list_display = ["created_at", "workspace", "kind", "amount_display", "payment", "memo"]
     list_filter = ["kind", "currency"]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace", "payment"]
     readonly_fields = [f.name for f in CreditEntry._meta.fields]
     amount_display = money("amount", description="amount")
@@ -76,7 +82,7 @@ class DisputeForm(forms.ModelForm):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(LargeTableAdmin):
+class DisputeAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
     """Record a dispute on a payment (suspends the workspace's paid features, orgix §11),
     then close it won or lost; both go through `billing.services.disputes` and are audited."""
 
@@ -91,21 +97,23 @@ class DisputeAdmin(LargeTableAdmin):
     ]
     list_filter = ["status", "currency"]
     search_fields = [f"payment__workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "payment__workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["payment__workspace"]
     form = DisputeForm
     fields = ["payment", "amount", "reason", "provider_reference", "status", "opened_at"]
     raw_id_fields = ["payment"]
     amount_display = money("amount", description="amount")
     actions = ["close_won", "close_lost"]
+    change_list_template = "admin/queue_change_list.html"
+    csv_filename = "disputes"
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ["status", "opened_at"]
-        return [*self.fields, "closed_at"]
+        return super().get_readonly_fields(request, obj)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def get_fields(self, request, obj=None):
+        return self.fields if obj is None else [*self.fields, "closed_at"]
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -147,3 +155,27 @@ class DisputeAdmin(LargeTableAdmin):
     @admin.display(description="workspace", ordering="payment__workspace__name")
     def workspace(self, obj: Dispute) -> str:
         return str(obj.payment.workspace)
+
+    def record_buttons(self, request, obj: Dispute) -> list[RecordButton]:
+        if obj.status != Dispute.Status.OPEN:
+            blocked = f"The dispute is closed ({obj.get_status_display().lower()})."
+        elif not request.user.has_perm("billing.change_dispute"):
+            blocked = "You may not close disputes."
+        else:
+            blocked = ""
+        return [
+            RecordButton("close_won", "Close as won (restore the workspace)", blocked=blocked),
+            RecordButton("close_lost", "Close as lost (payment unpaid)", blocked=blocked),
+        ]
+
+    def do_close_won(self, request, obj, data) -> str:
+        dispute_close(
+            dispute=obj, outcome=Dispute.Status.WON, actor=request.user, now=timezone.now()
+        )
+        return "Dispute closed as won; the workspace is restored."
+
+    def do_close_lost(self, request, obj, data) -> str:
+        dispute_close(
+            dispute=obj, outcome=Dispute.Status.LOST, actor=request.user, now=timezone.now()
+        )
+        return "Dispute closed as lost; the payment is marked lost."

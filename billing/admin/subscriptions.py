@@ -4,8 +4,14 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from accounts.admin.workspaces import WORKSPACE_SEARCH
+from accounts.admin.workspaces import RELATED_SEARCH_HELP, WORKSPACE_SEARCH
+from accounts.services.retention import workspace_place_legal_hold
+from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
+from backoffice.admin_guard import GuardedAdmin, ReadOnlyInline
 from backoffice.admin_mixins import LargeTableAdmin, money
+from backoffice.admin_queues import CsvExportAdmin
+from backoffice.display import local_date, local_datetime
+from billing.admin.display import render_stored_quote
 from billing.errors import DomainError
 from billing.models import AddOn, OnboardingService, Plan, Subscription
 from billing.selectors import quote_for_subscription
@@ -15,40 +21,18 @@ from billing.services.dunning import (
     dunning_retry_now,
 )
 from billing.services.plan_changes import (
+    CHANGEABLE,
     addon_remove,
     plan_change_preview,
     subscription_change_plan,
 )
 
 from .action_forms import run_per_row
-from .policies import render_quote
-
-SUBSCRIPTION_READONLY = [
-    "status",
-    "started_at",
-    "trial_end",
-    "current_period_start",
-    "current_period_end",
-    "cancel_at_period_end",
-    "cancel_effective_at",
-    "cancelled_at",
-    "ended_at",
-    "discount_void",
-    "pending_plan",
-    "pending_plan_effective_at",
-    "past_due_since",
-    "dunning_attempts",
-    "next_retry_at",
-    "grace_until",
-    "policy",
-]
 
 
-class AddOnInline(admin.TabularInline):
+class AddOnInline(ReadOnlyInline):
     model = AddOn
-    extra = 0
-    readonly_fields = ["kind", "quantity", "price", "currency", "started_at", "ends_at"]
-    can_delete = False
+    fields = ["kind", "quantity", "price", "currency", "started_at", "ends_at"]
 
 
 class ExtendGraceForm(forms.Form):
@@ -89,13 +73,17 @@ class DunningFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ServiceInline(admin.TabularInline):
+class ServiceInline(ReadOnlyInline):
     model = OnboardingService
-    extra = 0
+    fields = ["kind", "price", "completed_at"]
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(LargeTableAdmin):
+class SubscriptionAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAdmin):
+    """Every field is read-only: plan, discount, workspace, dates and dunning state change
+    through the actions (change plan with its preview, retry, extend grace), each a service
+    that writes the audit record. Subscriptions are created by sign-up, never by hand."""
+
     list_display = [
         "workspace",
         "plan",
@@ -115,29 +103,37 @@ class SubscriptionAdmin(LargeTableAdmin):
         DunningFilter,
     ]
     search_fields = [f"workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["workspace", "plan", "policy"]
-    autocomplete_fields = ["workspace", "plan"]
-    readonly_fields = [*SUBSCRIPTION_READONLY, "quote_if_cancelled_now"]
+    readonly_fields = ["quote_if_cancelled_now"]
+    addable = False
     inlines = [AddOnInline, ServiceInline]
     actions = ["retry_charge_now", "extend_grace", "change_plan"]
+    change_list_template = "admin/queue_change_list.html"
+    csv_filename = "subscriptions"
 
     @admin.display(description="If cancelled now")
     def quote_if_cancelled_now(self, obj: Subscription) -> str:
         """The live quote under the subscription's policy version, explained line by line."""
         if obj.pk is None or not obj.is_live:
             return "—"
+        now = timezone.now()
         try:
-            return render_quote(quote_for_subscription(obj, at=timezone.now()))
+            quote = quote_for_subscription(obj, at=now)
         except DomainError as exc:  # a fixed amount the policy has not in this currency
             return f"No quote: {exc.message}"
+        return render_stored_quote(
+            quote.to_dict(), workspace=obj.workspace, policy_id=obj.policy_id, at=now
+        )
 
     @admin.display(description="dunning")
     def dunning_state(self, obj: Subscription) -> str:
         """Where a past-due or suspended subscription is in dunning, from its own columns."""
         if obj.status not in (Subscription.Status.PAST_DUE, Subscription.Status.SUSPENDED):
             return "—"
-        retry = f"next retry {obj.next_retry_at:%Y-%m-%d}" if obj.next_retry_at else "no retry left"
+        retry = (
+            f"next retry {local_date(obj.next_retry_at)}" if obj.next_retry_at else "no retry left"
+        )
         return f"{obj.dunning_attempts} failed, {retry}"
 
     @admin.action(description="Retry the unpaid charge now", permissions=["change"])
@@ -221,15 +217,84 @@ class SubscriptionAdmin(LargeTableAdmin):
         }
         return TemplateResponse(request, "admin/billing/subscription/change_plan.html", context)
 
+    # --- buttons on the subscription page: the same services as the actions above
+
+    def record_buttons(self, request, obj: Subscription) -> list[RecordButton]:
+        S = Subscription.Status
+        may = (
+            ""
+            if request.user.has_perm("billing.change_subscription")
+            else ("You may not change subscriptions.")
+        )
+        state = obj.get_status_display().lower()
+        dunning = (
+            "" if obj.status in (S.PAST_DUE, S.SUSPENDED) else f"It is {state}, not in dunning."
+        )
+        if obj.status not in CHANGEABLE:
+            change = f"It is {state}: settle it before changing plan."
+        elif obj.plan.is_free:
+            change = "A Free plan has nothing to change to."
+        else:
+            change = ""
+        workspace = obj.workspace
+        if not request.user.has_perm("accounts.change_workspace"):
+            hold = "You may not place legal holds."
+        elif workspace.legal_hold:
+            hold = f"On legal hold already: {workspace.legal_hold_reason}"
+        else:
+            hold = ""
+        return [
+            RecordButton("retry_now", "Retry the charge now", blocked=may or dunning),
+            RecordButton(
+                "extend_grace", "Extend the grace period…", blocked=may or dunning, asks="days"
+            ),
+            RecordButton(
+                "change_plan", "Change plan…", blocked=may or change, list_action="change_plan"
+            ),
+            RecordButton(
+                "legal_hold",
+                "Place the workspace on legal hold…",
+                blocked=hold,
+                asks="Reason for the legal hold (audited)",
+            ),
+        ]
+
+    def record_form(self, request, obj, button, data=None):
+        if button.name == "extend_grace":
+            return ExtendGraceForm(data)
+        return super().record_form(request, obj, button, data)
+
+    def do_retry_now(self, request, obj: Subscription, data) -> str:
+        paid = dunning_retry_now(subscription=obj, actor=request.user, now=timezone.now())
+        return (
+            "Paid: the subscription is active again."
+            if paid
+            else ("The charge failed again; dunning continues.")
+        )
+
+    def do_extend_grace(self, request, obj: Subscription, data) -> str:
+        extended = dunning_extend_grace(
+            subscription=obj, actor=request.user, now=timezone.now(), **data
+        )
+        return f"Grace period extended until {local_datetime(extended.grace_until)}."
+
+    def do_legal_hold(self, request, obj: Subscription, data) -> str:
+        workspace_place_legal_hold(
+            workspace=obj.workspace, reason=data["text"], actor=request.user, now=timezone.now()
+        )
+        return f"{obj.workspace} is on legal hold: nothing of it is deleted until lifted."
+
 
 @admin.register(AddOn)
-class AddOnAdmin(LargeTableAdmin):
+class AddOnAdmin(GuardedAdmin, LargeTableAdmin):
+    """Add-ons are bought through `addon_add` (charged, audited) and end through the action."""
+
     list_display = ["__str__", "subscription", "price_display", "started_at", "ends_at"]
     list_filter = ["kind"]
     search_fields = [f"subscription__workspace__{field}" for field in WORKSPACE_SEARCH]
-    search_workspace_path = "subscription__workspace"
+    search_help_text = RELATED_SEARCH_HELP
     list_select_related = ["subscription__workspace", "subscription__plan"]
-    autocomplete_fields = ["subscription"]
+    addable = False
     price_display = money("price", description="price")
     actions = ["end_with_period"]
 

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from billing.access import billing_cancellation, billing_workspace
 from billing.api.idempotency import HEADER, idempotent
 from billing.api.throttles import CustomerRateThrottle
-from billing.models import CancellationRequest
+from billing.models import CancellationRequest, RetentionSession
 from billing.services.cancellations import (
     MAX_TEXT,
     cancellable_subscription,
@@ -19,6 +19,7 @@ from billing.services.cancellations import (
     cancellation_submit,
     cancellation_withdraw,
 )
+from billing.services.retention_offers import retention_session_cancelled
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -77,6 +78,9 @@ class SubmitSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=CancellationRequest.Reason.choices)
     reason_text = serializers.CharField(
         max_length=MAX_TEXT, required=False, allow_blank=True, default=""
+    )
+    retention_session = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The offers session this submit declines."
     )
 
 
@@ -158,9 +162,16 @@ class CancellationSubmitView(CustomerAPIView):
         workspace = billing_workspace(request.user, slug)
         payload = SubmitSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        declined = RetentionSession.objects.filter(
+            pk=data.pop("retention_session", None) or 0, workspace=workspace
+        ).first()
+        now = timezone.now()
         cancellation, created = cancellation_submit(
-            workspace=workspace, actor=request.user, now=timezone.now(), **payload.validated_data
+            workspace=workspace, actor=request.user, now=now, **data
         )
+        if declined is not None:
+            retention_session_cancelled(session=declined, cancellation=cancellation, now=now)
         return Response(
             CancellationSerializer(cancellation).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

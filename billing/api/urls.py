@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.authtoken.views import ObtainAuthToken
 
-from . import cancellations, plan_changes, refunds, workspace_content
+from . import cancellations, plan_changes, refunds, retention_offers, workspace_content
 from .credit import WorkspaceCreditView
 from .reviews import ReviewRequestDetailView, ReviewRequestListCreateView
 from .throttles import AnonymousRateThrottle
@@ -21,6 +21,16 @@ urlpatterns: list = [
         "workspaces/<slug:slug>/cancellation/quote/",
         cancellations.CancellationQuoteView.as_view(),
         name="cancellation-quote",
+    ),
+    path(
+        "workspaces/<slug:slug>/cancellation/offers/",
+        retention_offers.RetentionOffersView.as_view(),
+        name="cancellation-offers",
+    ),
+    path(
+        "workspaces/<slug:slug>/cancellation/offers/<int:offer_id>/accept/",
+        retention_offers.RetentionOfferAcceptView.as_view(),
+        name="cancellation-offer-accept",
     ),
     path(
         "workspaces/<slug:slug>/cancellations/",

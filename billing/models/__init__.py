@@ -6,6 +6,8 @@ from .payments import OnboardingService, Payment
 from .plans import Plan
 from .policies import RefundPolicy
 from .refunds import Refund, RefundReviewRequest
+from .replays import PolicyReplay
+from .retention_offers import RetentionOffer, RetentionSession
 from .subscriptions import AddOn, Subscription
 
 __all__ = [
@@ -17,9 +19,12 @@ __all__ = [
     "OnboardingService",
     "Payment",
     "Plan",
+    "PolicyReplay",
     "Refund",
     "RefundPolicy",
     "RefundReviewRequest",
+    "RetentionOffer",
+    "RetentionSession",
     "Subscription",
     "WebhookEvent",
 ]

@@ -47,6 +47,9 @@ class CancellationRequest(models.Model):
     reason = models.CharField(max_length=20, choices=Reason.choices, db_index=True)
     reason_text = models.TextField(blank=True, max_length=2000)
     quote = models.JSONField(help_text="The quote shown to the customer when they confirmed.")
+    snapshot = models.JSONField(
+        null=True, blank=True, help_text="The subscription snapshot the quote was computed from."
+    )
     quoted_refund = MoneyField(default=0)
     currency = currency_field()
     effective_at = models.DateTimeField(help_text="When the subscription ends.")

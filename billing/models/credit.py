@@ -31,7 +31,10 @@ class CreditEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "credit entries"
-        indexes = [models.Index(fields=["workspace", "currency"])]
+        indexes = [
+            models.Index(fields=["workspace", "currency"]),
+            models.Index(fields=["created_at", "id"], name="credit_created_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount:+} {self.currency} ({self.get_kind_display()})"

@@ -25,6 +25,7 @@ class Dispute(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["opened_at", "id"], name="dispute_opened_order")]
         constraints = [
             models.UniqueConstraint(
                 fields=["provider_reference"],

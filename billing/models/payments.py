@@ -60,7 +60,15 @@ class Payment(models.Model):
                 name="refunded_within_amount",
             ),
         ]
-        indexes = [models.Index(fields=["workspace", "paid_at"])]
+        # The changelist's order and each of its filters, newest first within the filter.
+        indexes = [
+            models.Index(fields=["workspace", "paid_at"]),
+            models.Index(fields=["paid_at", "id"], name="payment_paid_order"),
+            models.Index(fields=["status", "paid_at"], name="payment_status_paid"),
+            models.Index(fields=["kind", "paid_at"], name="payment_kind_paid"),
+            models.Index(fields=["provider", "paid_at"], name="payment_provider_paid"),
+            models.Index(fields=["currency", "paid_at"], name="payment_currency_paid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} {self.currency} on {self.paid_at:%Y-%m-%d}"

@@ -53,6 +53,9 @@ class Refund(models.Model):
     )
     reason = models.TextField(blank=True)
     quote = models.JSONField(default=dict, blank=True)
+    snapshot = models.JSONField(
+        null=True, blank=True, help_text="The subscription snapshot the quote was computed from."
+    )
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -67,9 +70,23 @@ class Refund(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The pending-refunds queue shows proposed refunds first, then failed ones, then the
+    # rest: stored by the database from `status` so the queue's order has an index.
+    queue_position = models.GeneratedField(
+        expression=models.Case(
+            models.When(status="proposed", then=models.Value(0)),
+            models.When(status="failed", then=models.Value(1)),
+            default=models.Value(2),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["created_at"]
+        indexes = [
+            models.Index(fields=["queue_position", "created_at", "id"], name="refund_queue_order")
+        ]
         permissions = [
             ("propose_refund", "Can propose refunds"),
             ("approve_refund", "Can approve refunds (four eyes)"),
@@ -105,7 +122,8 @@ class RefundReviewRequest(models.Model):
 
     class Verification(models.TextChoices):
         NONE = "", "Not verified"
-        BILLING_EMAIL = "billing_email", "Billing email matches"
+        MEMBER = "member", "Requester is a billing member"
+        BILLING_EMAIL = "billing_email", "Confirmed from the billing email"
         MANUAL = "manual", "Verified manually"
 
     workspace = models.ForeignKey(

@@ -19,6 +19,7 @@ class Subscription(models.Model):
         ACTIVE = "active", "Active"
         PAST_DUE = "past_due", "Past due"
         SUSPENDED = "suspended", "Suspended"
+        PAUSED = "paused", "Paused"
         CANCELLED = "cancelled", "Cancelled"
         EXPIRED = "expired", "Expired"
 
@@ -34,7 +35,15 @@ class Subscription(models.Model):
         INVOICE = "invoice", "Invoice"
         DIRECT_DEBIT = "direct_debit", "Direct debit"
 
-    LIVE_STATUSES = (Status.TRIALING, Status.ACTIVE, Status.PAST_DUE, Status.SUSPENDED)
+    # Paused is live: the workspace keeps its plan and data (never purged for inactivity
+    # while paused); only billing stops (see billing/services/pauses.py).
+    LIVE_STATUSES = (
+        Status.TRIALING,
+        Status.ACTIVE,
+        Status.PAST_DUE,
+        Status.SUSPENDED,
+        Status.PAUSED,
+    )
 
     workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="subscriptions")
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
@@ -79,13 +88,21 @@ class Subscription(models.Model):
         help_text="End of a commitment term longer than the billing interval (annual paid "
         "monthly, multi-year); empty: none.",
     )
+    # A retention discount lasts this many more renewals (0: `discount_percent` is not a
+    # retention discount and never runs out).
+    discount_periods_left = models.PositiveSmallIntegerField(default=0)
+    # Pause (billing/services/pauses.py): billing stops from `paused_at` until `resumes_at`.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    resumes_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-started_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["workspace"],
-                condition=models.Q(status__in=["trialing", "active", "past_due", "suspended"]),
+                condition=models.Q(
+                    status__in=["trialing", "active", "past_due", "suspended", "paused"]
+                ),
                 name="one_live_subscription_per_workspace",
             ),
             models.CheckConstraint(
@@ -101,6 +118,10 @@ class Subscription(models.Model):
                 | models.Q(commitment_end__gt=models.F("started_at")),
                 name="commitment_ends_after_start",
             ),
+        ]
+        indexes = [
+            models.Index(fields=["started_at", "id"], name="subscription_started_order"),
+            models.Index(fields=["grace_until"], name="subscription_grace_until"),
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from backoffice.bounds import amount_out_of_range, date_out_of_range
 from billing.errors import DomainError
 from billing.money import MINOR_UNITS, ZERO
 
@@ -379,9 +380,10 @@ def _moment(value: Any, name: str) -> datetime:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ScenarioError(f"not an ISO 8601 date-time: {value!r}", field=name) from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if problem := date_out_of_range(moment):
+        raise ScenarioError(f"{problem}: {value!r}", field=name)
+    return moment
 
 
 def _decimal(value: Any, name: str) -> Decimal:
@@ -391,8 +393,8 @@ def _decimal(value: Any, name: str) -> Decimal:
         amount = Decimal(str(value))
     except InvalidOperation:
         raise ScenarioError(f"not a number: {value!r}", field=name) from None
-    if not amount.is_finite():
-        raise ScenarioError(f"not a number: {value!r}", field=name)
+    if problem := amount_out_of_range(amount):
+        raise ScenarioError(f"{problem}: {value!r}", field=name)
     return amount
 
 

@@ -15,10 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 
 from accounts.models import User, Workspace
 from accounts.services.audit import audit_record, snapshot_fields
@@ -27,7 +24,9 @@ from billing.models import AddOn, CancellationRequest, Payment, Plan, Subscripti
 from billing.policy.limits import LimitBreach, exceeded_limits
 from billing.policy.quotes import Quote
 from billing.policy.rules import Effective, Fallback, PolicyRules
+from billing.quote_snapshots import stored_snapshot
 from billing.selectors import policy_rules, quote_for_subscription
+from billing.services.customer_emails import customer_email_on_commit
 from billing.services.fallback import subscription_fall_back
 from billing.services.refunds import refund_propose
 from billing.states import CANCELLATION_TRANSITIONS, SUBSCRIPTION_TRANSITIONS, ensure_transition
@@ -36,11 +35,6 @@ from billing.usage import free_plan_for, plan_limits, workspace_usage
 logger = logging.getLogger(__name__)
 
 MAX_TEXT = 2000
-EMAIL_SUBJECTS = {
-    "submitted": "We received your cancellation request",
-    "rejected": "Your cancellation request was declined",
-    "completed": "Your subscription has ended",
-}
 DESTINATION_LABELS = {
     "original_payment_method": "original payment method",
     "customer_credit": "customer credit balance (used for future invoices)",
@@ -164,6 +158,7 @@ def cancellation_submit(
                     reason=reason,
                     reason_text=reason_text,
                     quote=quote.to_dict(),
+                    snapshot=stored_snapshot(subscription),
                     quoted_refund=quote.refund,
                     currency=quote.currency,
                     effective_at=quote.ends_at,
@@ -218,7 +213,9 @@ def cancellation_withdraw(
     *, request: CancellationRequest, actor: User | None, now: datetime
 ) -> CancellationRequest:
     with transaction.atomic():
-        return _move(request, CancellationRequest.Status.WITHDRAWN, actor=actor, now=now)
+        request = _move(request, CancellationRequest.Status.WITHDRAWN, actor=actor, now=now)
+        _email_on_commit(request.pk, "withdrawn")
+        return request
 
 
 def cancellation_assign(
@@ -299,8 +296,11 @@ def cancellation_approve(
             note=f"cancellation #{request.pk}",
         )
         if subscription.cancel_effective_at <= now:
+            # Ending now: the "completed" email tells the whole decision.
             cancellation_apply(subscription=subscription, now=now, actor=actor)
             request.refresh_from_db()
+        else:
+            _email_on_commit(request.pk, "approved")
     return request
 
 
@@ -389,27 +389,4 @@ def cancellation_apply(
 
 
 def _email_on_commit(request_id: int, kind: str) -> None:
-    transaction.on_commit(lambda: cancellation_email_send(request_id=request_id, kind=kind))
-
-
-def cancellation_email_send(*, request_id: int, kind: str) -> None:
-    """Send the `emails/cancellation_<kind>.txt` email to the workspace's billing email."""
-    request = CancellationRequest.objects.select_related("workspace", "subscription__plan").get(
-        pk=request_id
-    )
-    body = render_to_string(
-        f"emails/cancellation_{kind}.txt",
-        {
-            "request": request,
-            "quote": request.quote,
-            "destination": DESTINATION_LABELS[request.quote["destination"]],
-            "fallback": FALLBACK_LABELS[request.quote["fallback"]],
-        },
-    )
-    send_mail(
-        EMAIL_SUBJECTS[kind],
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        [request.workspace.billing_email],
-    )
-    logger.info("cancellation %s: %s email sent", request_id, kind)
+    customer_email_on_commit(f"cancellation_{kind}", object_id=request_id)

@@ -16,23 +16,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Sum
+from django.db import connection, transaction
+from django.db.models import Q, Sum
 
-from accounts.models import Workspace
-from accounts.services.audit import audit_record
+from accounts.models import AuditRecord, Workspace
+from accounts.services.audit import audit_entry
 from billing.gateways import GatewayError, PaymentGateway
 from billing.models import AddOn, CreditEntry, Payment, Plan, RefundPolicy, Subscription
 from billing.money import ZERO
 from billing.policy.engine import add_months, interval_months
 from billing.policy.lifecycle import Charge, order_packs_carried_over, renewal_charge
 from billing.policy.rules import Interval, PolicyRules
+from billing.selectors import policy_rules
 from billing.services.credit import credit_apply
 
 
 def customer_reference(workspace: Workspace) -> str:
     """The gateway's customer: one per workspace (its saved payment method)."""
-    return f"workspace-{workspace.pk}"
+    return workspace_customer_reference(workspace.pk)
+
+
+def workspace_customer_reference(workspace_id: int) -> str:
+    return f"workspace-{workspace_id}"
 
 
 def next_period_start(subscription: Subscription) -> datetime:
@@ -76,7 +81,7 @@ def subscription_period_charge(
                 now=now,
                 gateway=gateway,
                 attempt=attempt,
-                policy=policies.get(subscription.policy.slug, subscription.policy),
+                policy=renewal_policy_version(subscription, policies),
                 may_have_credit=may_have_credit,
             )
     except GatewayError as error:
@@ -181,19 +186,38 @@ def _charge_and_roll(
                 customer_reference=customer_reference(subscription.workspace),
                 amount=charge.amount - applied,
                 currency=currency,
-                idempotency_key=f"subscription-{subscription.pk}-{start:%Y%m%dT%H%M}-{attempt}",
+                idempotency_key=_charge_key(subscription, start, attempt),
                 description=f"{subscription.plan.name} {start:%Y-%m-%d} to {end:%Y-%m-%d}",
             )
             payment.provider = gateway.name
             payment.provider_reference = result.reference
         payment.save(update_fields=["credit_applied", "provider", "provider_reference"])
+    _roll(subscription, start=start, end=end, policy=policy)
+    subscription.save()
+    _renewal_audit(subscription, before=before, charge=charge, payment=payment, now=now).save()
+    return payment
+
+
+ROLLED_FIELDS = (
+    "status",
+    "current_period_start",
+    "current_period_end",
+    "orders_used_this_period",
+    "policy",
+)
+
+
+def _roll(subscription: Subscription, *, start: datetime, end: datetime, policy) -> None:
+    """Into the paid period `start`..`end`, under `policy` (the version in force)."""
     subscription.status = Subscription.Status.ACTIVE
     subscription.current_period_start = start
     subscription.current_period_end = end
     subscription.orders_used_this_period = 0
     subscription.policy = policy  # the version in force (orgix §19)
-    subscription.save()
-    audit_record(
+
+
+def _renewal_audit(subscription, *, before: dict, charge: Charge, payment, now: datetime):
+    return audit_entry(
         actor=None,
         action="subscription.renew",
         target=subscription,
@@ -201,17 +225,158 @@ def _charge_and_roll(
         before=before,
         after={
             "plan": subscription.plan_id,
-            "period_end": end,
+            "period_end": subscription.current_period_end,
             "amount": charge.amount,
             "credit_applied": payment.credit_applied if payment else ZERO,
         },
     )
-    return payment
+
+
+def renewal_policy_version(
+    subscription: Subscription, policies: dict[str, RefundPolicy]
+) -> RefundPolicy:
+    """The policy version the next period is bought under (orgix §19): the one
+    `policies_in_force` moves renewals to, never an older one than the current."""
+    current = subscription.policy
+    moved = policies.get(current.slug)
+    return moved if moved is not None and moved.version > current.version else current
+
+
+def _needs_own_queries(subscription: Subscription, start: datetime, with_credit: set[int]) -> bool:
+    """Credit to spend (the ledger), order packs to end or carry over (add-on rows) or a
+    downgrade due (the plan): the few renewals whose roll reads or writes other rows."""
+    return (
+        subscription.workspace_id in with_credit
+        or any(a.is_one_time for a in _active_addons(subscription, start))
+        or bool(subscription.pending_plan_id and subscription.pending_plan_effective_at <= start)
+    )
+
+
+def subscriptions_period_charge_batch(
+    *,
+    subscriptions: list[Subscription],
+    now: datetime,
+    gateway: PaymentGateway,
+    attempt: str,
+    policies: dict[str, RefundPolicy],
+    with_credit: set[int],
+) -> dict[int, PeriodCharge]:
+    """`subscription_period_charge` for a batch of locked subscriptions, by id.
+
+    The plain ones are charged with one gateway call each and written with one INSERT of
+    payments, one UPDATE of subscriptions and one INSERT of audit records for the whole
+    batch, so the queries of a batch do not grow with its size. The few whose roll touches
+    other rows (`_needs_own_queries`) go through `subscription_period_charge` one by one.
+    """
+    charges: dict[int, PeriodCharge] = {}
+    payments, rolled, audits = [], [], []
+    for subscription in subscriptions:
+        start = next_period_start(subscription)
+        if _needs_own_queries(subscription, start, with_credit):
+            charges[subscription.pk] = subscription_period_charge(
+                subscription=subscription,
+                rules=policy_rules(subscription.policy),
+                now=now,
+                gateway=gateway,
+                attempt=attempt,
+                policies=policies,
+                may_have_credit=subscription.workspace_id in with_credit,
+            )
+            continue
+        end = _period_end(subscription, start)
+        charge = _price(subscription, start, subscription.plan)
+        payment = None
+        if charge.amount > 0:
+            payment = Payment(
+                workspace_id=subscription.workspace_id,
+                subscription=subscription,
+                kind=Payment.Kind.SUBSCRIPTION,
+                amount=charge.amount,
+                currency=subscription.plan.currency,
+                period_start=start,
+                period_end=end,
+                paid_at=now,
+                provider=gateway.name,
+            )
+            payments.append(payment)
+            try:
+                result = gateway.charge(
+                    customer_reference=workspace_customer_reference(subscription.workspace_id),
+                    amount=charge.amount,
+                    currency=payment.currency,
+                    idempotency_key=_charge_key(subscription, start, attempt),
+                    description=f"{subscription.plan.name} {start:%Y-%m-%d} to {end:%Y-%m-%d}",
+                )
+            except GatewayError as error:
+                payment.status = Payment.Status.FAILED
+                payment.failure_message = error.message[:300]
+                charges[subscription.pk] = PeriodCharge(False, payment, error.message)
+                continue
+            payment.provider_reference = result.reference
+        before = {"plan": subscription.plan_id, "period_end": subscription.current_period_end}
+        policy = renewal_policy_version(subscription, policies)
+        _roll(subscription, start=start, end=end, policy=policy)
+        rolled.append(subscription)
+        audits.append(
+            _renewal_audit(subscription, before=before, charge=charge, payment=payment, now=now)
+        )
+        charges[subscription.pk] = PeriodCharge(True, payment)
+    Payment.objects.bulk_create(payments)
+    _write_rolled(rolled)
+    AuditRecord.objects.bulk_create(audits)
+    return charges
+
+
+def _write_rolled(subscriptions: list[Subscription]) -> None:
+    """One UPDATE of the rolled fields. On PostgreSQL the new periods and policies travel as
+    arrays joined with `unnest`: `bulk_update` would build a CASE with a branch per row for
+    every field, which costs more to compile in Python than the update itself."""
+    if not subscriptions:
+        return
+    if connection.vendor != "postgresql":
+        Subscription.objects.bulk_update(subscriptions, ROLLED_FIELDS)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Subscription._meta.db_table} AS s SET status = %s, "
+            "current_period_start = v.period_start, current_period_end = v.period_end, "
+            "orders_used_this_period = 0, policy_id = v.policy_id "
+            "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::bigint[]) "
+            "AS v(id, period_start, period_end, policy_id) WHERE s.id = v.id",
+            [
+                Subscription.Status.ACTIVE,
+                _array_literal(s.pk for s in subscriptions),
+                _array_literal(s.current_period_start.isoformat() for s in subscriptions),
+                _array_literal(s.current_period_end.isoformat() for s in subscriptions),
+                _array_literal(s.policy_id for s in subscriptions),
+            ],
+        )
+
+
+def _array_literal(values) -> str:
+    """A PostgreSQL array literal of ids or ISO timestamps (no quoting needed), built once:
+    the driver would dump a list element by element in Python."""
+    return "{" + ",".join(f'"{value}"' for value in values) + "}"
+
+
+def _charge_key(subscription: Subscription, start: datetime, attempt: str) -> str:
+    return f"subscription-{subscription.pk}-{start:%Y%m%dT%H%M}-{attempt}"
 
 
 def policies_in_force(now: datetime, *, slugs: list[str] | None = None) -> dict[str, RefundPolicy]:
-    """The latest version in force of each policy: a renewal is bought under it (orgix §19)."""
-    queryset = RefundPolicy.objects.filter(effective_from__lte=now.date()).order_by("version")
+    """The version a renewal is bought under, per policy (orgix §19): the latest published
+    version in force that takes renewals from `renewals_from` (or its effective day) on.
+    Drafts and versions for new subscriptions only never move a renewal."""
+    today = now.date()
+    queryset = (
+        RefundPolicy.objects.filter(
+            state=RefundPolicy.State.PUBLISHED,
+            moves=RefundPolicy.Moves.RENEWALS,
+            effective_from__lte=today,
+        )
+        .filter(Q(renewals_from__isnull=True) | Q(renewals_from__lte=today))
+        .order_by("version")
+    )
     if slugs is not None:
         queryset = queryset.filter(slug__in=slugs)
     return {policy.slug: policy for policy in queryset}

@@ -113,6 +113,15 @@ class DunningSummary:
     skipped_locked: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def add(self, other: DunningSummary) -> None:
+        self.examined += other.examined
+        self.retried += other.retried
+        self.recovered += other.recovered
+        self.suspended += other.suspended
+        self.expired += other.expired
+        self.skipped_locked += other.skipped_locked
+        self.errors.extend(other.errors)
+
     def as_line(self) -> str:
         return (
             f"examined={self.examined} retried={self.retried} recovered={self.recovered} "
@@ -136,15 +145,31 @@ def dunning_run_due(
     Each subscription is one transaction; a second run the same day finds nothing due."""
     gateway = gateway or get_gateway()
     summary = DunningSummary()
-    for ids in subscription_id_batches(dunning_due_queryset(now), batch_size=batch_size):
-        for pk in ids:
-            with transaction.atomic():
-                locked = subscription_lock(pk, status__in=IN_DUNNING)
-                if locked is None:
-                    summary.skipped_locked += 1
-                    continue
-                summary.examined += 1
-                _steps_apply(locked, policy_rules(locked.policy), now, gateway, summary)
+    for ids in dunning_batches(now=now, batch_size=batch_size):
+        summary.add(dunning_run_batch(subscription_ids=ids, now=now, gateway=gateway))
+    return summary
+
+
+def dunning_batches(*, now: datetime, batch_size: int):
+    """Ids of the subscriptions with a dunning step due, in keyset pages of `batch_size`."""
+    return subscription_id_batches(dunning_due_queryset(now), batch_size=batch_size)
+
+
+def dunning_run_batch(
+    *, subscription_ids: list[int], now: datetime, gateway: PaymentGateway | None = None
+) -> DunningSummary:
+    """The due steps of these subscriptions, each subscription in its own transaction (a
+    retry charges the gateway; a failure of one must not undo another's payment)."""
+    gateway = gateway or get_gateway()
+    summary = DunningSummary()
+    for pk in subscription_ids:
+        with transaction.atomic():
+            locked = subscription_lock(pk, status__in=IN_DUNNING)
+            if locked is None:
+                summary.skipped_locked += 1
+                continue
+            summary.examined += 1
+            _steps_apply(locked, policy_rules(locked.policy), now, gateway, summary)
     return summary
 
 

@@ -47,6 +47,7 @@ from billing.policy.lifecycle import (
 from billing.policy.limits import Action, LimitBreach, exceeded_limits, with_addons
 from billing.policy.quotes import PlanChangeQuote, QuoteLine
 from billing.policy.rules import Effective, Interval, PolicyRules
+from billing.quote_snapshots import plan_change_snapshot
 from billing.selectors import policy_rules, subscription_snapshot
 from billing.services.charging import customer_reference
 from billing.services.credit import credit_add
@@ -234,6 +235,7 @@ def subscription_upgrade(
                 **snapshot_fields(locked, "plan", "pending_plan"),
                 "charged": quote.charge_now,
                 "quote": quote.to_dict(),
+                **plan_change_snapshot(locked, plan),
             },
         )
         workspace_limits_enforce(subscription=locked, now=now, actor=actor)
@@ -279,6 +281,7 @@ def subscription_downgrade(
             after={
                 **snapshot_fields(locked, "plan", "pending_plan", "pending_plan_effective_at"),
                 "quote": quote.to_dict(),
+                **plan_change_snapshot(locked, plan),
             },
         )
         if quote.effective_at <= now:

@@ -24,6 +24,7 @@ from django.db.models import F, Sum
 
 from accounts.models import User, Workspace
 from accounts.services.audit import audit_record
+from backoffice.task_queue import enqueue
 from billing.errors import DomainError, InvalidTransition, PermissionDenied, RefundRefused
 from billing.gateways import GatewayError, PaymentGateway, get_gateway
 from billing.models import (
@@ -36,7 +37,9 @@ from billing.models import (
 )
 from billing.money import ZERO
 from billing.policy.rules import Destination, PolicyRules
+from billing.quote_snapshots import payment_snapshot
 from billing.services.credit import credit_add
+from billing.services.customer_emails import customer_email_on_commit
 from billing.states import REFUND_TRANSITIONS, ensure_transition
 
 OPEN_CHARGEBACK_CLAUSE = "orgix §11 / §17"
@@ -137,6 +140,10 @@ def refund_propose(
     """
     if amount <= 0:
         raise DomainError("A refund must be a positive amount.", field="amount")
+    if not ZERO <= tax_amount <= amount:
+        raise DomainError(
+            "The tax part must be between 0 and the refund's amount.", field="tax_amount"
+        )
     if payment.status != Payment.Status.SUCCEEDED:
         raise DomainError("Only a succeeded payment can be refunded.", field="payment")
     refusal = refund_refusal(payment, is_goodwill=is_goodwill)
@@ -162,6 +169,7 @@ def refund_propose(
             is_goodwill=is_goodwill,
             reason=reason,
             quote=quote or {},
+            snapshot=cancellation.snapshot if cancellation else payment_snapshot(payment),
             proposed_by=actor,
             idempotency_key=f"refund-{uuid.uuid4()}",
             created_at=now,
@@ -181,16 +189,23 @@ def needs_billing_lead(refund: Refund) -> bool:
     return refund.is_goodwill or refund.amount > settings.REFUND_LEAD_APPROVAL_THRESHOLD
 
 
-def _check_approver(refund: Refund, actor: User) -> None:
+def refund_approval_blocker(refund: Refund, actor: User) -> str | None:
+    """Why `actor` may not approve this refund (permission, four eyes, Billing lead
+    threshold), or None. The admin shows it on a disabled button; approval enforces it."""
     if not actor.has_perm("billing.approve_refund"):
-        raise PermissionDenied("You may not approve refunds.", field="status")
+        return "You may not approve refunds."
     if refund.proposed_by_id is not None and refund.proposed_by_id == actor.pk:
-        raise PermissionDenied(
-            "Four eyes: the agent who proposed a refund cannot approve it.", field="status"
-        )
+        return "Four eyes: the agent who proposed a refund cannot approve it."
     if needs_billing_lead(refund) and not actor.has_perm("billing.approve_large_refund"):
         why = "a goodwill refund" if refund.is_goodwill else "above the approval threshold"
-        raise PermissionDenied(f"Only a Billing lead may approve {why}.", field="status")
+        return f"Only a Billing lead may approve {why}."
+    return None
+
+
+def _check_approver(refund: Refund, actor: User) -> None:
+    blocker = refund_approval_blocker(refund, actor)
+    if blocker:
+        raise PermissionDenied(blocker, field="status")
 
 
 def refund_approve(*, refund: Refund, actor: User, now: datetime) -> Refund:
@@ -259,6 +274,7 @@ def refund_reject(*, refund: Refund, actor: User, reason: str, now: datetime) ->
             after={"status": "rejected"},
             note=locked.rejection_reason,
         )
+        customer_email_on_commit("refund_rejected", object_id=locked.pk)
     return locked
 
 
@@ -287,9 +303,7 @@ def refund_retry(*, refund: Refund, actor: User, now: datetime) -> Refund:
 
 
 def _schedule_execution(refund_id: int) -> None:
-    from billing.tasks import execute_refund
-
-    execute_refund.delay(refund_id)
+    enqueue("billing.execute_refund", refund_id)
 
 
 def refund_execute(
@@ -388,6 +402,8 @@ def _finish(
                 after={"status": status, "provider_reference": reference},
                 note=message,
             )
+            if status == Refund.Status.SUCCEEDED:
+                customer_email_on_commit("refund_paid", object_id=refund.pk)
     refund.refresh_from_db()
     return refund
 

@@ -7,14 +7,18 @@ cancelled are never charged: the cancellation job ends them (a trial cancelled b
 end therefore ends without any charge, prorated-credit §Introduction).
 
 Safe to run twice and concurrently: rows are claimed with SKIP LOCKED and the due
-condition is re-checked on the locked row; the gateway key is per subscription and period.
-Queries: two per batch (the ids, and which of their workspaces hold credit), then a
-constant number per subscription. Credit added after its batch was read is spent at the
-next renewal.
+condition is re-checked on the locked rows; the gateway key is per subscription and period.
+Work is per batch (`subscriptions_renew_batch`, one transaction): the batch's
+subscriptions, add-ons, policies and credit are read in a few queries and written with bulk
+statements, so a batch costs the same number of queries whatever its size; only renewals
+that spend credit, carry order packs, change plan or fail add a few queries each. The
+daily task fans the batches out to Celery workers. Credit added after its batch was read
+is spent at the next renewal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,15 +27,17 @@ from django.db.models import Q, QuerySet
 
 from billing.gateways import PaymentGateway, get_gateway
 from billing.models import Plan, RefundPolicy, Subscription
-from billing.selectors import policy_rules
 from billing.services.charging import (
+    PeriodCharge,
     policies_in_force,
-    subscription_period_charge,
+    subscriptions_period_charge_batch,
     workspaces_with_credit,
 )
 from billing.services.dunning import subscription_charge_failed
+from billing.services.pauses import subscriptions_resume_due
 from billing.services.plan_changes import workspace_limits_enforce
-from billing.services.subscription_locks import subscription_id_batches, subscription_lock
+from billing.services.retention_offers import retention_discount_period_used
+from billing.services.subscription_locks import subscription_id_batches, subscriptions_lock
 
 S = Subscription.Status
 
@@ -59,6 +65,12 @@ class RenewalSummary:
     failed: int = 0
     skipped: int = 0  # locked by a concurrent run, or no longer due
 
+    def add(self, other: RenewalSummary) -> None:
+        self.renewed += other.renewed
+        self.trials_converted += other.trials_converted
+        self.failed += other.failed
+        self.skipped += other.skipped
+
     def as_line(self) -> str:
         return (
             f"renewed={self.renewed} trials_converted={self.trials_converted} "
@@ -69,58 +81,85 @@ class RenewalSummary:
 def subscriptions_renew_due(
     *, now: datetime, batch_size: int = 500, gateway: PaymentGateway | None = None
 ) -> RenewalSummary:
+    """Renew every due subscription, batch after batch (the command's path; the daily task
+    fans the same batches out to workers instead)."""
     gateway = gateway or get_gateway()
     summary = RenewalSummary()
+    # Pauses that ended become active first, so a period that ended meanwhile renews now.
+    subscriptions_resume_due(now=now, batch_size=batch_size)
     policies = policies_in_force(now)
-    due = renewals_due(now)
-    for ids in subscription_id_batches(due, batch_size=batch_size):
-        with_credit = workspaces_with_credit(
-            Subscription.objects.filter(pk__in=ids).values("workspace_id")
-        )
-        for pk in ids:
-            _renew_one(
-                pk,
-                now=now,
-                gateway=gateway,
-                summary=summary,
-                policies=policies,
-                with_credit=with_credit,
+    for ids in renewal_batches(now=now, batch_size=batch_size):
+        summary.add(
+            subscriptions_renew_batch(
+                subscription_ids=ids, now=now, gateway=gateway, policies=policies
             )
+        )
     return summary
 
 
-def _renew_one(
-    pk: int,
+def renewal_batches(*, now: datetime, batch_size: int) -> Iterator[list[int]]:
+    """Ids of the due subscriptions in keyset pages of `batch_size`."""
+    return subscription_id_batches(renewals_due(now), batch_size=batch_size)
+
+
+def subscriptions_renew_batch(
     *,
+    subscription_ids: list[int],
     now: datetime,
-    gateway: PaymentGateway,
-    summary: RenewalSummary,
-    policies: dict[str, RefundPolicy],
-    with_credit: set[int],
-) -> None:
+    gateway: PaymentGateway | None = None,
+    policies: dict[str, RefundPolicy] | None = None,
+) -> RenewalSummary:
+    """Renew those of these subscriptions still due and not taken by another run, in one
+    transaction: a constant number of queries for the batch (lock, add-ons, credit, then
+    one bulk write per table), plus a few per renewal that spends credit, carries order
+    packs, changes plan or fails."""
+    gateway = gateway or get_gateway()
+    policies = policies_in_force(now) if policies is None else policies
+    summary = RenewalSummary()
     with transaction.atomic():
-        locked = subscription_lock(pk, renewal_due(now))
-        if locked is None:
-            summary.skipped += 1
-            return
-        was_trial = locked.status == S.TRIALING
-        plan_before = locked.plan_id
-        charge = subscription_period_charge(
-            subscription=locked,
-            rules=policy_rules(locked.policy),
+        locked = subscriptions_lock(subscription_ids, renewal_due(now))
+        summary.skipped = len(subscription_ids) - len(locked)
+        before = {s.pk: (s.status, s.plan_id) for s in locked}
+        charges = subscriptions_period_charge_batch(
+            subscriptions=locked,
             now=now,
             gateway=gateway,
             attempt="renewal",
             policies=policies,
-            may_have_credit=locked.workspace_id in with_credit,
+            with_credit=workspaces_with_credit([s.workspace_id for s in locked]),
         )
-        if not charge.succeeded:
-            summary.failed += 1
-            subscription_charge_failed(
-                subscription=locked, payment_failure_message=charge.failure_message, now=now
+        for subscription in locked:
+            status_before, plan_before = before[subscription.pk]
+            _after_charge(
+                subscription,
+                charges[subscription.pk],
+                was_trial=status_before == S.TRIALING,
+                plan_before=plan_before,
+                now=now,
+                summary=summary,
             )
-            return
-        summary.renewed += 1
-        summary.trials_converted += was_trial
-        if locked.plan_id != plan_before:
-            workspace_limits_enforce(subscription=locked, now=now)
+    return summary
+
+
+def _after_charge(
+    subscription: Subscription,
+    charge: PeriodCharge,
+    *,
+    was_trial: bool,
+    plan_before: int,
+    now: datetime,
+    summary: RenewalSummary,
+) -> None:
+    """A failed charge starts dunning; a successful one uses up a period of a retention
+    discount; a downgrade taken at the renewal enforces the new plan\x27s limits."""
+    if not charge.succeeded:
+        summary.failed += 1
+        subscription_charge_failed(
+            subscription=subscription, payment_failure_message=charge.failure_message, now=now
+        )
+        return
+    summary.renewed += 1
+    summary.trials_converted += was_trial
+    retention_discount_period_used(subscription)
+    if subscription.plan_id != plan_before:
+        workspace_limits_enforce(subscription=subscription, now=now)

@@ -3,10 +3,11 @@ request a refund review").
 
 A customer submits what the policy asks for (workspace name, billing email, approximate
 payment date, amount, explanation); we match candidate payments. Before an agent sees or
-changes billing details, the requester must be verified (orgix §18 "additional
-verification"): the billing email given matches the workspace's, or an agent verified them
-another way and says how. Then the agent proposes a refund (still subject to four-eyes
-approval) or answers with a reason. The customer sees the status and the answer.
+changes billing details, the requester must be verified as acting for one workspace
+(orgix §18 "additional verification"; how: `billing/services/review_verification.py`).
+Then the agent proposes a refund (still subject to four-eyes approval) or answers with a
+reason. The customer sees the status and the answer; the refund's amount and status only
+when they are a billing member of the workspace.
 
 Status: submitted → verified → refund_proposed | answered; submitted → answered (an answer
 needs no billing detail, e.g. "we found no such payment").
@@ -20,6 +21,7 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery
 
 from accounts.models import User, Workspace
 from accounts.services.audit import audit_record
+from backoffice.bounds import MAX_EMAIL_LENGTH, amount_out_of_range, date_out_of_range
 from billing.errors import DomainError, InvalidTransition, PermissionDenied
 from billing.models import CancellationRequest, Payment, Refund, RefundReviewRequest, Subscription
 from billing.money import MINOR_UNITS, round_money
@@ -42,14 +44,14 @@ REVIEW_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-def _ensure(request: RefundReviewRequest, target: str) -> None:
+def ensure_review_transition(request: RefundReviewRequest, target: str) -> None:
     if target not in REVIEW_TRANSITIONS.get(request.status, set()):
         raise InvalidTransition(
             f"This review request is {request.get_status_display().lower()}.", field="status"
         )
 
 
-def _check_agent(agent: User) -> None:
+def check_review_agent(agent: User) -> None:
     if not agent.has_perm("billing.change_refundreviewrequest"):
         raise PermissionDenied("You may not process review requests.", field="status")
 
@@ -79,6 +81,31 @@ def candidate_payments(
     ).order_by("-paid_at")[:MAX_CANDIDATES]
 
 
+def workspace_candidate_payments(request: RefundReviewRequest):
+    """The candidates once the workspace is known (at verification): that workspace's
+    succeeded payments near the date and amount the requester gave; if none match, its
+    latest payments with something left to refund, so the agent always has a payment to
+    propose from (a wrong date or amount in the request must not dead-end the review)."""
+    currency = request.currency
+    tolerance = max(
+        request.amount_charged * MATCH_TOLERANCE, Decimal(1).scaleb(-MINOR_UNITS[currency])
+    )
+    refundable = Payment.objects.filter(
+        workspace=request.workspace_id,
+        status=Payment.Status.SUCCEEDED,
+        currency=currency,
+        amount_refunded__lt=F("amount"),
+    ).order_by("-paid_at")
+    near = refundable.filter(
+        amount__gte=request.amount_charged - tolerance,
+        amount__lte=request.amount_charged + tolerance,
+        paid_at__date__gte=request.approximate_payment_date - timedelta(days=MATCH_DAYS),
+        paid_at__date__lte=request.approximate_payment_date + timedelta(days=MATCH_DAYS),
+    )
+    matched = list(near[:MAX_CANDIDATES])
+    return matched or list(refundable[:MAX_CANDIDATES])
+
+
 def review_request_submit(
     *,
     submitted_by: User | None,
@@ -99,6 +126,14 @@ def review_request_submit(
         raise DomainError(f"Unknown currency {currency!r}.", field="currency")
     if approximate_payment_date > now.date():
         raise DomainError("The payment date is in the future.", field="approximate_payment_date")
+    if problem := date_out_of_range(approximate_payment_date):
+        raise DomainError(f"The payment date {problem}.", field="approximate_payment_date")
+    if problem := amount_out_of_range(amount_charged):
+        raise DomainError(f"The amount charged {problem}.", field="amount_charged")
+    if len(billing_email.strip()) > MAX_EMAIL_LENGTH:
+        raise DomainError(
+            f"An email address has at most {MAX_EMAIL_LENGTH} characters.", field="billing_email"
+        )
     if not explanation.strip():
         raise DomainError("Explain briefly what happened.", field="explanation")
     if not workspace_name.strip():
@@ -143,7 +178,7 @@ def review_request_assign_workspace(
 ) -> RefundReviewRequest:
     """Say which workspace the requester means, when the name and email were ambiguous;
     only before verification (verification is about that workspace)."""
-    _check_agent(agent)
+    check_review_agent(agent)
     if request.verified_at is not None:
         raise InvalidTransition(
             "The requester is verified for this workspace already.", field="workspace"
@@ -160,53 +195,6 @@ def review_request_assign_workspace(
             before={"workspace": before},
             after={"workspace": workspace.pk if workspace else None},
             workspace_id=workspace.pk if workspace else before,
-        )
-    return request
-
-
-def review_request_verify(
-    *, request: RefundReviewRequest, agent: User, method: str, now: datetime, note: str = ""
-) -> RefundReviewRequest:
-    """Mark the requester verified. `billing_email`: the email they gave is the billing
-    email of the workspace (which becomes the request's workspace). `manual`: the agent
-    verified them another way and `note` says how."""
-    _check_agent(agent)
-    _ensure(request, Status.VERIFIED)
-    Verification = RefundReviewRequest.Verification
-    if method == Verification.BILLING_EMAIL:
-        workspace = Workspace.objects.filter(
-            billing_email__iexact=request.billing_email,
-            **({"pk": request.workspace_id} if request.workspace_id else {}),
-        ).first()
-        if workspace is None:
-            raise DomainError(
-                "The email given is not the billing email of the workspace.", field="method"
-            )
-    elif method == Verification.MANUAL:
-        if not note.strip():
-            raise DomainError("Say how the requester was verified.", field="note")
-        workspace = request.workspace
-        if workspace is None:
-            raise DomainError("Choose the requester's workspace first.", field="workspace")
-    else:
-        raise DomainError("Verify by billing email or manually.", field="method")
-    with transaction.atomic():
-        request.workspace = workspace
-        request.verification = method
-        request.verified_by = agent
-        request.verified_at = now
-        request.status = Status.VERIFIED
-        request.save(
-            update_fields=["workspace", "verification", "verified_by", "verified_at", "status"]
-        )
-        audit_record(
-            actor=agent,
-            action="review.verify",
-            target=request,
-            now=now,
-            after={"method": method},
-            note=note,
-            workspace_id=workspace.pk,
         )
     return request
 
@@ -241,12 +229,12 @@ def review_request_propose_refund(
 ) -> Refund:
     """Propose a refund of one of the requester's payments (goodwill unless the policy
     grants it); it still needs a second agent's approval."""
-    _check_agent(agent)
+    check_review_agent(agent)
     if not agent.has_perm("billing.propose_refund"):
         raise PermissionDenied("You may not propose refunds.", field="status")
     if request.status == Status.SUBMITTED:
         raise PermissionDenied("Verify the requester before changing billing.", field="status")
-    _ensure(request, Status.REFUND_PROPOSED)
+    ensure_review_transition(request, Status.REFUND_PROPOSED)
     if payment.workspace_id != request.workspace_id:
         raise DomainError("This payment is not the requester's workspace's.", field="payment")
     with transaction.atomic():
@@ -276,10 +264,10 @@ def review_request_answer(
     *, request: RefundReviewRequest, agent: User, answer: str, now: datetime
 ) -> RefundReviewRequest:
     """Answer without a refund; the answer is shown to the customer."""
-    _check_agent(agent)
+    check_review_agent(agent)
     if not answer.strip():
         raise DomainError("Write the answer the customer will read.", field="answer")
-    _ensure(request, Status.ANSWERED)
+    ensure_review_transition(request, Status.ANSWERED)
     with transaction.atomic():
         before = request.status
         request.status = Status.ANSWERED
@@ -297,10 +285,16 @@ def review_request_answer(
     return request
 
 
-def review_request_outcome(request: RefundReviewRequest) -> dict:
+def review_request_outcome(request: RefundReviewRequest, *, payment_visible: bool) -> dict:
     """What the customer sees: the status, our answer and, once proposed, the refund's
-    progress (amount and status only). Works from `prefetch_related("refunds")`."""
-    refund = max(request.refunds.all(), key=lambda r: (r.created_at, r.pk), default=None)
+    progress (amount and status only), the latter only when `payment_visible` (the
+    viewer is a billing member of the request's workspace: see `billing_workspace_ids`).
+    Works from `prefetch_related("refunds")`."""
+    refund = (
+        max(request.refunds.all(), key=lambda r: (r.created_at, r.pk), default=None)
+        if payment_visible
+        else None
+    )
     return {
         "status": request.status,
         "status_display": request.get_status_display(),

@@ -32,17 +32,33 @@ def subscription_id_batches(queryset: QuerySet, *, batch_size: int) -> Iterator[
         last = ids[-1]
 
 
+def _lockable():
+    return Subscription.objects.select_related(
+        "workspace", "workspace__owner", "plan", "pending_plan", "policy"
+    ).prefetch_related("addons")
+
+
+def subscriptions_lock(ids: list[int], *conditions: Q) -> list[Subscription]:
+    """Those of these subscriptions that still match `conditions` and that no one else
+    holds, locked, in primary-key order, with their plans, policy and add-ons (two queries
+    for the whole batch). Call inside `transaction.atomic()`."""
+    # The workspace, its owner and the policy's rules are loaded (and the rules parsed) only
+    # for the few subscriptions whose renewal or failure needs them.
+    queryset = (
+        Subscription.objects.select_related("plan", "pending_plan", "policy")
+        .defer("policy__rules")
+        .prefetch_related("addons")
+        .filter(*conditions, pk__in=ids)
+        .order_by("pk")
+    )
+    return list(queryset.select_for_update(skip_locked=True, of=("self",)))
+
+
 def subscription_lock(
     pk: int, *conditions: Q, skip_locked: bool = True, **lookups
 ) -> Subscription | None:
     """The subscription, locked, if it still matches `conditions` and `lookups` (and, with
     `skip_locked`, no one else holds it; otherwise wait for it). Call inside
     `transaction.atomic()`."""
-    queryset = (
-        Subscription.objects.select_related(
-            "workspace", "workspace__owner", "plan", "pending_plan", "policy"
-        )
-        .prefetch_related("addons")
-        .filter(*conditions, pk=pk, **lookups)
-    )
+    queryset = _lockable().filter(*conditions, pk=pk, **lookups)
     return queryset.select_for_update(skip_locked=skip_locked, of=("self",)).first()

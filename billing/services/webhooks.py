@@ -17,6 +17,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from accounts.models import Workspace
+from backoffice.bounds import date_out_of_range
+from billing.errors import DomainError
 from billing.models import Dispute, Payment, Refund, Subscription, WebhookEvent
 from billing.money import MINOR_UNITS
 from billing.services.disputes import dispute_close, dispute_open
@@ -30,11 +32,35 @@ def from_minor_units(amount: int, currency: str) -> Decimal:
     return Decimal(amount).scaleb(-MINOR_UNITS[currency.upper()])
 
 
+class MalformedEvent(DomainError):
+    """A validly signed event whose shape we cannot read: nothing is applied."""
+
+
+def _envelope(event: Any) -> tuple[dict[str, Any], datetime]:
+    """The event's object and creation time, or `MalformedEvent` naming what is wrong."""
+    if not isinstance(event, dict):
+        raise MalformedEvent("The event is not a JSON object.", field="event")
+    for key, limit in (("id", 120), ("type", 80)):
+        value = event.get(key)
+        if not isinstance(value, str) or not 0 < len(value) <= limit:
+            raise MalformedEvent(f"`{key}` must be a text of 1 to {limit} characters.", field=key)
+    created = event.get("created")
+    if isinstance(created, bool) or not isinstance(created, int):
+        raise MalformedEvent("`created` must be a Unix timestamp.", field="created")
+    moment = datetime.fromtimestamp(min(max(created, 0), 2**32), tz=UTC)
+    if date_out_of_range(moment):
+        raise MalformedEvent(f"`created` {date_out_of_range(moment)}.", field="created")
+    obj = (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) else None
+    if not isinstance(obj, dict) or not isinstance(obj.get("id", ""), str):
+        raise MalformedEvent("`data.object` must be an object with a text `id`.", field="data")
+    return obj, moment
+
+
 def webhook_stripe_handle(*, event: dict[str, Any], now: datetime) -> str:
     """Apply a verified Stripe event. Returns what happened: processed, replayed, stale or
-    ignored (a type or object we don't track)."""
-    obj = event["data"]["object"]
-    created = datetime.fromtimestamp(event["created"], tz=UTC)
+    ignored (a type or object we don't track). A shape we cannot read raises
+    `MalformedEvent` and changes nothing (the transaction is rolled back)."""
+    obj, created = _envelope(event)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -60,7 +86,14 @@ def webhook_stripe_handle(*, event: dict[str, Any], now: datetime) -> str:
         handler = HANDLERS.get(event["type"])
         if handler is None:
             return "ignored"
-        return "processed" if handler(obj, now=now) else "ignored"
+        try:
+            applied = handler(obj, now=now)
+        except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as error:
+            raise MalformedEvent(
+                f"A {event['type']} event without the fields we read ({error!r}).",
+                field="data",
+            ) from error
+        return "processed" if applied else "ignored"
 
 
 def _refund_event(obj: dict[str, Any], *, now: datetime) -> bool:

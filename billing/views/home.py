@@ -1,16 +1,13 @@
+"""The portal's home page: every workspace of the signed-in customer, where its
+subscription stands and which pages apply to it."""
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.models import Workspace, WorkspaceMember
+from billing.views.overview import workspace_overviews
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    memberships = (
-        WorkspaceMember.objects.filter(user=request.user)
-        .exclude(workspace__status=Workspace.Status.DELETED)
-        .select_related("workspace")
-        .order_by("workspace__name")
-    )
-    return render(request, "home.html", {"memberships": memberships})
+    return render(request, "home.html", {"overviews": workspace_overviews(request.user)})

@@ -13,14 +13,19 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import (
     DeletionTombstone,
+    DeletionWarning,
     InternalMembership,
     StoredFile,
     User,
     Workspace,
     WorkspaceMember,
 )
-from accounts.services import purge
-from accounts.services.purge import erased_owner_id, purge_batch, purge_run
+from accounts.services import erasure
+from accounts.services.batching import due_id_batches
+from accounts.services.deletion_warnings import purge_send_warnings
+from accounts.services.erasure import erased_owner_id
+from accounts.services.purge import purge_batch, purge_run
+from accounts.services.purge_selection import due_for_deletion
 from accounts.services.retention import workspaces_refresh_retention
 from accounts.tasks import purge_inactive_workspaces_daily
 from billing.models import Dispute, Payment, Refund, Subscription
@@ -32,6 +37,8 @@ from tests.factories import (
     WorkspaceFactory,
 )
 from tests.factories.retention import workspace_with_data
+
+from .mail_backends import DyingBackend, WorkerKilled
 
 pytestmark = pytest.mark.django_db
 
@@ -96,23 +103,90 @@ def test_owner_is_warned_once_then_the_workspace_is_erased_after_the_notice(
     assert len(mail.outbox) == 1
 
 
-def test_an_undelivered_warning_is_sent_again_by_the_next_run(
-    monkeypatch, django_capture_on_commit_callbacks
-):
+def test_an_undelivered_warning_is_sent_again_by_the_next_run(settings):
     (ws,) = _due()
+    settings.EMAIL_BACKEND = "tests.accounts.mail_backends.RefusingBackend"
 
-    def refuse(*args, **kwargs):
-        raise ConnectionRefusedError("smtp down")
-
-    monkeypatch.setattr(purge, "send_mass_mail", refuse)
-    with django_capture_on_commit_callbacks(execute=True):
-        purge.purge_send_warnings(now=WARNED, batch_size=10)
+    assert purge_send_warnings(now=WARNED, batch_size=10) == 0
     assert Workspace.objects.get(pk=ws.pk).deletion_warning_sent_at is None
+    assert DeletionWarning.objects.get(workspace=ws).sent_at is None
 
-    monkeypatch.undo()
-    with django_capture_on_commit_callbacks(execute=True):
-        assert purge.purge_send_warnings(now=WARNED, batch_size=10) == 1
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert purge_send_warnings(now=WARNED, batch_size=10) == 1
     assert len(mail.outbox) == 1
+    assert Workspace.objects.get(pk=ws.pk).deletion_warning_sent_at == WARNED
+    assert DeletionWarning.objects.get(workspace=ws).sent_at == WARNED
+
+
+def _emailed_workspaces() -> list[int]:
+    slugs = {message.body.split("/workspaces/")[1].split("/")[0] for message in mail.outbox}
+    return sorted(Workspace.objects.filter(slug__in=slugs).values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize("accepted_before_the_crash", [0, 3, 7])
+def test_a_warning_pass_killed_mid_delivery_marks_only_emailed_workspaces(
+    settings, accepted_before_the_crash
+):
+    workspaces = _due(9)
+    settings.EMAIL_BACKEND = "tests.accounts.mail_backends.DyingBackend"
+    DyingBackend.accept, DyingBackend.accepted = accepted_before_the_crash, 0
+
+    with pytest.raises(WorkerKilled):
+        purge_send_warnings(now=WARNED, batch_size=2)
+
+    warned = sorted(
+        Workspace.objects.filter(deletion_warning_sent_at__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
+    assert set(warned) <= set(_emailed_workspaces())
+    assert len(warned) == accepted_before_the_crash // 2 * 2  # whole chunks committed
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    purge_send_warnings(now=WARNED, batch_size=2)
+    assert _emailed_workspaces() == sorted(ws.pk for ws in workspaces)
+    assert not Workspace.objects.filter(deletion_warning_sent_at__isnull=True).exists()
+    assert not DeletionWarning.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_a_queued_warning_never_delivered_never_lets_the_workspace_be_erased(settings):
+    (ws,) = _due()
+    settings.EMAIL_BACKEND = "tests.accounts.mail_backends.RefusingBackend"
+    purge_run(now=WARNED, batch_size=10)
+    assert DeletionWarning.objects.filter(workspace=ws, sent_at__isnull=True).exists()
+
+    purge_run(now=LATER + dt.timedelta(days=30), batch_size=10)
+
+    assert not _deleted(ws)
+
+
+def test_erasure_waits_the_notice_period_from_the_delivery_not_the_queueing(settings):
+    (ws,) = _due()
+    settings.EMAIL_BACKEND = "tests.accounts.mail_backends.RefusingBackend"
+    purge_run(now=WARNED, batch_size=10)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    delivered = DUE + dt.timedelta(days=2)
+    purge_run(now=delivered, batch_size=10)
+    assert Workspace.objects.get(pk=ws.pk).deletion_warning_sent_at == delivered
+
+    purge_run(now=delivered + dt.timedelta(days=6), batch_size=10)
+    assert not _deleted(ws)
+    purge_run(now=delivered + dt.timedelta(days=7), batch_size=10)
+    assert _deleted(ws)
+
+
+def test_a_warning_queued_before_new_activity_is_dropped_not_sent(settings):
+    from accounts.services.workspaces import workspaces_touch_activity
+
+    (ws,) = _due()
+    settings.EMAIL_BACKEND = "tests.accounts.mail_backends.RefusingBackend"
+    purge_send_warnings(now=WARNED, batch_size=10)
+    workspaces_touch_activity(workspace_ids=[ws.pk], now=WARNED)
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert purge_send_warnings(now=WARNED, batch_size=10) == 0
+    assert mail.outbox == []
+    assert not DeletionWarning.objects.filter(workspace=ws).exists()
 
 
 def test_an_overdue_workspace_never_warned_is_warned_first_and_erased_a_notice_later():
@@ -277,7 +351,7 @@ def test_dry_run_changes_nothing_and_says_why():
 
 def test_a_crash_in_the_middle_of_a_batch_loses_nothing_and_a_rerun_finishes(monkeypatch):
     workspaces = _warned(4)
-    real_delete = purge._delete_returning
+    real_delete = erasure._delete_counting
     calls = {"n": 0}
 
     def crash_in_second_batch(model, *args, **kwargs):
@@ -287,7 +361,7 @@ def test_a_crash_in_the_middle_of_a_batch_loses_nothing_and_a_rerun_finishes(mon
             raise RuntimeError("worker killed")
         return deleted
 
-    monkeypatch.setattr(purge, "_delete_returning", crash_in_second_batch)
+    monkeypatch.setattr(erasure, "_delete_counting", crash_in_second_batch)
     with pytest.raises(RuntimeError):
         purge_run(now=LATER, batch_size=2)
     assert [_deleted(ws) for ws in workspaces] == [True, True, False, False]
@@ -369,7 +443,7 @@ def test_two_concurrent_runs_never_process_the_same_workspace():
     def run(slot: int) -> None:
         try:
             barrier.wait()
-            for ids in purge.id_batches(purge.due_for_deletion(now=LATER), batch_size=3):
+            for ids in due_id_batches(due_for_deletion(now=LATER), batch_size=3):
                 taken[slot].extend(purge_batch(workspace_ids=ids, now=LATER).deleted)
         except BaseException as exc:  # surfaced by the assertion below
             errors.append(exc)
@@ -386,3 +460,68 @@ def test_two_concurrent_runs_never_process_the_same_workspace():
     assert set(taken[0]).isdisjoint(taken[1])
     assert sorted(taken[0] + taken[1]) == sorted(ws.pk for ws in workspaces)
     assert DeletionTombstone.objects.count() == 12
+
+
+WARNING_PASS = """
+import datetime as dt
+import django
+django.setup()
+from accounts.services.deletion_warnings import purge_send_warnings
+purge_send_warnings(now=dt.datetime.fromisoformat("{now}"), batch_size=2)
+"""
+
+
+@pytest.mark.postgres("a second process on the same committed data")
+@pytest.mark.django_db(transaction=True)
+def test_a_warning_process_killed_with_sigkill_leaves_no_workspace_warned_without_its_email(
+    tmp_path,
+):
+    import email
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    workspaces = _due(8)
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+        f"{database['NAME']}",
+        "DJANGO_SETTINGS_MODULE": "backoffice.settings",
+        "EMAIL_BACKEND": "tests.accounts.mail_backends.SlowFileBackend",
+        "MAIL_DIR": str(tmp_path),
+        "CELERY_BROKER_URL": "memory://",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", WARNING_PASS.format(now=WARNED.isoformat())], env=env
+    )
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.iterdir())) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+    def emailed_slugs() -> set[str]:
+        slugs = set()
+        for path in tmp_path.iterdir():
+            body = email.message_from_bytes(path.read_bytes()).get_payload(decode=True).decode()
+            slugs.add(body.split("/workspaces/")[1].split("/")[0])
+        return slugs
+
+    emailed = emailed_slugs()
+    warned = set(
+        Workspace.objects.filter(deletion_warning_sent_at__isnull=False).values_list(
+            "slug", flat=True
+        )
+    )
+    assert 3 <= len(emailed) < 8
+    assert warned <= emailed
+
+    purge_send_warnings(now=WARNED, batch_size=2)
+    assert not Workspace.objects.filter(
+        pk__in=[ws.pk for ws in workspaces], deletion_warning_sent_at__isnull=True
+    ).exists()
+    resent = {message.body.split("/workspaces/")[1].split("/")[0] for message in mail.outbox}
+    assert {ws.slug for ws in workspaces} <= emailed | resent

@@ -346,8 +346,8 @@ def test_standing_shows_dunning_disputes_restrictions_and_credit(admin_client):
 
     text = admin_client.get(reverse("admin:accounts_workspace_change", args=[ws.pk])).text
 
-    assert "past due since 2025-01-01, 2 attempt(s), grace until 2025-01-15" in text
-    assert f"#{dispute.pk} 100.00 USD since 2025-01-04" in text
+    assert "past due since 1 Jan 2025, 2 attempt(s), grace until 15 Jan 2025" in text
+    assert f"#{dispute.pk} 100.00 USD since 4 Jan 2025" in text
     assert "Restricted (over Free plan limits or unpaid) — Non-payment" in text
     assert "17.50 USD" in text
     assert "held by open dispute, live paid subscription" in text

@@ -2,11 +2,32 @@ import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from accounts.demo import DEMO_LOGINS, seed_demo
-from accounts.models import InternalMembership, User, Workspace, WorkspaceMember
-from billing.models import AddOn, OnboardingService, Payment, Plan, Subscription
+from accounts.models import (
+    AuditRecord,
+    DeletionTombstone,
+    InternalMembership,
+    StoredFile,
+    User,
+    Workspace,
+    WorkspaceMember,
+    WorkspaceModule,
+)
+from billing.models import (
+    AddOn,
+    CancellationRequest,
+    CreditEntry,
+    Dispute,
+    OnboardingService,
+    Payment,
+    Plan,
+    Refund,
+    RefundReviewRequest,
+    Subscription,
+)
 from billing.policy.presets import PRESETS
 
 from .conftest import DEMO_NOW
@@ -120,3 +141,49 @@ def test_the_command_prints_the_logins_and_rejects_a_bad_date(capsys):
     with pytest.raises(CommandError, match="--now") as error:
         call_command("seed_demo", "--now", "yesterday")
     assert error.value.returncode == 2
+
+
+# Dates of things that happened, with the path to the workspace they belong to. The other
+# date columns are scheduled (period ends, retries, grace, deletion due) or not demo data.
+EVENT_DATES = {
+    Workspace: ("", ["created_at", "last_activity_at", "ended_at"]),
+    WorkspaceMember: ("workspace__", ["joined_at"]),
+    WorkspaceModule: ("workspace__", ["enabled_at"]),
+    StoredFile: ("workspace__", ["uploaded_at"]),
+    InternalMembership: ("workspace__", ["created_at"]),
+    Subscription: (
+        "workspace__",
+        ["started_at", "current_period_start", "cancelled_at", "ended_at", "past_due_since"],
+    ),
+    AddOn: ("subscription__workspace__", ["started_at"]),
+    OnboardingService: ("subscription__workspace__", ["completed_at"]),
+    Payment: ("workspace__", ["paid_at", "period_start"]),
+    Dispute: ("payment__workspace__", ["opened_at", "closed_at"]),
+    CancellationRequest: ("workspace__", ["created_at", "decided_at"]),
+    Refund: ("workspace__", ["created_at", "decided_at", "completed_at"]),
+    CreditEntry: ("workspace__", ["created_at"]),
+    RefundReviewRequest: ("workspace__", ["created_at"]),
+    AuditRecord: (None, ["created_at"]),
+    DeletionTombstone: (None, ["workspace_created_at", "last_activity_at", "deleted_at"]),
+}
+
+
+@pytest.mark.django_db
+def test_nothing_is_dated_in_the_future_or_before_its_workspace_was_created():
+    seed_demo(workspaces=300, seed=11, now=DEMO_NOW)
+
+    future, too_early = [], []
+    for model, (workspace, fields) in EVENT_DATES.items():
+        assert model.objects.exists(), model._meta.label
+        for name in fields:
+            if model.objects.filter(**{f"{name}__gt": DEMO_NOW}).exists():
+                future.append(f"{model._meta.label}.{name}")
+            if workspace is not None and model.objects.filter(
+                **{f"{name}__lt": F(f"{workspace}created_at")}
+            ):
+                too_early.append(f"{model._meta.label}.{name}")
+    assert future == []
+    assert too_early == []
+    assert not User.objects.filter(date_joined__gt=DEMO_NOW).exists()
+    tombstones = DeletionTombstone.objects.filter(deleted_at__lt=F("workspace_created_at"))
+    assert not tombstones.exists()

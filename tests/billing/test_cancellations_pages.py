@@ -164,7 +164,7 @@ def test_browser_posts_need_a_csrf_token():
     assert accepted.status_code == 302 and CancellationRequest.objects.count() == 1
 
 
-def test_withdraw_then_withdrawing_again_is_a_400_naming_the_status():
+def test_withdraw_asks_for_confirmation_then_withdrawing_again_is_a_400_naming_the_status():
     workspace = paid_subscription("orgix").workspace
     request, _ = cancellation_submit(
         workspace=workspace, actor=workspace.owner, reason="other", reason_text="", now=MID_PERIOD
@@ -172,12 +172,16 @@ def test_withdraw_then_withdrawing_again_is_a_400_naming_the_status():
     client = signed_in(workspace.owner)
     url = reverse("billing:cancellation-withdraw", args=[workspace.slug, request.pk])
 
+    confirmation = client.get(url)
+    request.refresh_from_db()
     first = client.post(url)
     again = client.post(url)
 
+    assert confirmation.status_code == 200 and request.status == "submitted"
+    assert "Yes, withdraw my request" in confirmation.content.decode()
     assert first.status_code == 302
     assert again.status_code == 400 and "Status: The request is withdrawn" in again.content.decode()
-    assert client.get(url).status_code == 405
+    assert client.get(url).status_code == 302
     assert "Start a new cancellation" in client.get(status_url(workspace)).content.decode()
 
 

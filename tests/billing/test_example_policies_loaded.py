@@ -14,7 +14,7 @@ from billing.models import RefundPolicy, Subscription
 from billing.policy.examples import EXAMPLE_POLICIES
 from billing.policy.rules import PolicyRules
 from billing.policy.scenarios import EXAMPLES
-from billing.services.policies import policy_new_version
+from billing.services.policies import policy_draft_load
 from tests.factories import UserFactory, policy_version
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -72,21 +72,18 @@ def test_each_example_scenario_quotes_its_main_case(slug, figures):
     assert {key: quote[key] for key in figures} == figures
 
 
-def test_publishing_a_version_with_a_bad_variant_names_the_field_and_changes_nothing():
+def test_loading_a_version_with_a_bad_variant_names_the_field_and_stores_nothing():
     policy = policy_version("example-microsoft-365")
     rules = json.loads(json.dumps(policy.rules))
     rules["variants"][0]["when"]["channels"] = ["kiosk"]
 
     with pytest.raises(DomainError) as error:
-        policy_new_version(
-            policy=policy,
-            rules=rules,
-            effective_from=dt.date(2027, 1, 1),
+        policy_draft_load(
+            data={"slug": policy.slug, "rules": rules},
             actor=UserFactory(),
             now=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
-            changelog="Kiosks",
         )
 
-    assert error.value.field == "rules"
-    assert "variants[0].when.channels[0]: unknown value 'kiosk'" in error.value.message
+    assert error.value.field.startswith("rules.variants")
+    assert "kiosk" in error.value.message
     assert RefundPolicy.objects.filter(slug="example-microsoft-365").count() == 1

@@ -4,6 +4,7 @@ import datetime as dt
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django_celery_beat.models import PeriodicTask
@@ -55,8 +56,8 @@ def test_bad_job_arguments_name_the_option_and_exit_2(args, field):
 
 
 def test_tasks_call_the_same_services():
-    assert tasks.renew_subscriptions.delay().get().startswith("renewed=0 ")
-    assert tasks.run_dunning.delay().get().startswith("examined=0 ")
+    assert tasks.renew_subscriptions.delay().get() == "renewal batches queued=0"
+    assert tasks.run_dunning.delay().get() == "dunning batches queued=0"
     assert "downgrades_applied=0 " in tasks.apply_period_end_changes.delay().get()
 
 
@@ -83,3 +84,14 @@ def test_the_period_end_job_applies_a_due_downgrade_once():
     subscription.refresh_from_db()
     assert (subscription.plan, subscription.pending_plan) == (plans["basic"], None)
     assert "downgrades_applied=1 " in first and "downgrades_applied=0 " in second
+
+
+def test_the_renewal_task_fans_the_due_subscriptions_out_in_batches(monkeypatch):
+    monkeypatch.setattr(tasks, "JOB_BATCH_SIZE", 2)
+    subscriptions = [subscription_on(family_plans("orgix")["pro"], start=JAN) for _ in range(3)]
+
+    with time_machine.travel(dt.datetime(2025, 2, 1, 1, tzinfo=dt.UTC), tick=False):
+        queued = tasks.renew_subscriptions.delay().get()
+
+    assert queued == "renewal batches queued=2"
+    assert Payment.objects.filter(subscription__in=subscriptions).count() == 3

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import AuditRecord
 from billing.models import Dispute, Refund
 from billing.services.refunds import refund_propose
-from billing.services.reviews import review_request_verify
+from billing.services.review_verification import review_request_verify
 from tests.factories import PaymentFactory
 from tests.factories.refunds import agent, lead, review_for
 
@@ -42,7 +42,7 @@ def test_the_queue_lists_proposed_refunds_first_oldest_first(client):
     older, newer = proposed(proposer), proposed(proposer)
     Refund.objects.filter(pk=older.pk).update(status="succeeded")
     client.force_login(lead())
-    response = client.get(CHANGELIST)
+    response = client.get(CHANGELIST + "?status=all")
     rows = list(response.context["cl"].result_list)
     assert [r.pk for r in rows] == [newer.pk, older.pk]
     assert b"/admin/billing/refund/accidental-renewals/" in response.content
@@ -81,11 +81,13 @@ def test_the_refund_page_shows_the_payment_history(client):
 
 def test_candidate_payments_are_hidden_until_the_requester_is_verified(client):
     payment = PaymentFactory(paid_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
-    review = review_for(payment, approximate_payment_date=dt.date(2025, 1, 2))
+    review = review_for(
+        payment, submitted_by=payment.workspace.owner, approximate_payment_date=dt.date(2025, 1, 2)
+    )
     client.force_login(agent())
     url = f"/admin/billing/refundreviewrequest/{review.pk}/change/"
     assert f"#{payment.pk} " not in client.get(url).content.decode()
-    review_request_verify(request=review, agent=agent(), method="billing_email", now=timezone.now())
+    review_request_verify(request=review, agent=agent(), method="member", now=timezone.now())
     assert f"#{payment.pk} " in client.get(url).content.decode()
 
 
@@ -115,10 +117,16 @@ def test_recording_a_dispute_suspends_and_closing_it_won_restores(client):
 
 def test_review_actions_verify_then_answer_with_a_text(client):
     payment = PaymentFactory()
-    review = review_for(payment, kind="other", amount_charged=Decimal("1.00"), currency="USD")
+    review = review_for(
+        payment,
+        submitted_by=payment.workspace.owner,
+        kind="other",
+        amount_charged=Decimal("1.00"),
+        currency="USD",
+    )
     client.force_login(agent())
     url = "/admin/billing/refundreviewrequest/"
-    assert "1 requester(s) verified." in texts(act(client, url, "verify_by_email", [review]))
+    assert "1 requester(s) verified." in texts(act(client, url, "verify_member", [review]))
     act(client, url, "answer", [review], apply="1", text="Nothing was charged twice.")
     review.refresh_from_db()
     assert (review.status, review.answer) == ("answered", "Nothing was charged twice.")
@@ -173,12 +181,12 @@ def test_the_refund_queue_costs_the_same_queries_for_more_rows(client):
 
 def test_propose_refund_from_a_verified_review_request(client):
     payment = PaymentFactory(paid_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
-    review = review_for(payment)
+    review = review_for(payment, submitted_by=payment.workspace.owner)
     client.force_login(agent())
     url = "/admin/billing/refundreviewrequest/"
     refused = act(client, url, "propose_refund", [review])
     assert any("Verify the requester" in text for text in texts(refused))
-    act(client, url, "verify_by_email", [review])
+    act(client, url, "verify_member", [review])
     act(client, url, "propose_refund", [review])
     refund = payment.refunds.get()
     assert (refund.amount, refund.is_goodwill, refund.review_request) == (

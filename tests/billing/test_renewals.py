@@ -10,15 +10,19 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from billing.models import Payment, Subscription
+from billing.services.charging import policies_in_force
 from billing.services.credit import credit_add, credit_balance
-from billing.services.renewals import renewal_due, subscriptions_renew_due
+from billing.services.renewals import (
+    renewal_due,
+    subscriptions_renew_batch,
+    subscriptions_renew_due,
+)
 from billing.services.subscription_locks import subscription_lock
 from tests.factories.lifecycle import ScriptedGateway, family_plans, subscription_on
 
 JAN = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 FEB = dt.datetime(2025, 2, 1, tzinfo=dt.UTC)
 MAR = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
-PER_SUBSCRIPTION_QUERIES = 10
 
 
 @pytest.mark.django_db
@@ -196,19 +200,47 @@ def test_a_row_renewed_by_a_concurrent_run_while_waiting_for_its_lock_is_not_due
     assert claimed is None
 
 
-@pytest.mark.django_db
-def test_renewal_queries_stay_constant_per_subscription():
+def _batch_queries(size: int) -> int:
     plan = family_plans("orgix")["pro"]
-    for _ in range(6):
-        subscription_on(plan, start=JAN)
+    ids = [subscription_on(plan, start=JAN).pk for _ in range(size)]
+    policies = policies_in_force(FEB)
 
     with CaptureQueriesContext(connection) as queries:
-        summary = subscriptions_renew_due(now=FEB, batch_size=3, gateway=ScriptedGateway())
+        summary = subscriptions_renew_batch(
+            subscription_ids=ids, now=FEB, gateway=ScriptedGateway(), policies=policies
+        )
 
-    # policies once; per batch the ids and who holds credit; the empty last page;
-    # then lock, add-ons, payment, subscription, audit and savepoints per subscription
-    per_subscription = (len(queries) - 1 - 2 * 2 - 1) / summary.renewed
-    assert summary.renewed == 6 and per_subscription == PER_SUBSCRIPTION_QUERIES
+    assert summary.renewed == size
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_the_queries_of_a_renewal_batch_do_not_grow_with_its_size():
+    assert _batch_queries(2) == _batch_queries(9)
+
+
+@pytest.mark.django_db
+def test_a_batch_renews_plain_and_credit_holding_subscriptions_alike():
+    plan = family_plans("prorated-credit")["pro"]
+    plain, with_credit = subscription_on(plan, start=JAN), subscription_on(plan, start=JAN)
+    credit_add(
+        workspace=with_credit.workspace,
+        amount=Decimal("30.00"),
+        currency="USD",
+        now=JAN,
+        actor=None,
+    )
+
+    summary = subscriptions_renew_batch(
+        subscription_ids=[plain.pk, with_credit.pk], now=FEB, gateway=ScriptedGateway()
+    )
+
+    assert summary.renewed == 2
+    paid = dict(Payment.objects.values_list("subscription_id", "credit_applied"))
+    assert paid == {plain.pk: Decimal("0.00"), with_credit.pk: Decimal("30.00")}
+    for subscription in (plain, with_credit):
+        subscription.refresh_from_db()
+        assert subscription.current_period_end == MAR
 
 
 @pytest.mark.django_db

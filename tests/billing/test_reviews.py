@@ -10,13 +10,13 @@ from accounts.models import Workspace
 from billing.errors import DomainError, PermissionDenied
 from billing.models import RefundReviewRequest
 from billing.services.credit import credit_add
+from billing.services.review_verification import review_request_verify
 from billing.services.reviews import (
     accidental_renewal_propose_refund,
     accidental_renewals,
     review_request_answer,
     review_request_propose_refund,
     review_request_submit,
-    review_request_verify,
 )
 from tests.factories import PaymentFactory, SubscriptionFactory, UserFactory, WorkspaceFactory
 from tests.factories.refunds import agent
@@ -76,9 +76,11 @@ def test_billing_changes_need_a_verified_requester(renewal):
         review_request_propose_refund(
             request=request, payment=renewal, amount=Decimal("100"), agent=agent(), now=NOW
         )
-    stranger = submit(renewal.workspace, billing_email="someone@else.example")
+    data = body(renewal.workspace) | {"amount_charged": Decimal("99.00")}
+    data["approximate_payment_date"] = dt.date(2025, 2, 3)
+    stranger = review_request_submit(submitted_by=UserFactory(), now=NOW, **data)
     with pytest.raises(DomainError) as error:
-        review_request_verify(request=stranger, agent=agent(), method="billing_email", now=NOW)
+        review_request_verify(request=stranger, agent=agent(), method="member", now=NOW)
     assert error.value.field == "method"
     with pytest.raises(DomainError) as error:
         review_request_verify(request=stranger, agent=agent(), method="manual", now=NOW)
@@ -87,7 +89,7 @@ def test_billing_changes_need_a_verified_requester(renewal):
 
 def test_a_verified_request_gets_a_goodwill_refund_proposal_the_customer_can_follow(renewal):
     request = submit(renewal.workspace)
-    review_request_verify(request=request, agent=agent(), method="billing_email", now=NOW)
+    review_request_verify(request=request, agent=agent(), method="member", now=NOW)
     refund = review_request_propose_refund(
         request=request, payment=renewal, amount=Decimal("100.00"), agent=agent(), now=NOW
     )
@@ -115,7 +117,7 @@ def test_an_answer_without_refund_is_shown_and_closes_the_request(renewal):
     page = client.get("/billing/review/")
     assert "No charge found." in page.content.decode()
     with pytest.raises(DomainError):
-        review_request_verify(request=request, agent=agent(), method="billing_email", now=NOW)
+        review_request_verify(request=request, agent=agent(), method="member", now=NOW)
 
 
 def test_a_customer_cannot_process_requests():

@@ -9,9 +9,12 @@ from .accounts import EPOCH, WorkspaceFactory
 
 
 def policy_version(slug: str, version: int | None = None) -> RefundPolicy:
-    """A preset policy (loaded by migration 0002), latest version unless one is named."""
+    """A preset policy (loaded by migration 0002), latest published version unless one is
+    named (a subscription never starts under a draft)."""
     qs = RefundPolicy.objects.filter(slug=slug)
-    return qs.get(version=version) if version else qs.order_by("-version").first()
+    if version:
+        return qs.get(version=version)
+    return qs.filter(state=RefundPolicy.State.PUBLISHED).order_by("-version").first()
 
 
 class PlanFactory(factory.django.DjangoModelFactory):

@@ -1,22 +1,17 @@
 """Thin shell around accounts.services.purge (the same service the daily Celery task runs)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from accounts.services.purge import (
-    BatchResult,
-    blocked_counts,
-    due_for_deletion,
-    purge_plan,
-    purge_run,
-)
+from accounts.services.purge import BatchResult, purge_plan, purge_run
+from accounts.services.purge_selection import blocked_counts, due_for_deletion
+from backoffice.commands import ProjectCommand, add_job_arguments, bounded_int, now_or_default
+
+MAX_LIMIT = 10_000_000
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Refreshes every workspace's deletion date from its policy, emails the owner of each "
         "workspace due within PURGE_WARNING_DAYS (once), then erases the personal data of "
@@ -26,21 +21,16 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        add_job_arguments(parser, batch_default=settings.PURGE_BATCH_SIZE)
         parser.add_argument(
-            "--dry-run", action="store_true", help="Print what would happen; change nothing."
+            "--limit",
+            type=bounded_int(1, MAX_LIMIT),
+            default=None,
+            help="At most this many warnings and deletions.",
         )
-        parser.add_argument("--batch-size", type=int, default=settings.PURGE_BATCH_SIZE)
-        parser.add_argument(
-            "--limit", type=int, default=None, help="At most this many warnings and deletions."
-        )
-        parser.add_argument("--now", help="Replay as of this ISO 8601 moment (UTC if naive).")
 
     def handle(self, *args, dry_run, batch_size, limit, now, **options):
-        if batch_size < 1:
-            raise CommandError("--batch-size must be at least 1.", returncode=2)
-        if limit is not None and limit < 1:
-            raise CommandError("--limit must be at least 1.", returncode=2)
-        moment = self._moment(now)
+        moment = now_or_default(now)
         if dry_run:
             self._dry_run(moment, batch_size, limit)
             return
@@ -54,15 +44,6 @@ class Command(BaseCommand):
             f"{summary.recomputed} deletion dates refreshed."
         )
         self._blocked(summary.blocked)
-
-    @staticmethod
-    def _moment(raw: str | None) -> datetime:
-        if raw is None:
-            return timezone.now()
-        parsed = parse_datetime(raw)
-        if parsed is None:
-            raise CommandError(f"--now: not an ISO 8601 date-time: {raw!r}.", returncode=2)
-        return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
     def _total(self, moment: datetime, limit: int | None) -> int | None:
         if not self.stdout.isatty():

@@ -3,14 +3,18 @@
 import datetime as dt
 import time
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts.demo import CUSTOMER_PASSWORD, DEMO_LOGINS, seed_demo
+from backoffice.commands import ProjectCommand, add_now_argument, bounded_int
+
+# A million workspaces is the scale the admin is built for; beyond it a run would take
+# hours and the disk, so it is refused rather than started.
+MAX_WORKSPACES = 1_000_000
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Create the demo logins (passwords reset each run), the plan catalogue of the four "
         "policy families and N demo workspaces (slugs demo-000000...) with members, modules, "
@@ -20,22 +24,24 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--workspaces", type=int, default=300, help="default 300")
-        parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
         parser.add_argument(
-            "--now", help="ISO date-time the data is built around (default: now, UTC)"
+            "--workspaces",
+            type=bounded_int(0, MAX_WORKSPACES),
+            default=300,
+            help=f"0 to {MAX_WORKSPACES:,} (default 300)",
+        )
+        parser.add_argument(
+            "--seed",
+            type=bounded_int(0, 2**32 - 1),
+            default=2026,
+            help="random seed (default 2026)",
+        )
+        add_now_argument(
+            parser, help="ISO date or date-time the data is built around (default: now, UTC)"
         )
 
-    def handle(self, *args, workspaces: int, seed: int, now: str | None, **options) -> None:
-        if workspaces < 0:
-            raise CommandError("--workspaces: must be 0 or more", returncode=2)
-        moment = timezone.now().replace(microsecond=0)
-        if now:
-            moment = parse_datetime(now) or _parse_date(now)
-            if moment is None:
-                raise CommandError(f"--now: not an ISO date or date-time: {now!r}", returncode=2)
-            if timezone.is_naive(moment):
-                moment = moment.replace(tzinfo=dt.UTC)
+    def handle(self, *args, workspaces: int, seed: int, now: dt.datetime | None, **options) -> None:
+        moment = now or timezone.now().replace(microsecond=0)
         started = time.monotonic()
         summary = seed_demo(workspaces=workspaces, seed=seed, now=moment)
         elapsed = time.monotonic() - started
@@ -51,10 +57,3 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  any generated customer (e.g. owner1@demo-000000.example.test) / {CUSTOMER_PASSWORD}"
         )
-
-
-def _parse_date(value: str) -> dt.datetime | None:
-    try:
-        return dt.datetime.combine(dt.date.fromisoformat(value), dt.time())
-    except ValueError:
-        return None

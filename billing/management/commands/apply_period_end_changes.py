@@ -1,11 +1,12 @@
-from django.core.management.base import BaseCommand, CommandParser
+from datetime import datetime
 
+from django.core.management.base import CommandParser
+
+from backoffice.commands import ProjectCommand, add_job_arguments, now_or_default
 from billing.services.period_end import period_end_changes_apply
 
-from ._job_arguments import add_job_arguments, job_moment
 
-
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Ends every live subscription whose approved cancellation takes effect at or before "
         "--now (cancel_effective_at <= now) and moves its workspace to the policy's fallback "
@@ -17,8 +18,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         add_job_arguments(parser)
 
-    def handle(self, *args, now: str | None, dry_run: bool, batch_size: int, **options):
-        moment = job_moment(now, batch_size)
+    def handle(self, *args, now: datetime | None, dry_run: bool, batch_size: int, **options):
+        moment = now_or_default(now)
         summary = period_end_changes_apply(now=moment, batch_size=batch_size, dry_run=dry_run)
         prefix = "dry run: " if dry_run else ""
         self.stdout.write(f"{prefix}{summary.as_line()} at {moment.isoformat()}")

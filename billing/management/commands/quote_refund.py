@@ -8,15 +8,16 @@ scenario prints one line naming the field and exits with status 2.
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from backoffice.commands import ProjectCommand
 from billing.errors import DomainError
 from billing.policy.render import scenario_text
 from billing.policy.scenarios import ScenarioError, parse_scenario, quote_scenario
 from billing.selectors import policy_by_ref, policy_rules
 
 
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Quote what cancelling the subscription described in SCENARIO.json would refund, "
         "under the policy it names (slug or slug@version). Reads the policy from the "

@@ -1,11 +1,12 @@
-from django.core.management.base import BaseCommand, CommandParser
+from datetime import datetime
 
+from django.core.management.base import CommandParser
+
+from backoffice.commands import ProjectCommand, add_job_arguments, now_or_default
 from billing.services.renewals import renewals_due, subscriptions_renew_due
 
-from ._job_arguments import add_job_arguments, job_moment
 
-
-class Command(BaseCommand):
+class Command(ProjectCommand):
     help = (
         "Renews every active or trialing paid subscription whose period (or trial) ended at "
         "or before --now and that is not being cancelled: spends customer credit first, "
@@ -17,8 +18,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         add_job_arguments(parser)
 
-    def handle(self, *args, now: str | None, dry_run: bool, batch_size: int, **options):
-        moment = job_moment(now, batch_size)
+    def handle(self, *args, now: datetime | None, dry_run: bool, batch_size: int, **options):
+        moment = now_or_default(now)
         if dry_run:
             self.stdout.write(
                 f"dry run: due={renewals_due(moment).count()} at {moment.isoformat()}"

@@ -1,7 +1,7 @@
 """Seven public SaaS policies (paraphrased in `shared/policies/external.md`), encoded as
 `PolicyRules` with no code written for any of them: examples of what a company adopting
 the product can say, loaded as example versions by
-`billing/migrations/0005_generality_example_policies.py` and never offered to customers.
+`billing/migrations/0008_generality_example_policies.py` and never offered to customers.
 
 Each clause names the row of external.md it encodes; `reading` records our choice where
 the text is silent. What the rules still cannot say is listed in docs/policy.md

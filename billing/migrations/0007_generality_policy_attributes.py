@@ -7,6 +7,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_retention_deletion_due_at'),
+        # After main's latest, and after the fidelity branch's readings (not yet on main).
+        ('billing', '0006_authoring_policy_drafts'),
         ('billing', '0003_fidelity_policy_readings'),
     ]
 

@@ -30,5 +30,5 @@ def unload_examples(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("billing", "0004_generality_policy_attributes")]
+    dependencies = [("billing", "0007_generality_policy_attributes")]
     operations = [migrations.RunPython(load_examples, unload_examples)]

@@ -1,0 +1,16 @@
+"""Scheduling a Celery task by its name.
+
+Services sit below the task modules (a task is a thin shell that imports its service), so
+a service that schedules work must not import `<app>.tasks`: that would close an import
+circle. It names the task instead; the task modules are loaded on first use through
+Celery's autodiscovery, and `.delay` keeps the eager mode of tests and development.
+"""
+
+from backoffice.celery import app
+
+
+def enqueue(task_name: str, *args) -> None:
+    """Queue `task_name` with `args` (call it from `transaction.on_commit`)."""
+    if task_name not in app.tasks:
+        app.loader.import_default_modules()
+    app.tasks[task_name].delay(*args)

@@ -1,0 +1,256 @@
+"""Admin changelists at two sizes on PostgreSQL, side by side: query counts and times.
+
+`run()` makes sure two databases hold the demo data at a small and a big size (default
+10,000 and 200,000 workspaces; `seed_demo` is idempotent, so an existing database of the
+same size is reused and only missing workspaces are added), then starts one worker
+process per database. For every changelist of every registered admin, each choice of
+each of its filters (up to `CHOICES_PER_FILTER`), its search by a workspace slug, by an
+email and by a word of a name, and its page 50, both workers load the same URL in turn,
+`ROUNDS` times after a warm-up; the table shows the queries of each and the ratio of the
+median times (big / small). DEBUG is off, as in production.
+
+    python -m bench.admin [--small N] [--big N] [--rounds R]
+    make bench-admin BIG=200000
+    (BENCH_DATABASE_URL names the server and the database prefix: <name>_<size>)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bo_bench_admin"
+DEFAULT_SMALL = 10_000
+DEFAULT_BIG = 200_000
+DEFAULT_ROUNDS = 3
+CHOICES_PER_FILTER = 4
+PAGE = 50
+SEED_NOW = "2026-11-22T03:00:00+00:00"
+SEARCH_SLUG = "demo-000042"
+SEARCH_WORD = "photo"
+GOAL_RATIO = 1.5
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One changelist URL: which admin, what it exercises, the query string."""
+
+    admin: str
+    label: str
+    url: str
+
+
+def changelist_variants(
+    client,
+    *,
+    slug: str = SEARCH_SLUG,
+    word: str = SEARCH_WORD,
+    choices_per_filter: int = CHOICES_PER_FILTER,
+) -> list[Variant]:
+    """Every registered admin's changelist, its filter choices, searches and page 50, as
+    the signed-in user of `client` sees them (admins it may not view are left out)."""
+    from django.contrib import admin
+    from django.contrib.admin.views.main import PAGE_VAR, SEARCH_VAR
+    from django.urls import reverse
+
+    from accounts.models import Workspace
+
+    workspace = Workspace.objects.filter(slug=slug).first()
+    email = workspace.billing_email if workspace else "owner@example.com"
+    variants = []
+    for model, model_admin in admin.site._registry.items():
+        name = model._meta.label
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = client.get(url)
+        if response.status_code != 200:
+            continue
+        cl = response.context["cl"]
+        variants.append(Variant(name, "list", url))
+        for spec in cl.filter_specs:
+            chosen = [c for c in spec.choices(cl) if not c["selected"]][:choices_per_filter]
+            for choice in chosen:
+                variants.append(
+                    Variant(
+                        name,
+                        f"filter {spec.title}: {choice['display']}",
+                        url + choice["query_string"],
+                    )
+                )
+        if model_admin.search_fields:
+            for label, term in (("slug", slug), ("email", email), ("word", word)):
+                query = urlencode({SEARCH_VAR: term})
+                variants.append(Variant(name, f"search {label}", f"{url}?{query}"))
+        if cl.paginator.num_pages >= PAGE:
+            variants.append(Variant(name, f"page {PAGE}", f"{url}?{PAGE_VAR}={PAGE}"))
+    return variants
+
+
+def _database_url(base: str, size: int) -> str:
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"{parts.path}_{size}"))
+
+
+def _ensure_seeded(url: str, size: int) -> float:
+    """Create, migrate and seed the database (only missing workspaces), then ANALYZE."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    server = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(server, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True)
+    started = time.monotonic()
+    subprocess.run(
+        [*manage, "seed_demo", "--workspaces", str(size), "--now", SEED_NOW],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    elapsed = time.monotonic() - started
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+    return elapsed
+
+
+class Worker:
+    """A Django process on one database answering `load` requests over a pipe."""
+
+    def __init__(self, url: str):
+        env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.admin", "--serve"],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def ask(self, **message):
+        self.process.stdin.write(json.dumps(message) + "\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def serve() -> None:
+    """Worker side: sign in as the demo superuser, then answer one JSON line per request."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, setup_test_environment
+
+    setup_test_environment()  # DEBUG off, "testserver" allowed
+    client = Client(raise_request_exception=False)
+    if not client.login(email="admin@example.com", password="admin"):
+        raise SystemExit("the demo superuser admin@example.com cannot sign in")
+    for line in sys.stdin:
+        message = json.loads(line)
+        if message["op"] == "variants":
+            answer = [v.__dict__ for v in changelist_variants(client)]
+        else:
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                status = client.get(message["url"]).status_code
+                elapsed = time.perf_counter() - started
+            answer = {"status": status, "queries": len(queries), "ms": elapsed * 1000}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+
+
+def measure(small: Worker, big: Worker, variants: list[Variant], rounds: int) -> list[dict]:
+    results = []
+    for variant in variants:
+        loads = {"small": [], "big": []}
+        for round_number in range(rounds + 1):
+            for size, worker in (("small", small), ("big", big)):
+                answer = worker.ask(op="load", url=variant.url)
+                if round_number:  # the first round warms caches and connections
+                    loads[size].append(answer)
+        row = {"variant": variant}
+        for size, answers in loads.items():
+            row[f"{size}_status"] = answers[-1]["status"]
+            row[f"{size}_queries"] = answers[-1]["queries"]
+            row[f"{size}_ms"] = statistics.median(a["ms"] for a in answers)
+        row["ratio"] = row["big_ms"] / row["small_ms"]
+        results.append(row)
+    return results
+
+
+def print_table(results: list[dict], small_size: int, big_size: int) -> None:
+    header = (
+        f"{'changelist':<28} {'variant':<44} {'queries':>9} "
+        f"{f'ms {small_size:,}':>11} {f'ms {big_size:,}':>12} {'ratio':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in results:
+        variant = row["variant"]
+        queries = f"{row['small_queries']}/{row['big_queries']}"
+        flag = "" if row["ratio"] <= GOAL_RATIO else "  >1.5x"
+        if row["small_status"] != 200 or row["big_status"] != 200:
+            flag += f"  HTTP {row['small_status']}/{row['big_status']}"
+        print(
+            f"{variant.admin:<28} {variant.label[:44]:<44} {queries:>9} "
+            f"{row['small_ms']:>11.1f} {row['big_ms']:>12.1f} {row['ratio']:>6.2f}{flag}"
+        )
+    ratios = [row["ratio"] for row in results]
+    same = sum(row["small_queries"] == row["big_queries"] for row in results)
+    over = [row for row in results if row["ratio"] > GOAL_RATIO]
+    print(
+        f"\n{len(results)} URLs; median ratio {statistics.median(ratios):.2f}, worst "
+        f"{max(ratios):.2f}; {len(over)} above {GOAL_RATIO}x; same query count in "
+        f"{same}/{len(results)}"
+    )
+
+
+def run(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.admin")
+    parser.add_argument(
+        "--small", type=int, default=int(os.environ.get("BENCH_ADMIN_SMALL", DEFAULT_SMALL))
+    )
+    parser.add_argument(
+        "--big", type=int, default=int(os.environ.get("BENCH_ADMIN_BIG", DEFAULT_BIG))
+    )
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv if argv is not None else [])
+    if args.serve:
+        serve()
+        return
+    base = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    workers = {}
+    for size in (args.small, args.big):
+        url = _database_url(base, size)
+        seconds = _ensure_seeded(url, size)
+        print(f"{size:,} workspaces in {urlsplit(url).path.lstrip('/')}: seed_demo {seconds:.0f}s")
+        workers[size] = Worker(url)
+    try:
+        small, big = workers[args.small], workers[args.big]
+        variants = [Variant(**v) for v in small.ask(op="variants")]
+        results = measure(small, big, variants, args.rounds)
+    finally:
+        for worker in workers.values():
+            worker.close()
+    print_table(results, args.small, args.big)
+
+
+if __name__ == "__main__":
+    run(sys.argv[1:])

@@ -1,0 +1,8 @@
+"""The product's name for every customer page (`SITE_NAME`)."""
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def portal(request: HttpRequest) -> dict:
+    return {"site_name": settings.SITE_NAME}
