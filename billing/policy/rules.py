@@ -260,8 +260,6 @@ class RefundWindow:
     def __post_init__(self) -> None:
         if self.days is None and not self.until_first_renewal:
             raise ValueError("days: null (no day limit) needs until_first_renewal: true")
-        if self.days is not None and self.days < 0:
-            raise ValueError("days: cannot be negative")
         if self.counted_from == WindowFrom.EACH_PAYMENT and self.until_first_renewal:
             raise ValueError("until_first_renewal: not with counted_from each_payment")
         if self.prorated_by == Proration.NONE:

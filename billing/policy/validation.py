@@ -122,14 +122,19 @@ def _deduction_schedule(rules: PolicyRules) -> list[Problem]:
                     'out of order: "nothing refunded" must be the last step of the schedule',
                 )
             )
-        elif after.amount is not None and after.amount < before.amount:
-            problems.append(
-                Problem(
-                    f"{where}.amount",
-                    f"out of order: {after.amount} is less than the {before.amount} of the "
-                    "step before (the schedule is cumulative)",
-                )
-            )
+        elif after.amount is not None:
+            # Fixed amounts carry their currency: compare the steps currency by currency.
+            earlier = {money.currency: money.amount for money in before.amount}
+            for money in after.amount:
+                if money.currency in earlier and money.amount < earlier[money.currency]:
+                    problems.append(
+                        Problem(
+                            f"{where}.amount",
+                            f"out of order: {money} is less than the "
+                            f"{earlier[money.currency]} {money.currency} of the step before "
+                            "(the schedule is cumulative)",
+                        )
+                    )
     return problems
 
 
