@@ -12,13 +12,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Sum
 
-from billing.models import Dispute, Payment, RefundPolicy, Subscription
+from billing.models import CreditEntry, Dispute, Payment, RefundPolicy, Subscription
 from billing.policy.engine import quote_cancellation
 from billing.policy.pauses import quote_while_paused
 from billing.policy.quotes import Quote
-from billing.policy.rules import Interval, PaymentKind, PolicyRules, ServiceKind
+from billing.policy.rules import (
+    Channel,
+    Interval,
+    PaymentKind,
+    PaymentMethod,
+    PolicyRules,
+    ServiceKind,
+)
 from billing.policy.snapshot import (
     AddOnSnapshot,
     PaymentSnapshot,
@@ -65,10 +72,14 @@ def policy_for_new_subscription(slug: str, *, on: date) -> RefundPolicy | None:
 
 
 def subscription_snapshot(
-    subscription: Subscription, *, payments: list[Payment] | None = None
+    subscription: Subscription,
+    *,
+    payments: list[Payment] | None = None,
+    credit_balance: Decimal = Decimal("0"),
 ) -> SubscriptionSnapshot:
     """The engine's view of a subscription. Pass `payments` to reuse rows already loaded;
-    they must carry the `has_open_dispute` annotation (see `snapshot_payments`)."""
+    they must carry the `has_open_dispute` annotation (see `snapshot_payments`).
+    `credit_balance` is read only where the policy pays credit out at closure."""
     if payments is None:
         payments = list(snapshot_payments(subscription))
     plan = subscription.plan
@@ -108,6 +119,13 @@ def subscription_snapshot(
         ),
         status=subscription.status,
         suspended_for_misuse=subscription.workspace.suspension_reason == "misuse",
+        channel=Channel(subscription.purchase_channel),
+        payment_method=PaymentMethod(subscription.payment_method),
+        country=subscription.workspace.country.upper(),
+        plan_code=plan.code,
+        commitment_end=subscription.commitment_end,
+        last_used_at=subscription.workspace.last_activity_at,
+        credit_balance=credit_balance,
     )
 
 
@@ -133,20 +151,29 @@ def quote_for_subscription(
 ) -> Quote:
     """The live quote: what cancelling `subscription` at `at` would do, under its policy."""
     policy = subscription.policy
+    rules = policy_rules(policy)
     if subscription.status == Subscription.Status.PAUSED:
         return quote_while_paused(
             quote_cancellation=quote_cancellation,
-            rules=policy_rules(policy),
+            rules=rules,
             policy_label=policy.label,
             snapshot=subscription_snapshot(subscription, payments=payments),
             paused_at=subscription.paused_at,
             resumes_at=subscription.resumes_at,
             at=max(at, subscription.paused_at),
         )
+    balance = Decimal("0")
+    if rules.credit is not None and rules.credit.paid_out_at_closure:
+        balance = (
+            CreditEntry.objects.filter(
+                workspace_id=subscription.workspace_id, currency=subscription.plan.currency
+            ).aggregate(total=Sum("amount"))["total"]
+            or balance
+        )
     return quote_cancellation(
-        rules=policy_rules(policy),
+        rules=rules,
         policy_label=policy.label,
-        snapshot=subscription_snapshot(subscription, payments=payments),
+        snapshot=subscription_snapshot(subscription, payments=payments, credit_balance=balance),
         at=max(at, subscription.started_at),
     )
 

@@ -78,9 +78,11 @@ class RefundPolicyAdmin(LargeTableAdmin):
         "effective_from",
         "moves_in_words",
         "in_use",
+        "example",
         "created_at",
     ]
-    list_filter = ["slug", "state"]
+    # Few rows (one per version): boolean and state filters cost nothing here.
+    list_filter = ["slug", "state", "example"]
     search_fields = ["slug__startswith", "title__icontains"]
     actions = ["draft_new_version"]
     change_list_template = "admin/billing/refundpolicy/change_list.html"

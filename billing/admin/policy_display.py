@@ -33,6 +33,9 @@ SECTION_TITLES = {
     "dunning": "Failed payments",
     "changes": "Upgrades and downgrades",
     "refusals": "Refusals",
+    "charges": "Charges at cancellation",
+    "credit": "Customer credit",
+    "variants": "Variants (first match wins per rule)",
     "clauses": "Other clauses",
 }
 
@@ -86,4 +89,8 @@ def _plain(value: Any) -> str:
         return ", ".join(_plain(v) for v in value) or "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, dict):
+        # A variant's condition or rules: only what it sets.
+        shown = {k: v for k, v in value.items() if v not in (None, [], "any", "") and k != "clause"}
+        return "; ".join(f"{k.replace('_', ' ')}: {_plain(v)}" for k, v in shown.items()) or "any"
     return str(value)

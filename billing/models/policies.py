@@ -33,6 +33,10 @@ class RefundPolicy(models.Model):
         max_length=120, blank=True, help_text="The policy text this version encodes."
     )
     changelog = models.TextField(blank=True)
+    example = models.BooleanField(
+        default=False,
+        help_text="An example encoding of a public policy, not offered to customers.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     state = models.CharField(
         max_length=10, choices=State.choices, default=State.PUBLISHED, db_index=True

@@ -23,6 +23,18 @@ class Subscription(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         EXPIRED = "expired", "Expired"
 
+    class PurchaseChannel(models.TextChoices):
+        WEB = "web", "Web (self-serve)"
+        SALES = "sales", "Sales"
+        RESELLER = "reseller", "Reseller"
+        APP_STORE = "app_store", "App store"
+        RETAIL = "retail", "Retail code"
+
+    class PaymentMethod(models.TextChoices):
+        CARD = "card", "Card"
+        INVOICE = "invoice", "Invoice"
+        DIRECT_DEBIT = "direct_debit", "Direct debit"
+
     # Paused is live: the workspace keeps its plan and data (never purged for inactivity
     # while paused); only billing stops (see billing/services/pauses.py).
     LIVE_STATUSES = (
@@ -63,6 +75,19 @@ class Subscription(models.Model):
     next_retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
     grace_until = models.DateTimeField(null=True, blank=True)
     orders_used_this_period = models.PositiveIntegerField(default=0)
+    # What policy conditions read (billing.policy.rules.Condition), carried by the snapshot.
+    purchase_channel = models.CharField(
+        max_length=16, choices=PurchaseChannel.choices, default=PurchaseChannel.WEB
+    )
+    payment_method = models.CharField(
+        max_length=16, choices=PaymentMethod.choices, default=PaymentMethod.CARD
+    )
+    commitment_end = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="End of a commitment term longer than the billing interval (annual paid "
+        "monthly, multi-year); empty: none.",
+    )
     # A retention discount lasts this many more renewals (0: `discount_percent` is not a
     # retention discount and never runs out).
     discount_periods_left = models.PositiveSmallIntegerField(default=0)
@@ -87,6 +112,11 @@ class Subscription(models.Model):
             models.CheckConstraint(
                 condition=models.Q(discount_percent__gte=0, discount_percent__lte=100),
                 name="discount_is_a_percentage",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(commitment_end__isnull=True)
+                | models.Q(commitment_end__gt=models.F("started_at")),
+                name="commitment_ends_after_start",
             ),
         ]
         indexes = [

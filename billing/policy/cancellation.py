@@ -9,26 +9,49 @@ Which rule decides the refund, in order:
 5. otherwise the first matching proration rule, for the payment covering the current period.
 Per payment (`payment_refunds`), an open chargeback excludes it and never-refunded kinds
 are never refunded.
+
+Before any of it, the policy's variants whose conditions hold replace the rules they set
+(`conditions.resolve`); the quote names them. Outside a trial, a cancellation owes the
+policy's charges (`charges`); one that refunds unused time is a withdrawal from the
+contract, so it owes no early-termination fee (usage already accrued is still due).
+Where the policy lets the customer choose the timing, the quote carries the alternative:
+the same cancellation run to the period end, with no unused time refunded.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from billing.money import ZERO, round_money
 
+from .charges import cancellation_charges
+from .closure import access_until, credit_expiry, retention_dates
+from .conditions import resolve
 from .payment_refunds import payment_refunds
-from .payment_work import PaymentWork
-from .quotes import PaymentRefund, Quote, QuoteLine
-from .rules import Destination, PolicyRules, Refusal
+from .payment_work import KIND_LABELS, PaymentWork
+from .quotes import NO_TERMS, PaymentRefund, Quote, QuoteLine, QuoteTerms
+from .rules import (
+    Destination,
+    Effective,
+    Initiator,
+    PolicyRules,
+    Refusal,
+    RetentionFrom,
+    WindowFrom,
+)
 from .snapshot import SubscriptionSnapshot
 from .timing import cancellation_timing
 from .window_refunds import window_closes_at
 
 # Enum members looked up once: a member lookup on the class is slow on the hot path (3.11).
 _NO_DESTINATION = Destination.NONE
+_CREDIT = Destination.CUSTOMER_CREDIT
+_PERIOD_END = Effective.PERIOD_END
+_EACH_PAYMENT = WindowFrom.EACH_PAYMENT
+_FROM_END = RetentionFrom.END
 
 MISUSE = "suspended_for_misuse"
 CHARGEBACK = "open_chargeback"
@@ -41,23 +64,61 @@ def quote_cancellation(
     snapshot: SubscriptionSnapshot,
     at: datetime,
     destination: Destination | None = None,
+    timing: Effective | None = None,
+    initiated_by: Initiator = Initiator.CUSTOMER,
 ) -> Quote:
     """Quote a cancellation requested at `at` under `rules`.
 
     `destination` lets an agent pick customer credit instead of the original payment
     method when the policy allows the choice; otherwise the policy's destination is used.
+    `timing=period_end` picks running to the period end where the policy lets the customer
+    choose (ignored otherwise, like `destination`). `initiated_by=provider` quotes a
+    termination by the company without cause (conditions can single it out).
     """
     if at < snapshot.subscribed_at:
         raise ValueError("the cancellation moment is before the subscription started")
+    names: tuple[str, ...] = ()
+    notes: list[tuple[str, Decimal, str]] = []
+    if rules.variants:
+        rules, variants = resolve(rules, snapshot, at, initiated_by)
+        names = tuple(v.name for v in variants)
+        notes = [(f"Applies: {v.name}", ZERO, v.clause.ref) for v in variants]
+    if not rules.timing_choice:
+        return _quote(rules, names, notes, policy_label, snapshot, at, destination, False)
+    run_to_end = timing == _PERIOD_END
+    quote = _quote(rules, names, notes, policy_label, snapshot, at, destination, run_to_end)
+    if run_to_end or quote.effective is _PERIOD_END:
+        return quote
+    alternative = _quote(rules, names, notes, policy_label, snapshot, at, destination, True)
+    return replace(quote, terms=replace(quote.terms, alternative=alternative))
+
+
+def _quote(
+    rules: PolicyRules,
+    variants: tuple[str, ...],
+    variant_notes: list[tuple[str, Decimal, str]],
+    policy_label: str,
+    snapshot: SubscriptionSnapshot,
+    at: datetime,
+    destination: Destination | None,
+    run_to_end: bool,
+) -> Quote:
     misuse = _refusal(rules, MISUSE) if snapshot.suspended_for_misuse else None
     in_trial = snapshot.trial_end is not None and at < snapshot.trial_end
-    notes: list[tuple[str, Decimal, str]] = []
+    notes: list[tuple[str, Decimal, str]] = list(variant_notes) if variant_notes else []
     work: list[PaymentWork] = []
     if misuse is not None:
         notes.append((f"No refund: {misuse.message}", ZERO, misuse.clause.ref))
     else:
         chargeback = _refusal(rules, CHARGEBACK) if snapshot.index.any_disputed else None
         work = payment_refunds(rules, snapshot, at, in_trial, chargeback)
+        if run_to_end:
+            _keep_time(work, rules)
+            rules = replace(
+                rules,
+                cancellation_effective=Effective.PERIOD_END,
+                cancellation_effective_with_refund=Effective.PERIOD_END,
+            )
         if rules.case_by_case_review:
             notes.append(
                 (
@@ -90,43 +151,105 @@ def quote_cancellation(
     lines.extend(QuoteLine(label, zero, clause) for label, _, clause in notes)
 
     timing = cancellation_timing(rules, snapshot, at, in_trial, time_refund)
-    lines.extend(QuoteLine(label, zero, ref) for label, _, ref in timing.due)
+    due_lines: list[QuoteLine] = []
+    if timing.due:
+        lines.extend(QuoteLine(label, zero, ref) for label, _, ref in timing.due)
+        due_lines = [QuoteLine(label, amount, ref) for label, amount, ref in timing.due]
+    if rules.charges and not in_trial and misuse is None:
+        due_lines.extend(
+            QuoteLine(label, round_money(amount, currency), clause)
+            for label, amount, clause in cancellation_charges(
+                rules, snapshot, timing.ends_at, released=time_refund
+            )
+        )
+    amount_due = sum((line.amount for line in due_lines), zero) if due_lines else zero
     if refund_total > 0:
         chosen = rules.refund_destination
         if destination is not None and rules.destination_choice_allowed:
             chosen = destination
     else:
         chosen = _NO_DESTINATION
+    payout = zero
+    credit = rules.credit
+    if credit is not None and credit.paid_out_at_closure and snapshot.credit_balance > 0:
+        payout = round_money(snapshot.credit_balance, currency)
+        lines.append(
+            QuoteLine(
+                f"Customer credit balance paid out at closure ({payout} {currency})",
+                zero,
+                credit.clause.ref,
+            )
+        )
+    expires = credit_expiry(credit, chosen, at, timing.ends_at) if credit else None
+    if credit is not None and chosen is _CREDIT and not credit.cash_value:
+        until = f", usable until {expires:%d %B %Y}" if expires else ""
+        lines.append(
+            QuoteLine(
+                f"Customer credit has no cash value and is not refundable{until}",
+                zero,
+                credit.clause.ref,
+            )
+        )
+    retention = rules.retention
+    if retention.partial or retention.counted_from is not _FROM_END:
+        retained_until, parts = retention_dates(rules, at, timing.ends_at)
+    else:  # the common case, inline: quotes are built by the ten thousand
+        days = retention.after_end_days
+        retained_until = None if days is None else timing.ends_at + timedelta(days=days)
+        parts = ()
     return Quote(
         policy=policy_label,
         currency=currency,
         refund=refund_total,
         tax_refund=tax_total,
         destination=chosen,
-        amount_due=timing.amount_due if timing.due else zero,
+        amount_due=amount_due,
         effective=timing.effective,
         ends_at=timing.ends_at,
-        access_until=timing.access_until,
-        data_retained_until=(
-            timing.ends_at + timedelta(days=rules.retention.after_end_days)
-            if rules.retention.after_end_days is not None
-            else None
+        access_until=(
+            access_until(rules, timing.access_until)
+            if rules.access_grace_days
+            else timing.access_until
         ),
+        data_retained_until=retained_until,
         fallback=rules.fallback,
         notice_applied=timing.notice_applied,
         refusal=misuse.message if misuse is not None else None,
         lines=tuple(lines),
         payment_refunds=tuple(refunds),
-        refund_window_until=_window_until(rules, snapshot),
+        refund_window_until=_window_until(rules, snapshot, at),
+        terms=(
+            QuoteTerms(tuple(due_lines), variants, expires, payout, parts, rules.timing_choice)
+            if due_lines or variants or expires or payout or parts or rules.timing_choice
+            else NO_TERMS
+        ),
     )
+
+
+def _keep_time(work: list[PaymentWork], rules: PolicyRules) -> None:
+    """Running to the period end: refunds of unused time give way to the time itself."""
+    clause = rules.clauses.get("timing_choice")
+    for pq in work:
+        if pq.time_based:
+            pq.time_based = False
+            pq.lines[:] = [
+                (
+                    f"{KIND_LABELS[pq.payment.kind]}: runs to the period end, not refunded",
+                    ZERO,
+                    clause.ref if clause is not None else "",
+                )
+            ]
 
 
 def _refusal(rules: PolicyRules, code: str) -> Refusal | None:
     return next((r for r in rules.refusals if r.code == code), None)
 
 
-def _window_until(rules: PolicyRules, snapshot: SubscriptionSnapshot) -> datetime | None:
-    """The refund window's last minute, where the window applies to this subscription."""
+def _window_until(
+    rules: PolicyRules, snapshot: SubscriptionSnapshot, at: datetime
+) -> datetime | None:
+    """The refund window's last minute, where the window applies to this subscription
+    (an `each_payment` window: the latest payment's)."""
     window = rules.refund_window
     if window is None:
         return None
@@ -136,7 +259,12 @@ def _window_until(rules: PolicyRules, snapshot: SubscriptionSnapshot) -> datetim
         and not window.applies_after_trial
     ):
         return None
-    closes = window_closes_at(window, snapshot, rules.time_zone)
+    start = None
+    if window.counted_from is _EACH_PAYMENT:
+        start = snapshot.index.latest_paid_at(at)
+        if start is None:
+            return None
+    closes = window_closes_at(window, snapshot, rules.time_zone, start)
     memo = snapshot.index.memo
     key = (closes, rules.time_zone)
     if key not in memo:

@@ -7,7 +7,9 @@ An upgrade takes effect now (or at period end) and is prorated per
 `changes.upgrade_proration` (`none`: the full difference). A downgrade takes effect at
 period end, a cycle later inside the downgrade notice, with nothing moved; or, where the
 policy says so, now, crediting the difference per `changes.downgrade_proration`. A change
-of interval starts the new plan's own period at the change: its full price is charged.
+of interval starts the new plan's own period at the change: its full price is charged;
+where the policy times interval switches (`to_longer_interval`, `to_shorter_interval`),
+that timing decides instead (Google: Annual to Flexible only at renewal).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from billing.money import ZERO, round_money
 from .calendars import add_months, interval_months
 from .proration import unused_fraction
 from .quotes import PlanChangeLine, PlanChangeQuote, QuoteLine
-from .rules import Effective, Interval, PolicyRules, Proration
+from .rules import ChangeRule, Effective, Interval, PolicyRules, Proration
 from .snapshot import SubscriptionSnapshot
 
 
@@ -57,6 +59,9 @@ def quote_plan_change(
         mode, moves = changes.downgrade_proration, changes.downgrade_refunds_current_period
     else:
         direction, now, mode, moves = "same", True, Proration.NONE, False
+    switch = _interval_switch(changes, snapshot.interval, interval)
+    if switch is not None:
+        now = switch == Effective.IMMEDIATELY
     if now:
         effective_at = at
         if moves:
@@ -96,7 +101,19 @@ def quote_plan_change(
             lines.append(QuoteLine("No refund or credit for the current period", ZERO, ref))
     else:
         effective_at = end
-        if direction == "downgrade":
+        if switch == Effective.PERIOD_END:
+            if snapshot.commitment_end is not None and snapshot.commitment_end > end:
+                effective_at = snapshot.commitment_end
+            longer = "longer" if _longer(snapshot.interval, interval) else "shorter"
+            lines.append(
+                QuoteLine(
+                    f"A switch to a {longer} billing interval waits for the renewal "
+                    f"({effective_at:%d %B %Y})",
+                    ZERO,
+                    ref,
+                )
+            )
+        elif direction == "downgrade":
             notice = rules.downgrade_notice
             if notice is not None and at > end - timedelta(days=notice.days):
                 effective_at = add_months(end, interval_months(snapshot.interval))
@@ -123,6 +140,17 @@ def quote_plan_change(
         notice_applied=notice_applied,
         lines=tuple(lines),
     )
+
+
+def _longer(old: Interval, new: Interval) -> bool:
+    return interval_months(new) > interval_months(old)
+
+
+def _interval_switch(changes: ChangeRule, old: Interval, new: Interval) -> Effective | None:
+    """When a change of billing interval takes effect, if the policy says (else None)."""
+    if old == new:
+        return None
+    return changes.to_longer_interval if _longer(old, new) else changes.to_shorter_interval
 
 
 def _span(start: datetime, end: datetime) -> str:

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from .closure import RetainedPart
 from .rules import Destination, Effective, Fallback
 
 
@@ -43,6 +44,26 @@ class PaymentRefund:
 
 
 @dataclass(frozen=True)
+class QuoteTerms:
+    """What conditions, charges, timing choice, retention horizons and credit rules add to
+    a quote. Kept apart so a quote under rules that use none of them shares one empty
+    instance: a frozen dataclass costs per field to build, and quotes are built by the
+    ten thousand."""
+
+    # What is charged at cancellation; the amounts add up to `amount_due`.
+    due_lines: tuple[QuoteLine, ...] = ()
+    variants: tuple[str, ...] = ()  # names of the policy variants that applied
+    credit_expires_at: datetime | None = None  # credit given by this quote expires then
+    credit_payout: Decimal = Decimal("0")  # credit balance paid out at closure
+    data_kept: tuple[RetainedPart, ...] = ()  # parts kept on their own horizon
+    timing_choice: bool = False  # the customer may pick this quote or `alternative`
+    alternative: Quote | None = None  # the same cancellation, run to the period end
+
+
+NO_TERMS = QuoteTerms()
+
+
+@dataclass(frozen=True)
 class Quote:
     policy: str  # slug@version
     currency: str
@@ -61,6 +82,36 @@ class Quote:
     payment_refunds: tuple[PaymentRefund, ...]
     # The last minute of the refund window, in the policy's time zone (None: no window).
     refund_window_until: datetime | None = None
+    terms: QuoteTerms = NO_TERMS
+
+    # What the general rules add, read as the quote's own (see `QuoteTerms`).
+    @property
+    def due_lines(self) -> tuple[QuoteLine, ...]:
+        return self.terms.due_lines
+
+    @property
+    def variants(self) -> tuple[str, ...]:
+        return self.terms.variants
+
+    @property
+    def credit_expires_at(self) -> datetime | None:
+        return self.terms.credit_expires_at
+
+    @property
+    def credit_payout(self) -> Decimal:
+        return self.terms.credit_payout
+
+    @property
+    def data_kept(self) -> tuple[RetainedPart, ...]:
+        return self.terms.data_kept
+
+    @property
+    def timing_choice(self) -> bool:
+        return self.terms.timing_choice
+
+    @property
+    def alternative(self) -> Quote | None:
+        return self.terms.alternative
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,7 +146,25 @@ class Quote:
             "refund_window_until": self.refund_window_until.isoformat()
             if self.refund_window_until
             else None,
+            "due_lines": [_line(line) for line in self.due_lines],
+            "variants": list(self.variants),
+            "credit_expires_at": _moment(self.credit_expires_at),
+            "credit_payout": str(self.credit_payout),
+            "data_kept": [
+                {"what": part.what, "until": _moment(part.until), "clause": part.clause}
+                for part in self.data_kept
+            ],
+            "timing_choice": self.timing_choice,
+            "alternative": self.alternative.to_dict() if self.alternative else None,
         }
+
+
+def _line(line: QuoteLine) -> dict[str, Any]:
+    return {"label": line.label, "amount": str(line.amount), "clause": line.clause}
+
+
+def _moment(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .quotes import PlanChangeQuote, Quote
+from .quotes import PlanChangeQuote, Quote, QuoteLine
 
 
 def window_text(until: datetime) -> str:
@@ -13,13 +13,10 @@ def window_text(until: datetime) -> str:
 
 
 def quote_text(quote: Quote) -> str:
-    rows = [(line.label, f"{line.amount:,}", line.clause) for line in quote.lines]
-    rows.append(("Refund", f"{quote.refund:,}", ""))
-    label_w = max(len(r[0]) for r in rows)
-    amount_w = max(len(r[1]) for r in rows)
     out = [f"Policy {quote.policy}, amounts in {quote.currency}", ""]
-    for label, amount, clause in rows:
-        out.append(f"{label:<{label_w}}  {amount:>{amount_w}}  {clause}".rstrip())
+    out += _table([*quote.lines, QuoteLine("Refund", quote.refund, "")])
+    if quote.due_lines:
+        out += ["", *_table([*quote.due_lines, QuoteLine("Due", quote.amount_due, "")])]
     out += [
         "",
         f"Destination:         {quote.destination.value}",
@@ -34,9 +31,28 @@ def quote_text(quote: Quote) -> str:
     ]
     if quote.refund_window_until:
         out.append(f"Refund window:       until {window_text(quote.refund_window_until)}")
+    out += [
+        f"  {part.what} kept until: " + (part.until.isoformat() if part.until else "indefinitely")
+        for part in quote.data_kept
+    ]
+    if quote.credit_expires_at:
+        out.append(f"Credit expires:      {quote.credit_expires_at.isoformat()}")
     if quote.refusal:
         out.append(f"Refused:             {quote.refusal}")
+    if quote.alternative is not None:
+        out += ["", "Or, at the customer's choice, run to the period end:", ""]
+        out.append(quote_text(quote.alternative))
     return "\n".join(out)
+
+
+def _table(lines: list[QuoteLine]) -> list[str]:
+    rows = [(line.label, f"{line.amount:,}", line.clause) for line in lines]
+    label_w = max(len(r[0]) for r in rows)
+    amount_w = max(len(r[1]) for r in rows)
+    return [
+        f"{label:<{label_w}}  {amount:>{amount_w}}  {clause}".rstrip()
+        for label, amount, clause in rows
+    ]
 
 
 def scenario_text(quote: Quote | PlanChangeQuote) -> str:

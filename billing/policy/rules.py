@@ -3,20 +3,21 @@
 Every rule carries the clause of the policy text it comes from and, where the text is
 ambiguous, the reading we chose (`reading`), so a policy author can see and change it.
 `PolicyRules.from_dict(policy.rules)` / `to_dict()` convert to and from the JSON stored on
-`billing.RefundPolicy`.
+`billing.RefundPolicy` (strictly: see `parsing.py`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from billing.errors import DomainError
 from billing.money import MINOR_UNITS
+
+from .parsing import from_jsonable, to_jsonable
 
 
 class PaymentKind(StrEnum):
@@ -72,6 +73,7 @@ class WindowFrom(StrEnum):
     SIGNUP = "signup"  # the subscription's start (a free trial's activation included)
     FIRST_PAYMENT = "first_payment"  # the first payment (the first paid signup)
     TRIAL_END = "trial_end"  # the end of the free trial; the signup without one
+    EACH_PAYMENT = "each_payment"  # every payment opens its own window (renewals too)
 
 
 class DayCount(StrEnum):
@@ -139,6 +141,71 @@ def amount_for(amounts: tuple[Money, ...], currency: str, *, rule: str, clause: 
     return amount
 
 
+class Phase(StrEnum):
+    """Where in the subscription's life `at` falls (first year: before the first
+    anniversary of signup; first period: the first paid billing period)."""
+
+    ANY = "any"
+    FIRST_YEAR = "first_year"
+    AFTER_FIRST_YEAR = "after_first_year"
+    FIRST_PERIOD = "first_period"
+    RENEWAL = "renewal"
+
+
+class RefusalCode(StrEnum):
+    OPEN_CHARGEBACK = "open_chargeback"
+    SUSPENDED_FOR_MISUSE = "suspended_for_misuse"
+
+
+class Channel(StrEnum):
+    """Where the subscription was bought."""
+
+    WEB = "web"
+    SALES = "sales"
+    RESELLER = "reseller"
+    APP_STORE = "app_store"
+    RETAIL = "retail"
+
+
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    INVOICE = "invoice"
+    DIRECT_DEBIT = "direct_debit"
+
+
+class Region(StrEnum):
+    """Named country groups a condition can use instead of listing countries."""
+
+    EU = "eu"
+    EEA = "eea"
+    UK = "uk"
+
+
+class TrialState(StrEnum):
+    IN_TRIAL = "in_trial"  # `at` is before the trial end
+    AFTER_TRIAL = "after_trial"  # there was a trial and it is over
+    NO_TRIAL = "no_trial"
+
+
+class Initiator(StrEnum):
+    """Who ends the subscription: the customer, or the provider without cause."""
+
+    CUSTOMER = "customer"
+    PROVIDER = "provider"
+
+
+class ChargeKind(StrEnum):
+    # A share of the price of the billing periods left in the commitment after the current one.
+    REMAINING_COMMITMENT = "remaining_commitment"
+    # Usage accrued in arrears (seat-days, metered use) and not yet billed.
+    UNBILLED_USAGE = "unbilled_usage"
+
+
+class RetentionFrom(StrEnum):
+    END = "end"  # the subscription's end
+    REQUEST = "request"  # the cancellation request
+
+
 @dataclass(frozen=True)
 class Clause:
     """Where a rule comes from: `ref` names the section, `reading` explains our interpretation."""
@@ -148,15 +215,57 @@ class Clause:
 
 
 @dataclass(frozen=True)
-class RefundWindow:
-    """Inside the window, these payment kinds are refunded (minus service deductions)."""
+class Condition:
+    """When a variant applies. Every criterion given must hold; a list matches any of its
+    values; an empty list or null matches everything. `countries` (ISO 3166-1 alpha-2) and
+    `regions` together name the places that match."""
 
-    days: int
+    channels: tuple[Channel, ...] = ()
+    payment_methods: tuple[PaymentMethod, ...] = ()
+    countries: tuple[str, ...] = ()
+    regions: tuple[Region, ...] = ()
+    intervals: tuple[Interval, ...] = ()
+    plans: tuple[str, ...] = ()  # plan codes
+    committed: bool | None = None  # has a commitment term beyond the current period
+    trial: tuple[TrialState, ...] = ()
+    phase: Phase = Phase.ANY
+    used_since_payment: bool | None = None  # any activity since the latest payment
+    past_due: bool | None = None
+    initiated_by: tuple[Initiator, ...] = ()
+
+    def __post_init__(self) -> None:
+        for code in self.countries:
+            if not (isinstance(code, str) and len(code) == 2 and code.isascii() and code.isupper()):
+                raise ValueError(f"countries: {code!r} is not an ISO 3166-1 alpha-2 code (e.g. DE)")
+
+
+@dataclass(frozen=True)
+class RefundWindow:
+    """Inside the window, these payment kinds are refunded (minus service deductions).
+
+    The window closes `days` after its start or at the first renewal if
+    `until_first_renewal`, whichever comes first (`days=null`: only the renewal limit, i.e.
+    the first billing period). `counted_from=each_payment` gives every payment its own
+    window, counted from when it was paid. `prorated_by` refunds the subscription's unused
+    time inside the window instead of the whole payment.
+    """
+
+    days: int | None
     counted_from: WindowFrom
     refundable_kinds: tuple[PaymentKind, ...]
     clause: Clause
     applies_after_trial: bool = True  # connex: "30-Day Refund No Trial" sets this to False
     counted: DayCount = DayCount.CALENDAR_DAYS
+    until_first_renewal: bool = False
+    prorated_by: Proration | None = None  # null: refunded in full inside the window
+
+    def __post_init__(self) -> None:
+        if self.days is None and not self.until_first_renewal:
+            raise ValueError("days: null (no day limit) needs until_first_renewal: true")
+        if self.counted_from == WindowFrom.EACH_PAYMENT and self.until_first_renewal:
+            raise ValueError("until_first_renewal: not with counted_from each_payment")
+        if self.prorated_by == Proration.NONE:
+            raise ValueError("prorated_by: none refunds nothing; leave the window out instead")
 
 
 @dataclass(frozen=True)
@@ -198,7 +307,7 @@ class ProrationRule:
     """
 
     interval: Interval | None
-    phase: str
+    phase: Phase
     mode: Proration
     fixed_deduction: tuple[Money, ...]
     fixed_deduction_label: str
@@ -215,10 +324,22 @@ class NoticeRule:
 
 
 @dataclass(frozen=True)
+class RetainedData:
+    """Part of the data kept on another horizon (backups, credentials); `days=null`: kept
+    indefinitely."""
+
+    what: str
+    days: int | None
+    clause: Clause
+
+
+@dataclass(frozen=True)
 class RetentionRule:
     after_end_days: int | None  # data kept this long after the subscription ends
     inactivity_days: int | None  # account deleted after this long without activity
     clause: Clause
+    counted_from: RetentionFrom = RetentionFrom.END
+    partial: tuple[RetainedData, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -243,14 +364,61 @@ class ChangeRule:
     downgrade_refunds_current_period: bool
     clause: Clause
     downgrade_proration: Proration = Proration.BY_MINUTE  # an immediate downgrade's credit
+    # Switching the billing interval: null lets the upgrade / downgrade rules decide;
+    # `period_end` waits for the renewal (or the commitment's end, if later).
+    to_longer_interval: Effective | None = None
+    to_shorter_interval: Effective | None = None
 
 
 @dataclass(frozen=True)
 class Refusal:
     """A situation in which the policy refuses any refund."""
 
-    code: str  # "open_chargeback", "suspended_for_misuse"
+    code: RefusalCode
     message: str
+    clause: Clause
+
+
+@dataclass(frozen=True)
+class ChargeRule:
+    """Charged at cancellation (added to `amount_due`): `percent` of what `kind` measures."""
+
+    kind: ChargeKind
+    percent: Decimal
+    label: str
+    clause: Clause
+
+    def __post_init__(self) -> None:
+        if not Decimal(0) <= self.percent <= Decimal(100):
+            raise ValueError("percent: must be between 0 and 100")
+
+
+@dataclass(frozen=True)
+class CreditRule:
+    """The life of customer credit the policy gives: when it expires (`expires_after_days`
+    from the cancellation, or when the paid plan ends), whether it has cash value, and
+    whether a balance left when the subscription closes is paid out."""
+
+    expires_after_days: int | None
+    expires_with_paid_plan: bool
+    cash_value: bool
+    paid_out_at_closure: bool
+    clause: Clause
+
+    def __post_init__(self) -> None:
+        if self.paid_out_at_closure and not self.cash_value:
+            raise ValueError("paid_out_at_closure: credit without cash value cannot be paid out")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Rules that replace the policy's own where `when` holds. Variants are tried in order;
+    per rule field, the first matching variant that sets it wins, so an EU window and a
+    commitment fee from two variants compose. `rules` holds `PolicyRules` fields only."""
+
+    name: str
+    when: Condition
+    rules: dict[str, Any] = field(metadata={"overrides": True})
     clause: Clause
 
 
@@ -278,6 +446,11 @@ class PolicyRules:
     case_by_case_review: bool
     order_packs_reset_at_renewal: bool
     clauses: dict[str, Clause] = field(default_factory=dict)  # general clauses, by key
+    charges: tuple[ChargeRule, ...] = ()
+    credit: CreditRule | None = None
+    access_grace_days: int = 0  # read access kept this long after the end
+    timing_choice: bool = False  # the customer may end now (refund) or at the period end
+    variants: tuple[Variant, ...] = ()
     # Days named by the text (windows, "the 15th is the last day") are days here.
     time_zone: str = "UTC"
     access_ends: AccessEnd = AccessEnd.INSTANT
@@ -286,8 +459,11 @@ class PolicyRules:
     unpaid_period_due: Clause | None = None
 
     # --- (de)serialisation -------------------------------------------------
+    # Fields a variant may not replace: they identify the policy or hold the variants.
+    FIXED_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "currency", "clauses", "variants"})
+
     def to_dict(self) -> dict[str, Any]:
-        return _to_jsonable(self)
+        return to_jsonable(self)
 
     def __post_init__(self) -> None:
         try:
@@ -297,7 +473,8 @@ class PolicyRules:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PolicyRules:
-        return _from_jsonable(cls, _upgrade_stored(data))
+        """Strict: raises `parsing.RulesError` (a ValueError) naming the bad field."""
+        return from_jsonable(cls, _upgrade_stored(data))
 
 
 LEGACY_WINDOW_FROM = {"purchase": WindowFrom.TRIAL_END.value}
@@ -333,50 +510,4 @@ def _upgrade_stored(data: Any) -> Any:
             **window,
             "counted_from": LEGACY_WINDOW_FROM[window["counted_from"]],
         }
-    return data
-
-
-def _to_jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value):
-        return {f.name: _to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, tuple | list):
-        return [_to_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _to_jsonable(v) for k, v in value.items()}
-    return value
-
-
-def _from_jsonable(tp: Any, data: Any) -> Any:
-    import types
-    import typing
-
-    hints = typing.get_type_hints(tp) if dataclasses.is_dataclass(tp) else None
-    if hints is not None:
-        if not isinstance(data, dict):
-            raise ValueError(f"{tp.__name__}: expected an object")
-        kwargs = {}
-        for f in dataclasses.fields(tp):
-            if f.name in data:
-                kwargs[f.name] = _from_jsonable(hints[f.name], data[f.name])
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ValueError(f"{tp.__name__}.{f.name} is required")
-        return tp(**kwargs)
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        if data is None:
-            return None
-        return _from_jsonable(next(a for a in args if a is not type(None)), data)
-    if origin is tuple:
-        return tuple(_from_jsonable(args[0], v) for v in data)
-    if origin is dict:
-        return {k: _from_jsonable(args[1], v) for k, v in data.items()}
-    if tp is Decimal:
-        return Decimal(str(data))
-    if isinstance(tp, type) and issubclass(tp, StrEnum):
-        return tp(data)
     return data

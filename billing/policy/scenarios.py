@@ -26,7 +26,17 @@ from billing.money import MINOR_UNITS, ZERO
 
 from .cancellation import quote_cancellation
 from .plan_change import quote_plan_change
-from .rules import Destination, Interval, PaymentKind, PolicyRules, ServiceKind
+from .rules import (
+    Channel,
+    Destination,
+    Effective,
+    Initiator,
+    Interval,
+    PaymentKind,
+    PaymentMethod,
+    PolicyRules,
+    ServiceKind,
+)
 from .snapshot import PaymentSnapshot, RefundSnapshot, ServiceSnapshot, SubscriptionSnapshot
 
 # The shipped example (in `scenarios/`) the admin simulator starts from, per preset.
@@ -35,7 +45,18 @@ EXAMPLES = {
     "sync-with-connex": "sync-with-connex-annual-first-year.json",
     "orgix": "orgix-monthly.json",
     "prorated-credit": "prorated-credit-example.json",
+    "example-slack": "examples/example-slack.json",
+    "example-adobe": "examples/example-adobe.json",
+    "example-atlassian": "examples/example-atlassian.json",
+    "example-github": "examples/example-github.json",
+    "example-microsoft-365": "examples/example-microsoft-365.json",
+    "example-basecamp": "examples/example-basecamp.json",
+    "example-google-workspace": "examples/example-google-workspace.json",
 }
+
+
+# Subscription statuses a scenario may give (conditions read `past_due`).
+STATUSES = ("trialing", "active", "past_due", "suspended")
 
 
 class ScenarioError(DomainError):
@@ -59,6 +80,17 @@ TOP_KEYS = (
     "cancel_at",
     "change_to",
     "change_at",
+    # What conditions and charges read, and how the quote is asked.
+    "channel",
+    "payment_method",
+    "country",
+    "status",
+    "commitment_end",
+    "last_used_at",
+    "unbilled_usage",
+    "credit_balance",
+    "timing",
+    "initiated_by",
 )
 PLAN_KEYS = ("interval", "price", "name")
 PAYMENT_KEYS = (
@@ -106,6 +138,8 @@ class Scenario:
     destination: Destination | None = None
     change_to: PlanChangeTo | None = None  # set: quote a plan change at `cancel_at`
     plan_name: str = ""  # `plan.name`: how a plan-change quote names the current plan
+    timing: Effective | None = None  # period_end: the customer keeps the time instead
+    initiated_by: Initiator = Initiator.CUSTOMER
 
 
 def parse_scenario(data: Any) -> Scenario:
@@ -122,7 +156,7 @@ def parse_scenario(data: Any) -> Scenario:
     plan = _required(data, "plan")
     if not isinstance(plan, dict):
         raise ScenarioError("expected an object with interval and price", field="plan")
-    _known_keys(plan, PLAN_KEYS, "plan.")
+    _known_keys(plan, (*PLAN_KEYS, "code"), "plan.")
     interval = _enum(Interval, _required(plan, "interval", "plan."), "plan.interval")
     price = _money(_required(plan, "price", "plan."), currency, "plan.price")
     subscribed_at = _moment(_required(data, "subscribed_at"), "subscribed_at")
@@ -161,6 +195,9 @@ def parse_scenario(data: Any) -> Scenario:
         raise ScenarioError("must be true or false", field="suspended_for_misuse")
     destination = data.get("destination")
     destination = None if destination is None else _enum(Destination, destination, "destination")
+    timing = data.get("timing")
+    timing = None if timing is None else _enum(Effective, timing, "timing")
+    initiated_by = _enum(Initiator, data.get("initiated_by", "customer"), "initiated_by")
     snapshot = SubscriptionSnapshot(
         currency=currency,
         interval=interval,
@@ -174,9 +211,57 @@ def parse_scenario(data: Any) -> Scenario:
         services=services,
         discount_percent=discount,
         suspended_for_misuse=misuse,
+        **_attributes(data, currency, subscribed_at),
     )
     plan_name = _text(plan.get("name", ""), "plan.name")
-    return Scenario(slug, version, snapshot, cancel_at, destination, change_to, plan_name)
+    return Scenario(
+        slug,
+        version,
+        snapshot,
+        cancel_at,
+        destination,
+        change_to,
+        plan_name,
+        timing,
+        initiated_by,
+    )
+
+
+def _attributes(data: dict, currency: str, subscribed_at: datetime) -> dict[str, Any]:
+    """What conditions and charges read: where and how it was bought, the commitment,
+    activity, usage not yet billed, credit on the account, a past-due status."""
+    country = data.get("country", "")
+    if not isinstance(country, str) or (
+        country and not (len(country) == 2 and country.isascii() and country.isalpha())
+    ):
+        raise ScenarioError("expected an ISO 3166-1 alpha-2 code such as DE", field="country")
+    plan_code = data.get("plan", {}).get("code", "")
+    if not isinstance(plan_code, str):
+        raise ScenarioError("expected a string", field="plan.code")
+    status = data.get("status", "active")
+    if status not in STATUSES:
+        raise ScenarioError(
+            f"unknown value {status!r} (expected {', '.join(STATUSES)})", field="status"
+        )
+    commitment_end = data.get("commitment_end")
+    if commitment_end is not None:
+        commitment_end = _moment(commitment_end, "commitment_end")
+        if commitment_end <= subscribed_at:
+            raise ScenarioError("must be after subscribed_at", field="commitment_end")
+    last_used = data.get("last_used_at")
+    return {
+        "channel": _enum(Channel, data.get("channel", "web"), "channel"),
+        "payment_method": _enum(
+            PaymentMethod, data.get("payment_method", "card"), "payment_method"
+        ),
+        "country": country.upper(),
+        "plan_code": plan_code,
+        "status": status,
+        "commitment_end": commitment_end,
+        "last_used_at": None if last_used is None else _moment(last_used, "last_used_at"),
+        "unbilled_usage": _money(data.get("unbilled_usage", "0"), currency, "unbilled_usage"),
+        "credit_balance": _money(data.get("credit_balance", "0"), currency, "credit_balance"),
+    }
 
 
 def _moment_and_change(
@@ -258,6 +343,8 @@ def quote_scenario(rules: PolicyRules, policy_label: str, scenario: Scenario):
         snapshot=scenario.snapshot,
         at=scenario.cancel_at,
         destination=scenario.destination,
+        timing=scenario.timing,
+        initiated_by=scenario.initiated_by,
     )
 
 
@@ -404,7 +491,11 @@ def scenario_from_snapshot(
     return {
         "policy": policy_label,
         "currency": snapshot.currency,
-        "plan": {"interval": snapshot.interval.value, "price": str(snapshot.price)},
+        "plan": {
+            "interval": snapshot.interval.value,
+            "price": str(snapshot.price),
+            "code": snapshot.plan_code,
+        },
         "subscribed_at": snapshot.subscribed_at.isoformat(),
         "trial_end": snapshot.trial_end.isoformat() if snapshot.trial_end else None,
         "period_start": snapshot.period_start.isoformat(),
@@ -434,5 +525,13 @@ def scenario_from_snapshot(
         ],
         "discount_percent": str(snapshot.discount_percent),
         "suspended_for_misuse": snapshot.suspended_for_misuse,
+        "channel": snapshot.channel.value,
+        "payment_method": snapshot.payment_method.value,
+        "country": snapshot.country,
+        "status": snapshot.status if snapshot.status in STATUSES else "active",
+        "commitment_end": snapshot.commitment_end.isoformat() if snapshot.commitment_end else None,
+        "last_used_at": snapshot.last_used_at.isoformat() if snapshot.last_used_at else None,
+        "unbilled_usage": str(snapshot.unbilled_usage),
+        "credit_balance": str(snapshot.credit_balance),
         "cancel_at": cancel_at.isoformat(),
     }

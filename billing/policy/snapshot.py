@@ -8,7 +8,7 @@ looks only at the payments that can matter at its moment instead of re-walking t
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -17,7 +17,7 @@ from itertools import pairwise
 
 from billing.money import round_money
 
-from .rules import Interval, PaymentKind, ServiceKind
+from .rules import Channel, Interval, PaymentKind, PaymentMethod, ServiceKind
 
 # Enum members looked up once: a member lookup on the class is slow on the hot path (3.11).
 _SUBSCRIPTION = PaymentKind.SUBSCRIPTION
@@ -77,6 +77,15 @@ class SubscriptionSnapshot:
     status: str = "active"
     suspended_for_misuse: bool = False
     extra: dict = field(default_factory=dict)
+    # What conditions on rules read (see rules.Condition).
+    channel: Channel = Channel.WEB
+    payment_method: PaymentMethod = PaymentMethod.CARD
+    country: str = ""  # ISO 3166-1 alpha-2, "" when unknown
+    plan_code: str = ""
+    commitment_end: datetime | None = None  # a term beyond the billing interval
+    last_used_at: datetime | None = None  # latest activity in the workspace
+    unbilled_usage: Decimal = Decimal("0")  # accrued in arrears, not yet billed
+    credit_balance: Decimal = Decimal("0")  # customer credit in this currency
 
     @cached_property
     def index(self) -> PaymentIndex:
@@ -121,13 +130,24 @@ class PaymentIndex:
         self._covering: tuple[datetime | None, tuple[int, ...]] = (None, ())
         self.memo: dict[object, datetime] = {}  # per-rules moments derived from the snapshot
         # Per rule object (by identity, checked): its window's end, the proration rule chosen.
-        self.by_rule: dict[int, tuple] = {}
+        self.by_rule: dict[object, tuple] = {}
 
     def paid_by(self, at: datetime) -> tuple[PaymentSnapshot, ...]:
         """Payments made by `at`, in snapshot order."""
         if self.in_paid_order:
             return self.payments[: bisect_right(self.paid_times, at)]
         return tuple(p for p in self.payments if p.paid_at <= at)
+
+    def paid_since(self, moment: datetime) -> set[int]:
+        """Positions of the payments made at or after `moment`."""
+        if self.in_paid_order:
+            return set(range(bisect_left(self.paid_times, moment), len(self.payments)))
+        return {i for i, p in enumerate(self.payments) if p.paid_at >= moment}
+
+    def latest_paid_at(self, at: datetime) -> datetime | None:
+        """When the latest payment made by `at` was made."""
+        position = bisect_right(self.paid_times, at)
+        return self.paid_times[position - 1] if position else None
 
     def covering(self, at: datetime) -> tuple[int, ...]:
         """Positions of the payments that pay for the period containing `at`, in order

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from billing.money import ZERO
+from billing.money import ZERO, round_money
 
 from .calendars import window_closes
-from .payment_work import SERVICE_LABELS, PaymentWork
+from .conditions import first_renewal
+from .payment_work import SERVICE_LABELS, PaymentWork, period_of
+from .proration import MODE_LABELS, unused_fraction
 from .rules import PaymentKind, PolicyRules, RefundWindow, WindowFrom, amount_for
-from .snapshot import SubscriptionSnapshot
+from .snapshot import PaymentSnapshot, SubscriptionSnapshot
+
+_EACH_PAYMENT = WindowFrom.EACH_PAYMENT  # enum members are slow to look up on the hot path
 
 
 def window_start(counted_from: WindowFrom, snapshot: SubscriptionSnapshot) -> datetime:
@@ -31,17 +35,63 @@ def window_start(counted_from: WindowFrom, snapshot: SubscriptionSnapshot) -> da
 
 
 def window_closes_at(
-    window: RefundWindow, snapshot: SubscriptionSnapshot, time_zone: str
+    window: RefundWindow,
+    snapshot: SubscriptionSnapshot,
+    time_zone: str,
+    start: datetime | None = None,
 ) -> datetime:
-    """The first instant outside the refund window (worked out once per snapshot and
-    window; keyed by identity, checked, as hashing the rule would cost more than it saves)."""
+    """The first instant outside the refund window: `days` after its start (inclusive, as
+    the window counts them) or the first renewal if `until_first_renewal`, whichever comes
+    first. `start` overrides the window's own (a payment's, for `each_payment`). Worked
+    out once per snapshot, window and start; keyed by identity, checked, as hashing the
+    rule would cost more than it saves."""
     memo = snapshot.index.by_rule
-    entry = memo.get(id(window))
+    key = id(window) if start is None else (id(window), start)
+    entry = memo.get(key)
     if entry is None or entry[0] is not window or entry[1] != time_zone:
-        start = window_start(window.counted_from, snapshot)
-        entry = (window, time_zone, window_closes(start, window.days, window.counted, time_zone))
-        memo[id(window)] = entry
+        begin = window_start(window.counted_from, snapshot) if start is None else start
+        closes = []
+        if window.days is not None:
+            closes.append(window_closes(begin, window.days, window.counted, time_zone))
+        if window.until_first_renewal:
+            closes.append(first_renewal(snapshot))
+        entry = (window, time_zone, min(closes))
+        memo[key] = entry
     return entry[2]
+
+
+def window_open(
+    window: RefundWindow, snapshot: SubscriptionSnapshot, at: datetime, time_zone: str
+) -> bool:
+    """The subscription-wide window (`each_payment` windows are per payment)."""
+    if window.counted_from is _EACH_PAYMENT:
+        return False
+    return at < window_closes_at(window, snapshot, time_zone)
+
+
+def payment_window_open(
+    window: RefundWindow,
+    snapshot: SubscriptionSnapshot,
+    pay: PaymentSnapshot,
+    at: datetime,
+    time_zone: str,
+) -> bool:
+    """An `each_payment` window: open from the payment for `days`."""
+    return window.counted_from is _EACH_PAYMENT and at < window_closes_at(
+        window, snapshot, time_zone, pay.paid_at
+    )
+
+
+def window_label(window: RefundWindow) -> str:
+    if window.days is None:
+        return "cancelled in the first billing period"
+    since = "of the payment" if window.counted_from == WindowFrom.EACH_PAYMENT else ""
+    label = f"cancelled within {window.days} days {since}".rstrip()
+    if window.until_first_renewal:
+        label += ", before the first renewal"
+    if window.prorated_by is not None:
+        label += f", {MODE_LABELS[window.prorated_by]}"
+    return label
 
 
 def inside_window(
@@ -63,7 +113,13 @@ def inside_window(
         _implementation_fee(pq, snapshot, at, label, ref)
         return
     pq.time_based = pay.kind == PaymentKind.SUBSCRIPTION
-    pq.lines.append((f"{label}: cancelled within {window.days} days", pay.amount, ref))
+    amount = pay.amount
+    if window.prorated_by is not None and pq.time_based:
+        start, end = period_of(pay, snapshot)
+        amount = round_money(
+            pay.amount * unused_fraction(window.prorated_by, start, end, at), snapshot.currency
+        )
+    pq.lines.append((f"{label}: {window_label(window)}", amount, ref))
     if pay.kind == PaymentKind.SUBSCRIPTION and is_first_subscription:
         done = {s.kind for s in snapshot.services if s.completed_at and s.completed_at <= at}
         applicable = [d for d in rules.service_deductions if d.service in done]

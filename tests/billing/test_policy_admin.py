@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
@@ -82,38 +81,6 @@ def test_simulator_names_the_bad_field(agent_client):
     assert "plan: this field is required" in response.context["form"].errors["scenario"][0]
 
 
-def _example(name: str) -> dict:
-    return json.loads((settings.BASE_DIR / "scenarios" / name).read_text(encoding="utf-8"))
-
-
-def test_simulator_quotes_a_plan_change_scenario_with_its_lines(agent_client):
-    scenario = _example("prorated-credit-example.json")
-    del scenario["cancel_at"]
-    scenario["change_to"] = {"price": "200.00", "interval": "month", "name": "Business"}
-    scenario["change_at"] = "2022-01-16T12:00:00Z"
-
-    response = agent_client.post(
-        reverse(SIMULATOR),
-        {"policy": policy_version("prorated-credit").pk, "scenario": json.dumps(scenario)},
-    )
-
-    assert response.context["quote"].net == Decimal("50.00")
-    assert b"Business from the change" in response.content
-
-
-def test_simulator_names_the_rule_a_policy_cannot_apply_in_the_currency(agent_client):
-    scenario = {**_example("connex-preliminary-call.json"), "currency": "EUR"}
-
-    response = agent_client.post(
-        reverse(SIMULATOR),
-        {"policy": policy_version("connex").pk, "scenario": json.dumps(scenario)},
-    )
-
-    assert response.status_code == 200 and response.context["quote"] is None
-    error = response.context["form"].errors["scenario"][0]
-    assert error.startswith("service_deductions[0].amount: connex §30-Day Refund schedule 1")
-
-
 @time_machine.travel(dt.datetime(2025, 1, 11, tzinfo=dt.UTC), tick=False)
 def test_simulator_starts_from_an_existing_subscription(agent_client):
     payment = PaymentFactory(subscription__plan=PlanFactory(policy_slug="prorated-credit"))
@@ -155,3 +122,34 @@ def test_policy_page_renders_rules_with_clauses_and_readings(agent_client):
     assert "connex §30-Day Refund schedule 1: 30 minute preliminary call" in content
     assert "contradicts the 30-day clause" in content
     assert "connex §Can I use Connex until the end of my billing period" in content
+
+
+@pytest.mark.parametrize(
+    ("slug", "shown"),
+    [
+        ("example-slack", "Or, at the customer's choice"),
+        ("example-adobe", "Cancellation fee: 50% of 8 remaining months"),
+        ("example-microsoft-365", "Variants applied"),
+    ],
+)
+def test_simulator_quotes_the_example_policies_with_what_they_add(agent_client, slug, shown):
+    page = agent_client.get(reverse(SIMULATOR), {"example": slug})
+    form = page.context["form"]
+
+    response = agent_client.post(
+        reverse(SIMULATOR),
+        {"policy": form.initial["policy"], "scenario": form.initial["scenario"]},
+    )
+
+    assert response.context["quote"].policy.startswith(slug)
+    assert shown in response.content.decode()
+
+
+def test_example_policy_page_shows_its_variants_readably(agent_client):
+    policy = policy_version("example-microsoft-365")
+
+    response = agent_client.get(reverse("admin:billing_refundpolicy_change", args=[policy.pk]))
+
+    content = response.content.decode()
+    assert "Variants (first match wins per rule)" in content
+    assert "countries: CA, DK, FR, IL, KR, TR" in content

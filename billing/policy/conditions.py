@@ -1,0 +1,147 @@
+"""Which variants of a policy apply to a subscription at a moment, and what the rules
+become.
+
+Pure. A `Condition` holds when every criterion it gives holds; `resolve` applies the
+policy's variants in order, the first matching variant that sets a rule field deciding
+that field, and returns the variants it used so the quote can name them. A policy without
+variants costs nothing here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from .calendars import add_months, interval_months
+from .rules import Condition, Initiator, Phase, PolicyRules, Region, TrialState, Variant
+from .snapshot import SubscriptionSnapshot
+
+EU = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+    ]
+)
+REGION_COUNTRIES: dict[Region, frozenset[str]] = {
+    Region.EU: EU,
+    Region.EEA: EU | {"IS", "LI", "NO"},
+    Region.UK: frozenset({"GB"}),
+}
+
+
+def trial_state(snapshot: SubscriptionSnapshot, at: datetime) -> TrialState:
+    if snapshot.trial_end is None:
+        return TrialState.NO_TRIAL
+    return TrialState.IN_TRIAL if at < snapshot.trial_end else TrialState.AFTER_TRIAL
+
+
+def paid_start(snapshot: SubscriptionSnapshot) -> datetime:
+    """The first paid moment: the trial end if there was a trial, else the signup."""
+    if snapshot.trial_end is not None:
+        return max(snapshot.trial_end, snapshot.subscribed_at)
+    return snapshot.subscribed_at
+
+
+def first_renewal(snapshot: SubscriptionSnapshot) -> datetime:
+    """The end of the first paid billing period."""
+    return add_months(paid_start(snapshot), interval_months(snapshot.interval))
+
+
+def phase_holds(phase: Phase, snapshot: SubscriptionSnapshot, at: datetime) -> bool:
+    if phase == Phase.ANY:
+        return True
+    if phase in (Phase.FIRST_YEAR, Phase.AFTER_FIRST_YEAR):
+        first_year = at < add_months(snapshot.subscribed_at, 12)
+        return first_year == (phase == Phase.FIRST_YEAR)
+    first_period = at < first_renewal(snapshot)
+    return first_period == (phase == Phase.FIRST_PERIOD)
+
+
+def used_since_payment(snapshot: SubscriptionSnapshot, at: datetime) -> bool:
+    """Any activity after the latest payment made by `at` (any activity at all if none)."""
+    used = snapshot.last_used_at
+    if used is None or used > at:
+        return False
+    latest = snapshot.index.latest_paid_at(at)
+    return latest is None or used > latest
+
+
+def in_place(condition: Condition, country: str) -> bool:
+    if not condition.countries and not condition.regions:
+        return True
+    return country in condition.countries or any(
+        country in REGION_COUNTRIES[region] for region in condition.regions
+    )
+
+
+def matches(
+    condition: Condition,
+    snapshot: SubscriptionSnapshot,
+    at: datetime,
+    initiated_by: Initiator = Initiator.CUSTOMER,
+) -> bool:
+    c = condition
+    committed = snapshot.commitment_end is not None and snapshot.commitment_end > max(
+        snapshot.period_end, at
+    )
+    return (
+        (not c.channels or snapshot.channel in c.channels)
+        and (not c.payment_methods or snapshot.payment_method in c.payment_methods)
+        and in_place(c, snapshot.country)
+        and (not c.intervals or snapshot.interval in c.intervals)
+        and (not c.plans or snapshot.plan_code in c.plans)
+        and (c.committed is None or c.committed == committed)
+        and (not c.trial or trial_state(snapshot, at) in c.trial)
+        and (not c.initiated_by or initiated_by in c.initiated_by)
+        and (c.past_due is None or c.past_due == (snapshot.status == "past_due"))
+        and phase_holds(c.phase, snapshot, at)
+        and (
+            c.used_since_payment is None or c.used_since_payment == used_since_payment(snapshot, at)
+        )
+    )
+
+
+def resolve(
+    rules: PolicyRules,
+    snapshot: SubscriptionSnapshot,
+    at: datetime,
+    initiated_by: Initiator = Initiator.CUSTOMER,
+) -> tuple[PolicyRules, tuple[Variant, ...]]:
+    """The rules in force for this subscription at `at`, and the variants that shaped them."""
+    if not rules.variants:
+        return rules, ()
+    chosen: dict = {}
+    used: list[Variant] = []
+    for variant in rules.variants:
+        if not matches(variant.when, snapshot, at, initiated_by):
+            continue
+        fresh = {key: value for key, value in variant.rules.items() if key not in chosen}
+        if fresh:
+            chosen.update(fresh)
+            used.append(variant)
+    return (replace(rules, **chosen) if chosen else rules), tuple(used)
