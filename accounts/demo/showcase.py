@@ -66,7 +66,11 @@ class _DecliningGateway:
 def _customer(cast: Cast, name: str, slug: str, created: dt.datetime) -> Workspace:
     owner, _ = User.objects.get_or_create(
         email=f"owner@{slug}.example.test",
-        defaults={"full_name": f"Owner of {name}", "password": cast.password},
+        defaults={
+            "full_name": f"Owner of {name}",
+            "password": cast.password,
+            "date_joined": created,
+        },
     )
     workspace = Workspace.objects.create(
         name=name,
