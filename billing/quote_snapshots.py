@@ -18,7 +18,7 @@ from typing import Any
 
 from billing.models import Dispute, Payment, Refund, Subscription
 from billing.policy.codec import from_json, to_json
-from billing.policy.rules import Interval, PaymentKind, ServiceKind
+from billing.policy.rules import Channel, Interval, PaymentKind, PaymentMethod, ServiceKind
 from billing.policy.snapshot import (
     AddOnSnapshot,
     PaymentSnapshot,
@@ -144,6 +144,18 @@ def _as_it_stood(subscription, payments, refunds, disputes, at: datetime) -> Sub
         ),
         status="trialing" if trialing else "active",
         suspended_for_misuse=subscription.workspace.suspension_reason == "misuse",
+        channel=Channel(subscription.purchase_channel),
+        payment_method=PaymentMethod(subscription.payment_method),
+        country=subscription.workspace.country.upper(),
+        plan_code=plan.code,
+        commitment_end=subscription.commitment_end,
+        # Only the latest activity is kept: a workspace used after the moment is taken as
+        # used up to it, so a rebuilt case never looks unused when it may not have been.
+        last_used_at=(
+            min(subscription.workspace.last_activity_at, at)
+            if subscription.workspace.last_activity_at
+            else None
+        ),
     )
 
 

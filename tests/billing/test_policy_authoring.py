@@ -270,7 +270,7 @@ def test_the_editor_saves_a_shorter_window(client):
         ),
         pytest.param(
             {"service_deductions.0.amount.0.currency": ""},
-            "service_deductions.0.amount.0.amount",
+            "service_deductions.0.amount.0.currency",
             "currency",
             id="fixed-amount-without-currency",
         ),

@@ -51,9 +51,14 @@ class Command(ProjectCommand):
         )
         for name, count in sorted(summary.created.items()):
             self.stdout.write(f"  created {count:>9,} {name}")
-        self.stdout.write("Demo logins (local use only) at http://127.0.0.1:8000/admin/:")
-        for login in DEMO_LOGINS:
-            self.stdout.write(f"  {login.email:<20} / {login.password:<6}  {login.role}")
+        self.stdout.write("Demo logins (local use only):")
+        self.stdout.write("  Staff sign in at http://127.0.0.1:8000/admin/")
+        for login in (login for login in DEMO_LOGINS if login.is_staff):
+            self.stdout.write(f"    {login.email:<20} / {login.password:<6}  {login.role}")
+        self.stdout.write("  Customers sign in at http://127.0.0.1:8000/ (the portal and /api/)")
+        for login in (login for login in DEMO_LOGINS if not login.is_staff):
+            self.stdout.write(f"    {login.email:<20} / {login.password:<6}  {login.role}")
         self.stdout.write(
-            f"  any generated customer (e.g. owner1@demo-000000.example.test) / {CUSTOMER_PASSWORD}"
+            "    owner@showcase-*.example.test and any generated customer "
+            f"(e.g. owner1@demo-000000.example.test) / {CUSTOMER_PASSWORD}"
         )
