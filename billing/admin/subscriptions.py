@@ -15,6 +15,7 @@ from billing.admin.display import render_stored_quote
 from billing.errors import DomainError
 from billing.models import AddOn, OnboardingService, Plan, Subscription
 from billing.selectors import quote_for_subscription
+from billing.services.addons import addon_remove
 from billing.services.dunning import (
     MAX_GRACE_EXTENSION_DAYS,
     dunning_extend_grace,
@@ -22,7 +23,6 @@ from billing.services.dunning import (
 )
 from billing.services.plan_changes import (
     CHANGEABLE,
-    addon_remove,
     plan_change_preview,
     subscription_change_plan,
 )

@@ -18,11 +18,8 @@ from rest_framework.views import APIView
 from accounts.models import WorkspaceMember
 from billing.api.idempotency import idempotent
 from billing.models import AddOn, Payment, Plan, Subscription
+from billing.services.addons import addon_add, addon_preview, addon_remove, order_pack_buy
 from billing.services.plan_changes import (
-    addon_add,
-    addon_preview,
-    addon_remove,
-    order_pack_buy,
     plan_change_preview,
     subscription_downgrade,
     subscription_upgrade,

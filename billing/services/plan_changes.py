@@ -1,4 +1,4 @@
-"""Changes of plan and add-ons.
+"""Changes of plan (add-ons are in `billing.services.addons`).
 
 - Upgrades apply now; the prorated price difference for the rest of the period is charged
   through the gateway and recorded as an `upgrade_proration` payment (never refunded where
@@ -37,28 +37,19 @@ from billing.gateways import GatewayError, PaymentGateway, get_gateway
 from billing.models import AddOn, Payment, Plan, Subscription
 from billing.money import ZERO
 from billing.policy.engine import quote_plan_change
-from billing.policy.lifecycle import (
-    ADDON_PRICES,
-    ORDER_PACK_SIZE,
-    Charge,
-    addon_period_price,
-    quote_addon,
-)
-from billing.policy.limits import Action, LimitBreach, exceeded_limits, with_addons
+from billing.policy.limits import LimitBreach, exceeded_limits, with_addons
 from billing.policy.quotes import PlanChangeQuote, QuoteLine
-from billing.policy.rules import Effective, Interval, PolicyRules
+from billing.policy.rules import Effective, PolicyRules
 from billing.quote_snapshots import plan_change_snapshot
 from billing.selectors import policy_rules, subscription_snapshot
 from billing.services.charging import customer_reference
 from billing.services.credit import credit_add
 from billing.services.lifecycle_emails import email_owners
-from billing.services.restrictions import workspace_ensure_allowed
 from billing.services.subscription_locks import subscription_id_batches, subscription_lock
 from billing.usage import plan_limits, subscription_limits, workspace_usage
 
 S = Subscription.Status
 CHANGEABLE = (S.ACTIVE, S.TRIALING)
-RECURRING_ADDONS = (AddOn.Kind.EXTRA_SEATS, AddOn.Kind.EXTRA_STORAGE, AddOn.Kind.EXTRA_MODULES)
 # The period-end job looks this far back for ended add-ons, so a missed day is caught up.
 ADDON_END_LOOKBACK = timedelta(days=3)
 
@@ -104,7 +95,7 @@ def workspace_limits_enforce(
 # --- plan changes -----------------------------------------------------------------------
 
 
-def _check_changeable(subscription: Subscription) -> None:
+def check_changeable(subscription: Subscription) -> None:
     if subscription.status not in CHANGEABLE:
         raise InvalidTransition(
             f"The subscription is {subscription.get_status_display().lower()}: "
@@ -152,7 +143,7 @@ def _quote(subscription: Subscription, plan: Plan, rules: PolicyRules, now: date
 def plan_change_preview(*, subscription: Subscription, plan: Plan, now: datetime) -> dict:
     """What changing to `plan` would cost or refund now, when it takes effect, and which
     limits the workspace would exceed on the new plan (with its current add-ons)."""
-    _check_changeable(subscription)
+    check_changeable(subscription)
     _check_target(subscription, plan)
     quote = _quote(subscription, plan, policy_rules(subscription.policy), now)
     addons = subscription.addons.filter(ends_at__isnull=True).values_list("kind", "quantity")
@@ -199,7 +190,7 @@ def subscription_upgrade(
     the period. A declined card changes nothing."""
     with transaction.atomic():
         locked = subscription_lock(subscription.pk, skip_locked=False)
-        _check_changeable(locked)
+        check_changeable(locked)
         _check_target(locked, plan)
         rules = policy_rules(locked.policy)
         quote = _quote(locked, plan, rules, now)
@@ -212,7 +203,7 @@ def subscription_upgrade(
         before = snapshot_fields(locked, "plan", "pending_plan", "pending_plan_effective_at")
         payment = None
         if quote.charge_now > 0:
-            payment = _charge_now(
+            payment = charge_now(
                 subscription=locked,
                 kind=Payment.Kind.UPGRADE_PRORATION,
                 amount=quote.charge_now,
@@ -250,7 +241,7 @@ def subscription_downgrade(
     refund of the current period becomes customer credit."""
     with transaction.atomic():
         locked = subscription_lock(subscription.pk, skip_locked=False)
-        _check_changeable(locked)
+        check_changeable(locked)
         _check_target(locked, plan)
         quote = _quote(locked, plan, policy_rules(locked.policy), now)
         if quote.direction != "downgrade":
@@ -289,7 +280,7 @@ def subscription_downgrade(
     return locked, quote
 
 
-def _charge_now(
+def charge_now(
     *,
     subscription: Subscription,
     kind: str,
@@ -327,157 +318,6 @@ def _charge_now(
         provider=gateway.name,
         provider_reference=result.reference,
     )
-
-
-# --- add-ons ----------------------------------------------------------------------------
-
-
-def _addon_charge(
-    subscription: Subscription, kind: str, quantity: int, rules: PolicyRules, now: datetime
-) -> tuple[Decimal, Charge]:
-    if kind not in ADDON_PRICES:
-        raise DomainError("Unknown add-on.", field="kind")
-    try:
-        price = addon_period_price(
-            kind, quantity, Interval(subscription.plan.interval), subscription.plan.currency
-        )
-    except ValueError as error:
-        raise DomainError(
-            f"The quantity must be a positive multiple of {ADDON_PRICES[kind].unit}.",
-            field="quantity",
-        ) from error
-    charge = quote_addon(
-        changes=rules.changes,
-        period_price=price,
-        one_time=ADDON_PRICES[kind].one_time,
-        period_start=subscription.current_period_start,
-        period_end=subscription.current_period_end,
-        currency=subscription.plan.currency,
-        at=now,
-    )
-    return price, charge
-
-
-def _check_addons_allowed(subscription: Subscription, now: datetime) -> None:
-    _check_changeable(subscription)
-    if subscription.status == S.TRIALING:
-        raise InvalidTransition(
-            "Add-ons can be bought once the trial has converted to a paid plan.", field="status"
-        )
-    workspace_ensure_allowed(
-        workspace=subscription.workspace, action=Action.ADD_PAID_ADDON, now=now
-    )
-
-
-def addon_preview(*, subscription: Subscription, kind: str, quantity: int, now: datetime) -> Charge:
-    """What buying the add-on (or order pack) would charge now, explained."""
-    _check_addons_allowed(subscription, now)
-    return _addon_charge(subscription, kind, quantity, policy_rules(subscription.policy), now)[1]
-
-
-def addon_add(
-    *,
-    subscription: Subscription,
-    kind: str,
-    quantity: int,
-    actor: User | None,
-    now: datetime,
-    gateway: PaymentGateway | None = None,
-) -> tuple[AddOn, Payment | None]:
-    """Buy a recurring add-on: charged now for the rest of the period, then renewed with
-    the plan. Raises the limits at once (and may lift a limits restriction)."""
-    if kind not in RECURRING_ADDONS:
-        raise DomainError("Choose extra seats, storage or modules.", field="kind")
-    return _purchase(subscription, kind, quantity, actor, now, gateway)
-
-
-def order_pack_buy(
-    *,
-    subscription: Subscription,
-    packs: int,
-    actor: User | None,
-    now: datetime,
-    gateway: PaymentGateway | None = None,
-) -> tuple[AddOn, Payment | None]:
-    """Buy `packs` one-time packs of orders (a `one_time_purchase`, never prorated)."""
-    if packs < 1:
-        raise DomainError("Buy at least one order pack.", field="packs")
-    return _purchase(
-        subscription, AddOn.Kind.ORDER_PACK, packs * ORDER_PACK_SIZE, actor, now, gateway
-    )
-
-
-def _purchase(
-    subscription: Subscription,
-    kind: str,
-    quantity: int,
-    actor: User | None,
-    now: datetime,
-    gateway: PaymentGateway | None,
-) -> tuple[AddOn, Payment | None]:
-    with transaction.atomic():
-        locked = subscription_lock(subscription.pk, skip_locked=False)
-        _check_addons_allowed(locked, now)
-        rules = policy_rules(locked.policy)
-        price, charge = _addon_charge(locked, kind, quantity, rules, now)
-        one_time = ADDON_PRICES[kind].one_time
-        addon = AddOn.objects.create(
-            subscription=locked,
-            kind=kind,
-            quantity=quantity,
-            price=price,
-            currency=locked.plan.currency,
-            started_at=now,
-            ends_at=locked.current_period_end
-            if one_time and rules.order_packs_reset_at_renewal
-            else None,
-        )
-        payment = None
-        if charge.amount > 0:
-            payment = _charge_now(
-                subscription=locked,
-                kind=Payment.Kind.ONE_TIME_PURCHASE if one_time else Payment.Kind.ADD_ON,
-                amount=charge.amount,
-                key=f"addon-{addon.pk}",
-                description=str(addon),
-                now=now,
-                gateway=gateway or get_gateway(),
-                period_end=addon.ends_at if one_time else None,
-            )
-        audit_record(
-            actor=actor,
-            action="addon.add",
-            target=addon,
-            now=now,
-            after={"kind": kind, "quantity": quantity, "charged": charge.amount},
-            workspace_id=locked.workspace_id,
-        )
-        workspace_limits_enforce(subscription=locked, now=now, actor=actor)
-    return addon, payment
-
-
-def addon_remove(*, addon: AddOn, actor: User | None, now: datetime) -> AddOn:
-    """End a recurring add-on with the current period; no refund (orgix §7)."""
-    with transaction.atomic():
-        locked_subscription = subscription_lock(addon.subscription_id, skip_locked=False)
-        addon = AddOn.objects.select_for_update().get(pk=addon.pk)
-        if addon.is_one_time:
-            raise DomainError("Order packs are used up or reset at renewal.", field="addon")
-        if addon.ends_at is not None:
-            raise DomainError(
-                f"This add-on already ends on {addon.ends_at:%Y-%m-%d}.", field="addon"
-            )
-        addon.ends_at = locked_subscription.current_period_end
-        addon.save(update_fields=["ends_at"])
-        audit_record(
-            actor=actor,
-            action="addon.remove",
-            target=addon,
-            now=now,
-            after={"ends_at": addon.ends_at},
-            workspace_id=locked_subscription.workspace_id,
-        )
-    return addon
 
 
 # --- the period-end job -----------------------------------------------------------------

@@ -8,10 +8,8 @@ import pytest
 from accounts.models import AuditRecord, Workspace
 from billing.errors import DomainError
 from billing.models import AddOn, Payment
+from billing.services.addons import addon_add, addon_remove, order_pack_buy
 from billing.services.plan_changes import (
-    addon_add,
-    addon_remove,
-    order_pack_buy,
     plan_change_preview,
     plan_changes_apply_due,
     subscription_change_plan,
