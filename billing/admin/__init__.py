@@ -6,6 +6,7 @@ from . import (  # noqa: F401  (registers the admins)
     records,
     refunds,
     retention,
+    reviews,
     schedules,
     subscriptions,
 )
