@@ -27,21 +27,26 @@ from zoneinfo import ZoneInfo
 
 from billing.money import ZERO, round_money
 
+from .change_limits import limit_message, limit_reached
 from .charges import cancellation_charges
 from .closure import access_until, credit_expiry, retention_dates
 from .conditions import resolve
 from .payment_refunds import payment_refunds
-from .payment_work import KIND_LABELS, PaymentWork
+from .payment_work import KIND_LABELS, PaymentWork, cap
 from .quotes import NO_TERMS, PaymentRefund, Quote, QuoteLine, QuoteTerms
 from .rules import (
     Destination,
     Effective,
+    Fallback,
     Initiator,
+    LimitedChange,
+    PaymentKind,
     PolicyRules,
     Refusal,
     RetentionFrom,
     WindowFrom,
 )
+from .seats import inactive_seat_credit
 from .snapshot import SubscriptionSnapshot
 from .timing import cancellation_timing
 from .window_refunds import window_closes_at
@@ -52,6 +57,7 @@ _CREDIT = Destination.CUSTOMER_CREDIT
 _PERIOD_END = Effective.PERIOD_END
 _EACH_PAYMENT = WindowFrom.EACH_PAYMENT
 _FROM_END = RetentionFrom.END
+_FREE_PLAN = Fallback.FREE_PLAN
 
 MISUSE = "suspended_for_misuse"
 CHARGEBACK = "open_chargeback"
@@ -83,6 +89,20 @@ def quote_cancellation(
         rules, variants = resolve(rules, snapshot, at, initiated_by)
         names = tuple(v.name for v in variants)
         notes = [(f"Applies: {v.name}", ZERO, v.clause.ref) for v in variants]
+    if rules.limits and rules.fallback is _FREE_PLAN:
+        reached = limit_reached(rules, LimitedChange.DOWNGRADE_TO_FREE, snapshot.changes, at)
+        if reached is not None:
+            limit, used = reached
+            rules = replace(rules, fallback=limit.otherwise)
+            notes = [
+                *notes,
+                (
+                    f"{limit_message(limit, used)} The workspace is "
+                    f"{limit.otherwise.value.replace('_', ' ')} instead",
+                    ZERO,
+                    limit.clause.ref,
+                ),
+            ]
     if not rules.timing_choice:
         return _quote(rules, names, notes, policy_label, snapshot, at, destination, False)
     run_to_end = timing == _PERIOD_END
@@ -119,6 +139,8 @@ def _quote(
                 cancellation_effective=Effective.PERIOD_END,
                 cancellation_effective_with_refund=Effective.PERIOD_END,
             )
+        if rules.seats is not None and not in_trial:
+            _credit_inactive_seats(work, rules, snapshot, at, run_to_end)
         if rules.case_by_case_review:
             notes.append(
                 (
@@ -239,6 +261,39 @@ def _keep_time(work: list[PaymentWork], rules: PolicyRules) -> None:
                     clause.ref if clause is not None else "",
                 )
             ]
+
+
+def _credit_inactive_seats(
+    work: list[PaymentWork],
+    rules: PolicyRules,
+    snapshot: SubscriptionSnapshot,
+    at: datetime,
+    run_to_end: bool,
+) -> None:
+    """Credit for seats paid with the current period that went inactive, on that period's
+    payment, up to when the service ends (now, or the period end)."""
+    covering = {snapshot.index.payments[i].ref for i in snapshot.index.covering(at)}
+    pq = next(
+        (
+            pq
+            for pq in work
+            if pq.payment.ref in covering
+            and pq.payment.kind == PaymentKind.SUBSCRIPTION
+            and not pq.payment.disputed
+        ),
+        None,
+    )
+    if pq is None:
+        return
+    time_refund = not run_to_end and any(p.time_based for p in work)
+    effective = (
+        rules.cancellation_effective_with_refund if time_refund else rules.cancellation_effective
+    )
+    end = at if effective == Effective.IMMEDIATELY else snapshot.period_end
+    credit = inactive_seat_credit(rules, snapshot, end)
+    if credit is not None:
+        pq.lines.append(credit)
+        cap(pq)
 
 
 def _refusal(rules: PolicyRules, code: str) -> Refusal | None:

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import types
 import typing
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -23,6 +24,8 @@ def to_jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, StrEnum):
         return value.value
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, tuple | list):
         return [to_jsonable(v) for v in value]
     if isinstance(value, dict):
@@ -97,6 +100,13 @@ def from_jsonable(tp: Any, data: Any, path: str = "", root: Any = None) -> Any:
         if not amount.is_finite():
             raise RulesError(path, f"not a number: {data!r}")
         return amount
+    if tp is date:
+        if not isinstance(data, str):
+            raise RulesError(path, "expected a date such as 2022-03-01")
+        try:
+            return date.fromisoformat(data)
+        except ValueError:
+            raise RulesError(path, f"not a date (YYYY-MM-DD): {data!r}") from None
     if isinstance(tp, type) and issubclass(tp, StrEnum):
         try:
             return tp(data)
@@ -129,3 +139,39 @@ def _overrides(root: Any, data: Any, path: str) -> dict[str, Any]:
 @functools.cache
 def _hints(tp: Any) -> dict[str, Any]:
     return typing.get_type_hints(tp)
+
+
+LEGACY_WINDOW_FROM = {"purchase": "trial_end"}
+
+
+def upgrade_stored(data: Any) -> Any:
+    """Rules stored before fixed amounts carried a currency: a bare amount was meant in
+    the policy's `currency`; `counted_from: purchase` meant the trial end (or signup)."""
+    if not isinstance(data, dict):
+        return data
+    currency = data.get("currency")
+
+    def money(value: Any) -> Any:
+        """A bare amount becomes one in the policy's currency; a zero one, no amount."""
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            return [] if Decimal(str(value)) == 0 else [{"amount": value, "currency": currency}]
+        return value
+
+    data = dict(data)
+    if isinstance(data.get("service_deductions"), list):
+        data["service_deductions"] = [
+            {**d, "amount": money(d.get("amount"))} if isinstance(d, dict) else d
+            for d in data["service_deductions"]
+        ]
+    if isinstance(data.get("proration"), list):
+        data["proration"] = [
+            {**r, "fixed_deduction": money(r.get("fixed_deduction"))} if isinstance(r, dict) else r
+            for r in data["proration"]
+        ]
+    window = data.get("refund_window")
+    if isinstance(window, dict) and window.get("counted_from") in LEGACY_WINDOW_FROM:
+        data["refund_window"] = {
+            **window,
+            "counted_from": LEGACY_WINDOW_FROM[window["counted_from"]],
+        }
+    return data
