@@ -65,9 +65,10 @@ def _units(rule: SeatRule, minutes: int, *, round_up: bool) -> int:
     return -(-minutes // MINUTES_PER_DAY) if round_up else minutes // MINUTES_PER_DAY
 
 
-def unit_name(rule: SeatRule, units: int) -> str:
-    one = "seat-day" if rule.proration == Proration.BY_DAY else "seat-minute"
-    return f"{units} {one}{'' if units == 1 else 's'}"
+def unit_name(rule: SeatRule, units: int, total: int) -> str:
+    """"5 seat-days of a 31-day period"."""
+    unit = "day" if rule.proration == Proration.BY_DAY else "minute"
+    return f"{units} seat-{unit}{'' if units == 1 else 's'} of a {total}-{unit} period"
 
 
 def billed_in_advance(rule: SeatRule, snapshot: SubscriptionSnapshot) -> list[SeatSnapshot]:
@@ -100,7 +101,7 @@ def inactive_seat_credit(
         return None
     total = period_units(rule, snapshot.period_start, snapshot.period_end)
     amount = snapshot.seat_price * units / total
-    label = f"Seats not used: {unit_name(rule, units)} of {total} credited"
+    label = f"Seats not used: {unit_name(rule, units, total)}, credited"
     return label, amount, rule.clause.ref
 
 
@@ -123,4 +124,4 @@ def seat_time_due(
     minutes = seat_minutes(intervals, start, stop, lambda count: max(advance + count, floor) - paid)
     units = _units(rule, minutes, round_up=True)
     total = period_units(rule, snapshot.period_start, snapshot.period_end)
-    return snapshot.seat_price * units / total, f"{unit_name(rule, units)} of {total}"
+    return snapshot.seat_price * units / total, unit_name(rule, units, total)
