@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from billing.errors import DomainError
 from billing.money import MINOR_UNITS
 
-if TYPE_CHECKING:
-    from .rules import Clause
+from .clauses import Clause
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .amounts import Money, NoAmountInCurrency, amount_for, amount_in
+from .clauses import Clause
 from .enums import (
     AccessEnd,
     Channel,
@@ -43,14 +44,6 @@ from .enums import (
     WindowFrom,
 )
 from .parsing import from_jsonable, to_jsonable, upgrade_stored
-
-
-@dataclass(frozen=True)
-class Clause:
-    """Where a rule comes from: `ref` names the section, `reading` explains our interpretation."""
-
-    ref: str
-    reading: str = ""
 
 
 @dataclass(frozen=True)

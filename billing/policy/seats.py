@@ -66,7 +66,7 @@ def _units(rule: SeatRule, minutes: int, *, round_up: bool) -> int:
 
 
 def unit_name(rule: SeatRule, units: int, total: int) -> str:
-    """"5 seat-days of a 31-day period"."""
+    """ "5 seat-days of a 31-day period"."""
     unit = "day" if rule.proration == Proration.BY_DAY else "minute"
     return f"{units} seat-{unit}{'' if units == 1 else 's'} of a {total}-{unit} period"
 
