@@ -18,9 +18,10 @@ from .policy_cases import D, monthly_history, pay, quote, snap, t
 DEC_1 = t(2021, 12, 1)
 JAN_1, JAN_11 = t(2022, 1, 1), t(2022, 1, 11)
 MINUTE = timedelta(minutes=1)
+JAN_10 = t(2022, 1, 10)
 
 
-def member(ref, *, added=DEC_1, removed=None, active=t(2022, 1, 10)) -> SeatSnapshot:
+def member(ref, *, added=DEC_1, removed=None, active=JAN_10) -> SeatSnapshot:
     return SeatSnapshot(ref, added, removed, active)
 
 
