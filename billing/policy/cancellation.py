@@ -15,7 +15,8 @@ Before any of it, the policy's variants whose conditions hold replace the rules 
 policy's charges (`charges`); one that refunds unused time is a withdrawal from the
 contract, so it owes no early-termination fee (usage already accrued is still due).
 Where the policy lets the customer choose the timing, the quote carries the alternative:
-the same cancellation run to the period end, with no unused time refunded.
+the same cancellation run to the period end, with no unused time refunded (worked out when
+first read, from the same per-payment work).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from .closure import access_until, credit_expiry, retention_dates
 from .conditions import resolve
 from .payment_refunds import payment_refunds
 from .payment_work import KIND_LABELS, PaymentWork, cap
-from .quotes import NO_TERMS, PaymentRefund, Quote, QuoteLine, QuoteTerms
+from .quotes import NO_TERMS, Alternative, PaymentRefund, Quote, QuoteLine, QuoteTerms
 from .rules import (
     Destination,
     Effective,
@@ -58,6 +59,7 @@ _PERIOD_END = Effective.PERIOD_END
 _EACH_PAYMENT = WindowFrom.EACH_PAYMENT
 _FROM_END = RetentionFrom.END
 _FREE_PLAN = Fallback.FREE_PLAN
+_SUBSCRIPTION = PaymentKind.SUBSCRIPTION
 
 MISUSE = "suspended_for_misuse"
 CHARGEBACK = "open_chargeback"
@@ -103,14 +105,43 @@ def quote_cancellation(
                     limit.clause.ref,
                 ),
             ]
+    in_trial = snapshot.trial_end is not None and at < snapshot.trial_end
+    misuse, work = _work(rules, snapshot, at, in_trial)
+    head = (rules, names, notes, policy_label, snapshot, at, destination, in_trial, misuse)
     if not rules.timing_choice:
-        return _quote(rules, names, notes, policy_label, snapshot, at, destination, False)
+        return _quote(*head, work, False)
     run_to_end = timing == _PERIOD_END
-    quote = _quote(rules, names, notes, policy_label, snapshot, at, destination, run_to_end)
-    if run_to_end or quote.effective is _PERIOD_END:
+    if run_to_end:
+        return _quote(*head, work, True)
+    # The alternative starts from the same per-payment work (computed once, copied).
+    quote = _quote(*head, [pq.copy() for pq in work], False)
+    if quote.effective is _PERIOD_END:
         return quote
-    alternative = _quote(rules, names, notes, policy_label, snapshot, at, destination, True)
-    return replace(quote, terms=replace(quote.terms, alternative=alternative))
+    alternative = Alternative(lambda: _quote(*head, work, True))
+    terms = quote.terms
+    return replace(
+        quote,
+        terms=QuoteTerms(
+            terms.due_lines,
+            terms.variants,
+            terms.credit_expires_at,
+            terms.credit_payout,
+            terms.data_kept,
+            terms.timing_choice,
+            alternative,
+        ),
+    )
+
+
+def _work(
+    rules: PolicyRules, snapshot: SubscriptionSnapshot, at: datetime, in_trial: bool
+) -> tuple[Refusal | None, list[PaymentWork]]:
+    """The refusal for the whole account, if any; otherwise what each payment refunds."""
+    misuse = _refusal(rules, MISUSE) if snapshot.suspended_for_misuse else None
+    if misuse is not None:
+        return misuse, []
+    chargeback = _refusal(rules, CHARGEBACK) if snapshot.index.any_disputed else None
+    return None, payment_refunds(rules, snapshot, at, in_trial, chargeback)
 
 
 def _quote(
@@ -121,24 +152,18 @@ def _quote(
     snapshot: SubscriptionSnapshot,
     at: datetime,
     destination: Destination | None,
+    in_trial: bool,
+    misuse: Refusal | None,
+    work: list[PaymentWork],
     run_to_end: bool,
 ) -> Quote:
-    misuse = _refusal(rules, MISUSE) if snapshot.suspended_for_misuse else None
-    in_trial = snapshot.trial_end is not None and at < snapshot.trial_end
     notes: list[tuple[str, Decimal, str]] = list(variant_notes) if variant_notes else []
-    work: list[PaymentWork] = []
     if misuse is not None:
         notes.append((f"No refund: {misuse.message}", ZERO, misuse.clause.ref))
     else:
-        chargeback = _refusal(rules, CHARGEBACK) if snapshot.index.any_disputed else None
-        work = payment_refunds(rules, snapshot, at, in_trial, chargeback)
         if run_to_end:
             _keep_time(work, rules)
-            rules = replace(
-                rules,
-                cancellation_effective=Effective.PERIOD_END,
-                cancellation_effective_with_refund=Effective.PERIOD_END,
-            )
+            rules = _run_to_end(rules, snapshot)
         if rules.seats is not None and not in_trial:
             _credit_inactive_seats(work, rules, snapshot, at, run_to_end)
         if rules.case_by_case_review:
@@ -204,7 +229,7 @@ def _quote(
         )
     expires = credit_expiry(credit, chosen, at, timing.ends_at) if credit else None
     if credit is not None and chosen is _CREDIT and not credit.cash_value:
-        until = f", usable until {expires:%d %B %Y}" if expires else ""
+        until = f", usable until {_day(snapshot, expires)}" if expires else ""
         lines.append(
             QuoteLine(
                 f"Customer credit has no cash value and is not refundable{until}",
@@ -248,6 +273,24 @@ def _quote(
     )
 
 
+def _run_to_end(rules: PolicyRules, snapshot: SubscriptionSnapshot) -> PolicyRules:
+    """The rules ending at the period end whatever is refunded (once per snapshot and rules:
+    replacing fields of the rules costs more than a quote)."""
+    memo = snapshot.index.by_rule
+    entry = memo.get(("run_to_end", id(rules)))
+    if entry is None or entry[0] is not rules:
+        entry = (
+            rules,
+            replace(
+                rules,
+                cancellation_effective=Effective.PERIOD_END,
+                cancellation_effective_with_refund=Effective.PERIOD_END,
+            ),
+        )
+        memo["run_to_end", id(rules)] = entry
+    return entry[1]
+
+
 def _keep_time(work: list[PaymentWork], rules: PolicyRules) -> None:
     """Running to the period end: refunds of unused time give way to the time itself."""
     clause = rules.clauses.get("timing_choice")
@@ -272,14 +315,15 @@ def _credit_inactive_seats(
 ) -> None:
     """Credit for seats paid with the current period that went inactive, on that period's
     payment, up to when the service ends (now, or the period end)."""
-    covering = {snapshot.index.payments[i].ref for i in snapshot.index.covering(at)}
+    payments = snapshot.index.payments
+    covering = [payments[i] for i in snapshot.index.covering(at)]
     pq = next(
         (
             pq
             for pq in work
-            if pq.payment.ref in covering
-            and pq.payment.kind == PaymentKind.SUBSCRIPTION
+            if pq.payment.kind is _SUBSCRIPTION
             and not pq.payment.disputed
+            and any(pq.payment is pay for pay in covering)
         ),
         None,
     )
@@ -294,6 +338,15 @@ def _credit_inactive_seats(
     if credit is not None:
         pq.lines.append(credit)
         cap(pq)
+
+
+def _day(snapshot: SubscriptionSnapshot, moment: datetime) -> str:
+    """ "10 July 2022", formatted once per day and snapshot (strftime is slow)."""
+    memo = snapshot.index.memo
+    key = ("day", moment.date())
+    if key not in memo:
+        memo[key] = f"{moment:%d %B %Y}"
+    return memo[key]
 
 
 def _refusal(rules: PolicyRules, code: str) -> Refusal | None:

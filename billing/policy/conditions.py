@@ -152,11 +152,27 @@ def resolve(
     """The rules in force for this subscription at `at`, and the variants that shaped them."""
     if not rules.variants:
         return rules, ()
+    held = tuple(
+        i
+        for i, variant in enumerate(rules.variants)
+        if matches(variant.when, snapshot, at, initiated_by, rules.time_zone)
+    )
+    # The same variants give the same rules: built once per snapshot, rules and set held
+    # (replacing a field of the rules costs more than the rest of a simple quote).
+    memo = snapshot.index.by_rule
+    key = ("variants", id(rules), held)
+    entry = memo.get(key)
+    if entry is None or entry[0] is not rules:
+        entry = (rules, *_apply(rules, held))
+        memo[key] = entry
+    return entry[1], entry[2]
+
+
+def _apply(rules: PolicyRules, held: tuple[int, ...]) -> tuple[PolicyRules, tuple[Variant, ...]]:
     chosen: dict = {}
     used: list[Variant] = []
-    for variant in rules.variants:
-        if not matches(variant.when, snapshot, at, initiated_by, rules.time_zone):
-            continue
+    for i in held:
+        variant = rules.variants[i]
         fresh = {key: value for key, value in variant.rules.items() if key not in chosen}
         if fresh:
             chosen.update(fresh)

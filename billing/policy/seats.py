@@ -6,7 +6,9 @@ removed or goes inactive (`inactive_after_days` after its last activity; a seat 
 counts from when it was added). Seat-time is swept over the period: at every moment the
 number of seats counted is a function of how many are in that state, which is where the
 minimum of billed seats comes in. Counted `by_minute`, or `by_day`: the seat-minutes in
-whole days, rounded down for credits and up for charges.
+whole days, rounded down for credits and up for charges. What does not depend on the
+quoted moment is worked out once per snapshot and rule (`prepared`): quotes are built by
+the ten thousand.
 """
 
 from __future__ import annotations
@@ -31,23 +33,25 @@ def inactive_from(seat: SeatSnapshot, rule: SeatRule) -> datetime | None:
     return min(ends) if ends else None
 
 
-def seat_minutes(
-    intervals: Iterable[tuple[datetime, datetime]],
+def seat_time(
+    intervals: Iterable[tuple[datetime, datetime | None]],
     start: datetime,
     end: datetime,
     weight: Callable[[int], int],
-) -> int:
-    """The sum over [start, end) of weight(number of intervals holding) x minutes."""
+) -> timedelta:
+    """The sum over [start, end) of weight(number of intervals holding) x time (an
+    interval without an end holds to `end`)."""
     events: list[tuple[datetime, int]] = [(start, 0), (end, 0)]
     for a, b in intervals:
-        a, b = max(a, start), min(b, end)
+        a, b = max(a, start), end if b is None else min(b, end)
         if a < b:
             events += [(a, 1), (b, -1)]
     events.sort()
-    total = count = 0
+    total = timedelta(0)
+    count = 0
     previous = start
     for moment, step in events:
-        total += weight(count) * ((moment - previous) // MINUTE)
+        total += weight(count) * (moment - previous)
         count += step
         previous = moment
     return total
@@ -71,37 +75,59 @@ def unit_name(rule: SeatRule, units: int, total: int) -> str:
     return f"{units} seat-{unit}{'' if units == 1 else 's'} of a {total}-{unit} period"
 
 
-def billed_in_advance(rule: SeatRule, snapshot: SubscriptionSnapshot) -> list[SeatSnapshot]:
-    """Seats paid with the period: there at its start and not yet inactive then."""
-    if rule.billing != SeatBilling.IN_ADVANCE:
-        return []
-    start = snapshot.period_start
-    return [
-        seat
-        for seat in snapshot.seats
-        if seat.added_at <= start and ((ends := inactive_from(seat, rule)) is None or ends > start)
-    ]
+class PreparedSeats:
+    """What does not depend on the quoted moment, worked out once per snapshot and rule."""
+
+    __slots__ = ("advance", "arrears", "creditable", "inactive_starts", "rule", "total")
+
+    def __init__(self, rule: SeatRule, snapshot: SubscriptionSnapshot) -> None:
+        start = snapshot.period_start
+        in_advance = rule.billing == SeatBilling.IN_ADVANCE
+        billed, starts, arrears = 0, [], []
+        for seat in snapshot.seats:
+            ends = inactive_from(seat, rule)
+            if in_advance and seat.added_at <= start:
+                if ends is None or ends > start:  # paid with the period
+                    billed += 1
+                    if ends is not None:
+                        starts.append(ends)
+            else:
+                arrears.append((seat.added_at, ends))
+        self.rule = rule
+        self.advance = billed
+        # The seats credited at a moment are the first `creditable` to go inactive.
+        self.creditable = max(billed - rule.minimum_billed, 0)
+        self.inactive_starts = sorted(starts)[: self.creditable]
+        self.arrears = arrears
+        self.total = period_units(rule, snapshot.period_start, snapshot.period_end)
+
+
+def prepared(rule: SeatRule, snapshot: SubscriptionSnapshot) -> PreparedSeats:
+    memo = snapshot.index.by_rule
+    entry = memo.get(("seats", id(rule)))
+    if entry is None or entry.rule is not rule:
+        entry = PreparedSeats(rule, snapshot)
+        memo["seats", id(rule)] = entry
+    return entry
 
 
 def inactive_seat_credit(
     rules: PolicyRules, snapshot: SubscriptionSnapshot, end: datetime
 ) -> tuple[str, Decimal, str] | None:
     """(label, exact amount, clause): credit for the time before `end` that seats paid
-    with the period were inactive, keeping `minimum_billed` seats billed."""
+    with the period were inactive, keeping `minimum_billed` seats billed: at every moment
+    the first seats to have gone inactive, as many as the minimum leaves creditable."""
     rule = rules.seats
     if rule is None or not rule.credit_inactive or snapshot.seat_price <= 0:
         return None
-    start, stop = snapshot.period_start, min(end, snapshot.period_end)
-    billed = billed_in_advance(rule, snapshot)
-    creditable = max(max(len(billed), rule.minimum_billed) - rule.minimum_billed, 0)
-    inactive = [(ends, stop) for seat in billed if (ends := inactive_from(seat, rule)) is not None]
-    minutes = seat_minutes(inactive, start, stop, lambda count: min(count, creditable))
-    units = _units(rule, minutes, round_up=False)
+    seats = prepared(rule, snapshot)
+    stop = min(end, snapshot.period_end)
+    time = sum((stop - begins for begins in seats.inactive_starts if begins < stop), timedelta(0))
+    units = _units(rule, time // MINUTE, round_up=False)
     if units <= 0:
         return None
-    total = period_units(rule, snapshot.period_start, snapshot.period_end)
-    amount = snapshot.seat_price * units / total
-    label = f"Seats not used: {unit_name(rule, units, total)}, credited"
+    amount = snapshot.seat_price * units / seats.total
+    label = f"Seats not used: {unit_name(rule, units, seats.total)}, credited"
     return label, amount, rule.clause.ref
 
 
@@ -111,17 +137,21 @@ def seat_time_due(
     """What seat-time billed in arrears up to `end` costs (exact), and its description:
     seats added since the period start (`in_advance`), or every seat (`in_arrears`), at
     least `minimum_billed` at every moment."""
-    start, stop = snapshot.period_start, min(end, snapshot.period_end)
-    advance = len(billed_in_advance(rule, snapshot))
-    floor = rule.minimum_billed
-    intervals = []
-    for seat in snapshot.seats:
-        if rule.billing == SeatBilling.IN_ADVANCE and seat.added_at <= start:
-            continue
-        ends = inactive_from(seat, rule)
-        intervals.append((seat.added_at, stop if ends is None else ends))
-    paid = max(advance, floor) if rule.billing == SeatBilling.IN_ADVANCE else 0
-    minutes = seat_minutes(intervals, start, stop, lambda count: max(advance + count, floor) - paid)
-    units = _units(rule, minutes, round_up=True)
-    total = period_units(rule, snapshot.period_start, snapshot.period_end)
-    return snapshot.seat_price * units / total, unit_name(rule, units, total)
+    seats = prepared(rule, snapshot)
+    stop = min(end, snapshot.period_end)
+    advance, floor = seats.advance, rule.minimum_billed
+    start = snapshot.period_start
+    if (floor <= advance) if rule.billing == SeatBilling.IN_ADVANCE else floor == 0:
+        # No minimum to fill: every seat counts once, a plain sum.
+        time = timedelta(0)
+        for added, ends in seats.arrears:
+            a, b = max(added, start), stop if ends is None else min(ends, stop)
+            if a < b:
+                time += b - a
+    else:
+        paid = max(advance, floor) if rule.billing == SeatBilling.IN_ADVANCE else 0
+        time = seat_time(
+            seats.arrears, start, stop, lambda count: max(advance + count, floor) - paid
+        )
+    units = _units(rule, time // MINUTE, round_up=True)
+    return snapshot.seat_price * units / seats.total, unit_name(rule, units, seats.total)
