@@ -3,8 +3,9 @@
 Every rule carries the clause of the policy text it comes from and, where the text is
 ambiguous, the reading we chose (`reading`), so a policy author can see and change it.
 `PolicyRules.from_dict(policy.rules)` / `to_dict()` convert to and from the JSON stored on
-`billing.RefundPolicy` (strictly: see `parsing.py`). The enumerated values live in
-`enums.py` and are re-exported here, so rules and their values import from one place.
+`billing.RefundPolicy` (strictly: see `codec.py`; earlier formats: `stored_rules.py`).
+The enumerated values live in `enums.py` and are re-exported here, so rules and their
+values import from one place.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .amounts import Money, NoAmountInCurrency, amount_for, amount_in
 from .clauses import Clause
+from .codec import from_json, to_json
 from .enums import (
     AccessEnd,
     Channel,
@@ -43,7 +45,7 @@ from .enums import (
     TrialState,
     WindowFrom,
 )
-from .parsing import from_jsonable, to_jsonable, upgrade_stored
+from .stored_rules import upgrade_stored
 
 
 @dataclass(frozen=True)
@@ -360,7 +362,7 @@ class PolicyRules:
     FIXED_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "currency", "clauses", "variants"})
 
     def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
+        return to_json(self)
 
     def __post_init__(self) -> None:
         try:
@@ -372,8 +374,9 @@ class PolicyRules:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PolicyRules:
-        """Strict: raises `parsing.RulesError` (a ValueError) naming the bad field."""
-        return from_jsonable(cls, upgrade_stored(data))
+        """Strict: raises `codec.CodecError` (a ValueError) whose `field` is the dotted
+        path of the bad field (`variants.0.when.channels.1`)."""
+        return from_json(cls, upgrade_stored(data))
 
 
 __all__ = [

@@ -127,7 +127,7 @@ def test_limits_round_trip_and_an_unknown_change_names_its_field():
     assert PolicyRules.from_dict(data).limits == (PAUSES, FREE_ONCE)
 
     data["limits"][0]["change"] = "upgrade"
-    with pytest.raises(ValueError, match=r"^limits\[0\]\.change: unknown value 'upgrade'"):
+    with pytest.raises(ValueError, match=r"^limits\.0\.change: 'upgrade' is not one of"):
         PolicyRules.from_dict(data)
 
 
@@ -213,5 +213,7 @@ def test_a_purchase_date_round_trips_and_a_bad_one_names_its_field():
     assert PolicyRules.from_dict(data).variants[0].when.purchased_from == date(2022, 3, 1)
 
     data["variants"][0]["when"]["purchased_from"] = "2022-13-01"
-    with pytest.raises(ValueError, match=r"^variants\[0\]\.when\.purchased_from: not a date"):
+    with pytest.raises(
+        ValueError, match=r"^variants\.0\.when\.purchased_from: '2022-13-01' is not a date"
+    ):
         PolicyRules.from_dict(data)

@@ -239,5 +239,5 @@ def test_seat_rules_round_trip_and_a_bad_billing_names_its_field():
     assert PolicyRules.from_dict(data) == rules(charges=SEAT_DAYS)
 
     data["seats"]["billing"] = "monthly"
-    with pytest.raises(ValueError, match=r"^seats\.billing: unknown value 'monthly'"):
+    with pytest.raises(ValueError, match=r"^seats\.billing: 'monthly' is not one of"):
         PolicyRules.from_dict(data)
