@@ -122,6 +122,25 @@ def test_one_downgrade_per_account_refuses_the_second_in_preview_and_service(pla
     assert refused.value.field == "limit"
 
 
+def test_the_downgrade_offer_is_not_shown_once_the_downgrade_limit_is_used(plans, pro):
+    limited(pro, DOWNGRADES)
+    offer = RetentionOffer.objects.create(
+        kind="downgrade",
+        reason="too_expensive",
+        policy=pro.policy,
+        headline="Basic instead",
+        target_plan=plans["basic"],
+        created_at=NOW,
+    )
+    before = [t.offer for t in offers_with_terms(subscription=pro, reason="too_expensive", now=NOW)]
+    subscription_downgrade(subscription=pro, plan=plans["basic"], actor=None, now=NOW)
+    pro.refresh_from_db()
+
+    after = [t.offer for t in offers_with_terms(subscription=pro, reason="too_expensive", now=NOW)]
+
+    assert (before, after) == ([offer], [])
+
+
 def test_a_policy_without_limits_pauses_as_often_as_it_likes(pro):
     for day in (0, 2):
         subscription_pause(subscription=pro, months=1, actor=None, now=NOW + dt.timedelta(days=day))
