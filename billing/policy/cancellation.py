@@ -110,27 +110,12 @@ def quote_cancellation(
     head = (rules, names, notes, policy_label, snapshot, at, destination, in_trial, misuse)
     if not rules.timing_choice:
         return _quote(*head, work, False)
-    run_to_end = timing == _PERIOD_END
-    if run_to_end:
+    if timing == _PERIOD_END:
         return _quote(*head, work, True)
-    # The alternative starts from the same per-payment work (computed once, copied).
-    quote = _quote(*head, [pq.copy() for pq in work], False)
-    if quote.effective is _PERIOD_END:
-        return quote
+    # The alternative starts from the same per-payment work (computed once, copied); the
+    # quote keeps it unless it already runs to the period end.
     alternative = Alternative(lambda: _quote(*head, work, True))
-    terms = quote.terms
-    return replace(
-        quote,
-        terms=QuoteTerms(
-            terms.due_lines,
-            terms.variants,
-            terms.credit_expires_at,
-            terms.credit_payout,
-            terms.data_kept,
-            terms.timing_choice,
-            alternative,
-        ),
-    )
+    return _quote(*head, [pq.copy() for pq in work], False, alternative)
 
 
 def _work(
@@ -156,6 +141,7 @@ def _quote(
     misuse: Refusal | None,
     work: list[PaymentWork],
     run_to_end: bool,
+    alternative: Alternative | None = None,
 ) -> Quote:
     notes: list[tuple[str, Decimal, str]] = list(variant_notes) if variant_notes else []
     if misuse is not None:
@@ -266,7 +252,15 @@ def _quote(
         payment_refunds=tuple(refunds),
         refund_window_until=_window_until(rules, snapshot, at),
         terms=(
-            QuoteTerms(tuple(due_lines), variants, expires, payout, parts, rules.timing_choice)
+            QuoteTerms(
+                tuple(due_lines),
+                variants,
+                expires,
+                payout,
+                parts,
+                rules.timing_choice,
+                alternative if timing.effective is not _PERIOD_END else None,
+            )
             if due_lines or variants or expires or payout or parts or rules.timing_choice
             else NO_TERMS
         ),
@@ -316,18 +310,12 @@ def _credit_inactive_seats(
     """Credit for seats paid with the current period that went inactive, on that period's
     payment, up to when the service ends (now, or the period end)."""
     payments = snapshot.index.payments
-    covering = [payments[i] for i in snapshot.index.covering(at)]
-    pq = next(
-        (
-            pq
-            for pq in work
-            if pq.payment.kind is _SUBSCRIPTION
-            and not pq.payment.disputed
-            and any(pq.payment is pay for pay in covering)
-        ),
-        None,
-    )
-    if pq is None:
+    covering = {id(payments[i]) for i in snapshot.index.covering(at)}
+    for pq in work:
+        pay = pq.payment
+        if pay.kind is _SUBSCRIPTION and not pay.disputed and id(pay) in covering:
+            break
+    else:
         return
     time_refund = not run_to_end and any(p.time_based for p in work)
     effective = (
