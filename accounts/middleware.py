@@ -1,9 +1,11 @@
-"""Records workspace activity: the last time one of its members made a signed-in request.
+"""Records activity: the last time a member made a signed-in request, per seat (seat rules
+credit seats left unused) and per workspace (retention).
 
-Two cache guards keep this off the hot path: a per-user key lets a user's requests look up
-their workspaces at most once per ACTIVITY_WRITE_INTERVAL_SECONDS, and a per-workspace key
-lets each workspace be written at most once per interval however many members are busy.
-A request that passes both costs three queries (seats, facts, one UPDATE); the others none.
+Two cache guards keep this off the hot path: a per-user key lets a user's requests write
+their seats and look up their workspaces at most once per ACTIVITY_WRITE_INTERVAL_SECONDS,
+and a per-workspace key lets each workspace be written at most once per interval however
+many members are busy. A request that passes both costs four queries (the seats' UPDATE,
+seats, facts, one UPDATE); one passing the user's guard only, two; the others none.
 """
 
 from django.conf import settings
@@ -30,6 +32,8 @@ class WorkspaceActivityMiddleware:
         from accounts.models import WorkspaceMember
         from accounts.services.workspaces import workspaces_touch_activity
 
+        now = timezone.now()
+        WorkspaceMember.objects.filter(user_id=user_id).update(last_active_at=now)
         seats = WorkspaceMember.objects.filter(user_id=user_id).values_list(
             "workspace_id", flat=True
         )
@@ -39,4 +43,4 @@ class WorkspaceActivityMiddleware:
             if cache.add(f"workspace-activity:workspace:{workspace_id}", 1, timeout=interval)
         ]
         if due:
-            workspaces_touch_activity(workspace_ids=due, now=timezone.now())
+            workspaces_touch_activity(workspace_ids=due, now=now)

@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from billing.account_history import snapshot_extras
 from billing.models import Dispute, Payment, Refund, Subscription
 from billing.policy.codec import from_json, to_json
 from billing.policy.rules import Channel, Interval, PaymentKind, PaymentMethod, ServiceKind
@@ -25,7 +26,7 @@ from billing.policy.snapshot import (
     ServiceSnapshot,
     SubscriptionSnapshot,
 )
-from billing.selectors import subscription_for_quote, subscription_snapshot
+from billing.selectors import policy_rules, subscription_for_quote, subscription_snapshot
 
 ZERO = Decimal("0")
 
@@ -41,8 +42,10 @@ def snapshot_from_json(data: dict[str, Any]) -> SubscriptionSnapshot:
 def stored_snapshot(
     subscription: Subscription, *, payments: list[Payment] | None = None
 ) -> dict[str, Any]:
-    """The snapshot `quote_for_subscription` (or a plan-change quote) sees now, as JSON."""
-    return snapshot_json(subscription_snapshot(subscription, payments=payments))
+    """The snapshot `quote_for_subscription` (or a plan-change quote) sees now, as JSON
+    (with the seats and changes its policy's rules read)."""
+    extras = snapshot_extras(subscription, policy_rules(subscription.policy))
+    return snapshot_json(subscription_snapshot(subscription, payments=payments, **extras))
 
 
 def payment_snapshot(payment: Payment) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from django.db.models import Exists, OuterRef, Sum
 
+from billing.account_history import snapshot_extras
 from billing.models import CreditEntry, Dispute, Payment, RefundPolicy, Subscription
 from billing.policy.engine import quote_cancellation
 from billing.policy.pauses import quote_while_paused
@@ -28,7 +29,9 @@ from billing.policy.rules import (
 )
 from billing.policy.snapshot import (
     AddOnSnapshot,
+    ChangeEvent,
     PaymentSnapshot,
+    SeatSnapshot,
     ServiceSnapshot,
     SubscriptionSnapshot,
 )
@@ -76,10 +79,13 @@ def subscription_snapshot(
     *,
     payments: list[Payment] | None = None,
     credit_balance: Decimal = Decimal("0"),
+    seats: tuple[SeatSnapshot, ...] = (),
+    changes: tuple[ChangeEvent, ...] = (),
 ) -> SubscriptionSnapshot:
     """The engine's view of a subscription. Pass `payments` to reuse rows already loaded;
     they must carry the `has_open_dispute` annotation (see `snapshot_payments`).
-    `credit_balance` is read only where the policy pays credit out at closure."""
+    `credit_balance` is read only where the policy pays credit out at closure, `seats` and
+    `changes` where it has seat rules or limits (`account_history.snapshot_extras`)."""
     if payments is None:
         payments = list(snapshot_payments(subscription))
     plan = subscription.plan
@@ -126,6 +132,9 @@ def subscription_snapshot(
         commitment_end=subscription.commitment_end,
         last_used_at=subscription.workspace.last_activity_at,
         credit_balance=credit_balance,
+        seat_price=plan.seat_price,
+        seats=seats,
+        changes=changes,
     )
 
 
@@ -157,7 +166,9 @@ def quote_for_subscription(
             quote_cancellation=quote_cancellation,
             rules=rules,
             policy_label=policy.label,
-            snapshot=subscription_snapshot(subscription, payments=payments),
+            snapshot=subscription_snapshot(
+                subscription, payments=payments, **snapshot_extras(subscription, rules)
+            ),
             paused_at=subscription.paused_at,
             resumes_at=subscription.resumes_at,
             at=max(at, subscription.paused_at),
@@ -173,7 +184,12 @@ def quote_for_subscription(
     return quote_cancellation(
         rules=rules,
         policy_label=policy.label,
-        snapshot=subscription_snapshot(subscription, payments=payments, credit_balance=balance),
+        snapshot=subscription_snapshot(
+            subscription,
+            payments=payments,
+            credit_balance=balance,
+            **snapshot_extras(subscription, rules),
+        ),
         at=max(at, subscription.started_at),
     )
 

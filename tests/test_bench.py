@@ -2,6 +2,7 @@
 
 from bench import quotes
 from bench.__main__ import discover, main
+from billing.policy.examples import EXAMPLE_POLICIES
 
 
 def test_runner_discovers_the_quotes_benchmark():
@@ -22,3 +23,16 @@ def test_quotes_benchmark_prints_a_rate_per_preset(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert all(slug in out for slug in ("connex", "sync-with-connex", "orgix", "prorated-credit"))
     assert "1.00x" in out
+
+
+def test_quotes_benchmark_measures_every_example_and_the_timing_choice(monkeypatch, capsys):
+    monkeypatch.setattr(quotes, "SECONDS", 0.001)
+    monkeypatch.setattr(quotes, "_pin_to_one_core", lambda: "not pinned (test)")
+
+    main(["quotes"])
+
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    measured = {(row[0], " ".join(row[1:3])) for row in rows if len(row) > 3}
+    for slug in EXAMPLE_POLICIES:
+        assert (slug, "36 payments") in measured
+    assert ("example-slack", "36 +") in measured  # "36 + choice": the alternative read too

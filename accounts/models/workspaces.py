@@ -90,6 +90,9 @@ class WorkspaceMember(models.Model):
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField()
+    # The member's latest signed-in request (per seat: policies with seat rules credit
+    # seats left unused); written at most once per ACTIVITY_WRITE_INTERVAL_SECONDS.
+    last_active_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -87,7 +87,13 @@ def member_remove(*, member: WorkspaceMember, actor: User | None, now: datetime)
             action="workspace.member_remove",
             target=member,
             now=now,
-            before={"email": member.user.email, "role": member.role},
+            # The seat's times, for seat rules crediting the period's removed seats.
+            before={
+                "email": member.user.email,
+                "role": member.role,
+                "joined_at": member.joined_at,
+                "last_active_at": member.last_active_at,
+            },
         )
         member.delete()
         _lift_restriction_if_within_limits(locked, actor=actor, now=now)

@@ -17,6 +17,7 @@ from django.utils.html import format_html
 
 from backoffice.admin_mixins import LargeTableAdmin
 from backoffice.identifiers import parse_id
+from billing.account_history import snapshot_extras
 from billing.errors import DomainError
 from billing.models import RefundPolicy, Subscription
 from billing.policy.quotes import PlanChangeQuote, Quote
@@ -235,8 +236,9 @@ class RefundPolicyAdmin(LargeTableAdmin):
             self.message_user(request, f"No subscription #{subscription_id}.", messages.ERROR)
             return None
         now = max(timezone.now(), subscription.started_at)
+        extras = snapshot_extras(subscription, policy_rules(subscription.policy))
         scenario = scenario_from_snapshot(
-            subscription.policy.label, subscription_snapshot(subscription), now
+            subscription.policy.label, subscription_snapshot(subscription, **extras), now
         )
         return {"policy": subscription.policy_id, "scenario": json.dumps(scenario, indent=2)}
 

@@ -21,6 +21,11 @@ class Plan(models.Model):
     price = MoneyField(default=0)
     currency = currency_field()
     seat_limit = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
+    seat_price = MoneyField(
+        default=0,
+        help_text="One seat for one period, where the policy has seat rules (credits for "
+        "inactive seats, seat-days in arrears); 0: not priced per seat.",
+    )
     storage_limit_mb = models.PositiveBigIntegerField(null=True, blank=True)
     module_limit = models.PositiveIntegerField(null=True, blank=True)
     orders_per_month_limit = models.PositiveIntegerField(null=True, blank=True)
@@ -35,6 +40,9 @@ class Plan(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(price__gte=0), name="plan_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(seat_price__gte=0), name="plan_seat_price_not_negative"
             ),
         ]
         indexes = [models.Index(fields=["policy_slug", "tier_rank"])]

@@ -15,7 +15,8 @@ Before any of it, the policy's variants whose conditions hold replace the rules 
 policy's charges (`charges`); one that refunds unused time is a withdrawal from the
 contract, so it owes no early-termination fee (usage already accrued is still due).
 Where the policy lets the customer choose the timing, the quote carries the alternative:
-the same cancellation run to the period end, with no unused time refunded.
+the same cancellation run to the period end, with no unused time refunded (worked out when
+first read, from the same per-payment work).
 """
 
 from __future__ import annotations
@@ -27,21 +28,26 @@ from zoneinfo import ZoneInfo
 
 from billing.money import ZERO, round_money
 
+from .change_limits import limit_message, limit_reached
 from .charges import cancellation_charges
 from .closure import access_until, credit_expiry, retention_dates
 from .conditions import resolve
 from .payment_refunds import payment_refunds
-from .payment_work import KIND_LABELS, PaymentWork
-from .quotes import NO_TERMS, PaymentRefund, Quote, QuoteLine, QuoteTerms
+from .payment_work import KIND_LABELS, PaymentWork, cap
+from .quotes import NO_TERMS, Alternative, PaymentRefund, Quote, QuoteLine, QuoteTerms
 from .rules import (
     Destination,
     Effective,
+    Fallback,
     Initiator,
+    LimitedChange,
+    PaymentKind,
     PolicyRules,
     Refusal,
     RetentionFrom,
     WindowFrom,
 )
+from .seats import inactive_seat_credit
 from .snapshot import SubscriptionSnapshot
 from .timing import cancellation_timing
 from .window_refunds import window_closes_at
@@ -52,6 +58,8 @@ _CREDIT = Destination.CUSTOMER_CREDIT
 _PERIOD_END = Effective.PERIOD_END
 _EACH_PAYMENT = WindowFrom.EACH_PAYMENT
 _FROM_END = RetentionFrom.END
+_FREE_PLAN = Fallback.FREE_PLAN
+_SUBSCRIPTION = PaymentKind.SUBSCRIPTION
 
 MISUSE = "suspended_for_misuse"
 CHARGEBACK = "open_chargeback"
@@ -83,14 +91,42 @@ def quote_cancellation(
         rules, variants = resolve(rules, snapshot, at, initiated_by)
         names = tuple(v.name for v in variants)
         notes = [(f"Applies: {v.name}", ZERO, v.clause.ref) for v in variants]
+    if rules.limits and rules.fallback is _FREE_PLAN:
+        reached = limit_reached(rules, LimitedChange.DOWNGRADE_TO_FREE, snapshot.changes, at)
+        if reached is not None:
+            limit, used = reached
+            rules = replace(rules, fallback=limit.otherwise)
+            notes = [
+                *notes,
+                (
+                    f"{limit_message(limit, used)} The workspace is "
+                    f"{limit.otherwise.value.replace('_', ' ')} instead",
+                    ZERO,
+                    limit.clause.ref,
+                ),
+            ]
+    in_trial = snapshot.trial_end is not None and at < snapshot.trial_end
+    misuse, work = _work(rules, snapshot, at, in_trial)
+    head = (rules, names, notes, policy_label, snapshot, at, destination, in_trial, misuse)
     if not rules.timing_choice:
-        return _quote(rules, names, notes, policy_label, snapshot, at, destination, False)
-    run_to_end = timing == _PERIOD_END
-    quote = _quote(rules, names, notes, policy_label, snapshot, at, destination, run_to_end)
-    if run_to_end or quote.effective is _PERIOD_END:
-        return quote
-    alternative = _quote(rules, names, notes, policy_label, snapshot, at, destination, True)
-    return replace(quote, terms=replace(quote.terms, alternative=alternative))
+        return _quote(*head, work, False)
+    if timing == _PERIOD_END:
+        return _quote(*head, work, True)
+    # The alternative starts from the same per-payment work (computed once, copied); the
+    # quote keeps it unless it already runs to the period end.
+    alternative = Alternative(lambda: _quote(*head, work, True))
+    return _quote(*head, [pq.copy() for pq in work], False, alternative)
+
+
+def _work(
+    rules: PolicyRules, snapshot: SubscriptionSnapshot, at: datetime, in_trial: bool
+) -> tuple[Refusal | None, list[PaymentWork]]:
+    """The refusal for the whole account, if any; otherwise what each payment refunds."""
+    misuse = _refusal(rules, MISUSE) if snapshot.suspended_for_misuse else None
+    if misuse is not None:
+        return misuse, []
+    chargeback = _refusal(rules, CHARGEBACK) if snapshot.index.any_disputed else None
+    return None, payment_refunds(rules, snapshot, at, in_trial, chargeback)
 
 
 def _quote(
@@ -101,24 +137,21 @@ def _quote(
     snapshot: SubscriptionSnapshot,
     at: datetime,
     destination: Destination | None,
+    in_trial: bool,
+    misuse: Refusal | None,
+    work: list[PaymentWork],
     run_to_end: bool,
+    alternative: Alternative | None = None,
 ) -> Quote:
-    misuse = _refusal(rules, MISUSE) if snapshot.suspended_for_misuse else None
-    in_trial = snapshot.trial_end is not None and at < snapshot.trial_end
     notes: list[tuple[str, Decimal, str]] = list(variant_notes) if variant_notes else []
-    work: list[PaymentWork] = []
     if misuse is not None:
         notes.append((f"No refund: {misuse.message}", ZERO, misuse.clause.ref))
     else:
-        chargeback = _refusal(rules, CHARGEBACK) if snapshot.index.any_disputed else None
-        work = payment_refunds(rules, snapshot, at, in_trial, chargeback)
         if run_to_end:
             _keep_time(work, rules)
-            rules = replace(
-                rules,
-                cancellation_effective=Effective.PERIOD_END,
-                cancellation_effective_with_refund=Effective.PERIOD_END,
-            )
+            rules = _run_to_end(rules, snapshot)
+        if rules.seats is not None and not in_trial:
+            _credit_inactive_seats(work, rules, snapshot, at, run_to_end)
         if rules.case_by_case_review:
             notes.append(
                 (
@@ -182,7 +215,7 @@ def _quote(
         )
     expires = credit_expiry(credit, chosen, at, timing.ends_at) if credit else None
     if credit is not None and chosen is _CREDIT and not credit.cash_value:
-        until = f", usable until {expires:%d %B %Y}" if expires else ""
+        until = f", usable until {_day(snapshot, expires)}" if expires else ""
         lines.append(
             QuoteLine(
                 f"Customer credit has no cash value and is not refundable{until}",
@@ -219,11 +252,37 @@ def _quote(
         payment_refunds=tuple(refunds),
         refund_window_until=_window_until(rules, snapshot, at),
         terms=(
-            QuoteTerms(tuple(due_lines), variants, expires, payout, parts, rules.timing_choice)
+            QuoteTerms(
+                tuple(due_lines),
+                variants,
+                expires,
+                payout,
+                parts,
+                rules.timing_choice,
+                alternative if timing.effective is not _PERIOD_END else None,
+            )
             if due_lines or variants or expires or payout or parts or rules.timing_choice
             else NO_TERMS
         ),
     )
+
+
+def _run_to_end(rules: PolicyRules, snapshot: SubscriptionSnapshot) -> PolicyRules:
+    """The rules ending at the period end whatever is refunded (once per snapshot and rules:
+    replacing fields of the rules costs more than a quote)."""
+    memo = snapshot.index.by_rule
+    entry = memo.get(("run_to_end", id(rules)))
+    if entry is None or entry[0] is not rules:
+        entry = (
+            rules,
+            replace(
+                rules,
+                cancellation_effective=Effective.PERIOD_END,
+                cancellation_effective_with_refund=Effective.PERIOD_END,
+            ),
+        )
+        memo["run_to_end", id(rules)] = entry
+    return entry[1]
 
 
 def _keep_time(work: list[PaymentWork], rules: PolicyRules) -> None:
@@ -239,6 +298,43 @@ def _keep_time(work: list[PaymentWork], rules: PolicyRules) -> None:
                     clause.ref if clause is not None else "",
                 )
             ]
+
+
+def _credit_inactive_seats(
+    work: list[PaymentWork],
+    rules: PolicyRules,
+    snapshot: SubscriptionSnapshot,
+    at: datetime,
+    run_to_end: bool,
+) -> None:
+    """Credit for seats paid with the current period that went inactive, on that period's
+    payment, up to when the service ends (now, or the period end)."""
+    payments = snapshot.index.payments
+    covering = {id(payments[i]) for i in snapshot.index.covering(at)}
+    for pq in work:
+        pay = pq.payment
+        if pay.kind is _SUBSCRIPTION and not pay.disputed and id(pay) in covering:
+            break
+    else:
+        return
+    time_refund = not run_to_end and any(p.time_based for p in work)
+    effective = (
+        rules.cancellation_effective_with_refund if time_refund else rules.cancellation_effective
+    )
+    end = at if effective == Effective.IMMEDIATELY else snapshot.period_end
+    credit = inactive_seat_credit(rules, snapshot, end)
+    if credit is not None:
+        pq.lines.append(credit)
+        cap(pq)
+
+
+def _day(snapshot: SubscriptionSnapshot, moment: datetime) -> str:
+    """ "10 July 2022", formatted once per day and snapshot (strftime is slow)."""
+    memo = snapshot.index.memo
+    key = ("day", moment.date())
+    if key not in memo:
+        memo[key] = f"{moment:%d %B %Y}"
+    return memo[key]
 
 
 def _refusal(rules: PolicyRules, code: str) -> Refusal | None:

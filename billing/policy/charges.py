@@ -1,5 +1,5 @@
 """What a cancellation charges (`ChargeRule`s): a share of the remaining commitment (an
-early-termination fee), usage billed in arrears. Added to the quote's `amount_due` as
+early-termination fee), usage or seat-time billed in arrears. Added to the quote's `amount_due` as
 lines naming their clause.
 
 Pure. A commitment is a term separate from the billing interval (annual paid monthly,
@@ -18,6 +18,7 @@ from billing.money import round_money
 
 from .calendars import add_months, interval_months
 from .rules import ChargeKind, PolicyRules
+from .seats import seat_time_due
 from .snapshot import SubscriptionSnapshot
 
 HUNDRED = Decimal(100)
@@ -56,6 +57,9 @@ def cancellation_charges(
             base = snapshot.price * (1 - snapshot.discount_percent / HUNDRED) * periods
             one, many = PERIOD_NAMES[interval_months(snapshot.interval)]
             what = f"{periods} remaining {one if periods == 1 else many} of the commitment"
+        elif charge.kind == ChargeKind.SEAT_DAYS and rules.seats is not None:
+            base, time = seat_time_due(rules.seats, snapshot, ends_at)
+            what = f"{time} not yet billed"
         else:
             base = snapshot.unbilled_usage
             what = "usage not yet billed"

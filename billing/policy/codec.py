@@ -3,11 +3,12 @@
 Used for policy rules (`PolicyRules`) and for the subscription snapshot a stored quote was
 computed from (`SubscriptionSnapshot`), so a field added to either dataclass is serialised
 without code here. Types understood: nested dataclasses, `X | None`, `tuple[X, ...]`,
-`dict[str, X]`, `StrEnum`, `Decimal` (as a string), aware `datetime` (ISO 8601), and plain
-JSON scalars. A missing field with a default takes the default; an unknown key is an error
-(a misspelt key must not silently change a quote). A field whose metadata says `overrides`
-holds some fields of the outermost dataclass (a policy variant's rules), each read as that
-field; the outermost class's `FIXED_FIELDS` may not be overridden.
+`dict[str, X]`, `StrEnum`, `Decimal` (as a string), aware `datetime` and `date` (ISO
+8601), and plain JSON scalars. A missing field with a default takes the default; an
+unknown key is an error (a misspelt key must not silently change a quote). A field whose
+metadata says `overrides` holds some fields of the outermost dataclass (a policy variant's
+rules), each read as that field; the outermost class's `FIXED_FIELDS` may not be
+overridden.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import cache
@@ -40,7 +41,7 @@ def to_json(value: Any) -> Any:
         return value.value
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # a datetime too
         return value.isoformat()
     if isinstance(value, tuple | list):
         return [to_json(v) for v in value]
@@ -185,6 +186,13 @@ def _scalar_from_json(tp: Any, data: Any, field: str) -> Any:
         if value.tzinfo is None:
             raise CodecError(field, "needs a time zone offset (UTC: +00:00)")
         return value
+    if tp is date:
+        if not isinstance(data, str):
+            raise CodecError(field, "expected a date such as 2022-03-01")
+        try:
+            return date.fromisoformat(data)
+        except ValueError:
+            raise CodecError(field, f"{data!r} is not a date (YYYY-MM-DD)") from None
     if tp is bool:
         if not isinstance(data, bool):
             raise CodecError(field, "expected true or false")

@@ -10,7 +10,8 @@ variants costs nothing here.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from .calendars import add_months, interval_months
 from .rules import Condition, Initiator, Phase, PolicyRules, Region, TrialState, Variant
@@ -99,11 +100,26 @@ def in_place(condition: Condition, country: str) -> bool:
     )
 
 
+def purchased_on(snapshot: SubscriptionSnapshot, time_zone: str) -> date:
+    """The day of the purchase (the subscription's start) in the policy's time zone."""
+    return snapshot.subscribed_at.astimezone(ZoneInfo(time_zone)).date()
+
+
+def purchase_date_holds(condition: Condition, snapshot: SubscriptionSnapshot, time_zone: str):
+    if condition.purchased_from is None and condition.purchased_before is None:
+        return True
+    day = purchased_on(snapshot, time_zone)
+    return (condition.purchased_from is None or day >= condition.purchased_from) and (
+        condition.purchased_before is None or day < condition.purchased_before
+    )
+
+
 def matches(
     condition: Condition,
     snapshot: SubscriptionSnapshot,
     at: datetime,
     initiated_by: Initiator = Initiator.CUSTOMER,
+    time_zone: str = "UTC",
 ) -> bool:
     c = condition
     committed = snapshot.commitment_end is not None and snapshot.commitment_end > max(
@@ -120,6 +136,7 @@ def matches(
         and (not c.initiated_by or initiated_by in c.initiated_by)
         and (c.past_due is None or c.past_due == (snapshot.status == "past_due"))
         and phase_holds(c.phase, snapshot, at)
+        and purchase_date_holds(c, snapshot, time_zone)
         and (
             c.used_since_payment is None or c.used_since_payment == used_since_payment(snapshot, at)
         )
@@ -135,11 +152,27 @@ def resolve(
     """The rules in force for this subscription at `at`, and the variants that shaped them."""
     if not rules.variants:
         return rules, ()
+    held = tuple(
+        i
+        for i, variant in enumerate(rules.variants)
+        if matches(variant.when, snapshot, at, initiated_by, rules.time_zone)
+    )
+    # The same variants give the same rules: built once per snapshot, rules and set held
+    # (replacing a field of the rules costs more than the rest of a simple quote).
+    memo = snapshot.index.by_rule
+    key = ("variants", id(rules), held)
+    entry = memo.get(key)
+    if entry is None or entry[0] is not rules:
+        entry = (rules, *_apply(rules, held))
+        memo[key] = entry
+    return entry[1], entry[2]
+
+
+def _apply(rules: PolicyRules, held: tuple[int, ...]) -> tuple[PolicyRules, tuple[Variant, ...]]:
     chosen: dict = {}
     used: list[Variant] = []
-    for variant in rules.variants:
-        if not matches(variant.when, snapshot, at, initiated_by):
-            continue
+    for i in held:
+        variant = rules.variants[i]
         fresh = {key: value for key, value in variant.rules.items() if key not in chosen}
         if fresh:
             chosen.update(fresh)

@@ -46,6 +46,13 @@ class PaymentWork:
         self.lines: list[tuple[str, Decimal, str]] = []
         self.time_based = False  # a prorated or window refund of the current period
 
+    def copy(self) -> PaymentWork:
+        """The same work, with its own lines (a quote and its alternative share the start)."""
+        twin = PaymentWork(self.payment, self.remainder)
+        twin.lines = list(self.lines)
+        twin.time_based = self.time_based
+        return twin
+
 
 def covers(pay: PaymentSnapshot, snapshot: SubscriptionSnapshot, at: datetime) -> bool:
     """Does this payment pay for the period containing `at`?"""

@@ -8,6 +8,7 @@ computed exactly and rounded once, half-up, to the currency's minor unit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -43,6 +44,33 @@ class PaymentRefund:
     tax: Decimal
 
 
+class Alternative:
+    """The same cancellation run to the period end (a timing choice), worked out when first
+    read: most readers of a quote never look at it, and it costs as much as the quote. It
+    compares and hashes as the quote it stands for, so quotes stay values."""
+
+    __slots__ = ("_make", "_quote")
+
+    def __init__(self, make: Callable[[], Quote]) -> None:
+        self._make: Callable[[], Quote] | None = make
+        self._quote: Quote | None = None
+
+    @property
+    def quote(self) -> Quote:
+        if self._make is not None:
+            self._quote, self._make = self._make(), None
+        return self._quote  # type: ignore[return-value]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Alternative) and self.quote == other.quote
+
+    def __hash__(self) -> int:
+        return hash(self.quote)
+
+    def __repr__(self) -> str:
+        return f"Alternative({self.quote!r})"
+
+
 @dataclass(frozen=True)
 class QuoteTerms:
     """What conditions, charges, timing choice, retention horizons and credit rules add to
@@ -57,7 +85,7 @@ class QuoteTerms:
     credit_payout: Decimal = Decimal("0")  # credit balance paid out at closure
     data_kept: tuple[RetainedPart, ...] = ()  # parts kept on their own horizon
     timing_choice: bool = False  # the customer may pick this quote or `alternative`
-    alternative: Quote | None = None  # the same cancellation, run to the period end
+    alternative: Alternative | None = None  # the same cancellation, run to the period end
 
 
 NO_TERMS = QuoteTerms()
@@ -111,7 +139,8 @@ class Quote:
 
     @property
     def alternative(self) -> Quote | None:
-        return self.terms.alternative
+        alternative = self.terms.alternative
+        return alternative.quote if alternative is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         return {

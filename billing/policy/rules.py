@@ -3,215 +3,49 @@
 Every rule carries the clause of the policy text it comes from and, where the text is
 ambiguous, the reading we chose (`reading`), so a policy author can see and change it.
 `PolicyRules.from_dict(policy.rules)` / `to_dict()` convert to and from the JSON stored on
-`billing.RefundPolicy` (strictly: see `parsing.py`).
+`billing.RefundPolicy` (strictly: see `codec.py`; earlier formats: `stored_rules.py`).
+The enumerated values live in `enums.py` and are re-exported here, so rules and their
+values import from one place.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from billing.errors import DomainError
-from billing.money import MINOR_UNITS
-
-from .parsing import from_jsonable, to_jsonable
-
-
-class PaymentKind(StrEnum):
-    SUBSCRIPTION = "subscription"
-    IMPLEMENTATION_FEE = "implementation_fee"
-    ACTIVATION_FEE = "activation_fee"
-    ADD_ON = "add_on"
-    ONE_TIME_PURCHASE = "one_time_purchase"
-    UPGRADE_PRORATION = "upgrade_proration"
-    INTERNAL_MEMBERSHIP = "internal_membership"
-
-
-class ServiceKind(StrEnum):
-    PRELIMINARY_CALL = "preliminary_call"
-    ONBOARDING = "onboarding"
-    FOLLOW_UP_CALL = "follow_up_call"
-    CUSTOMIZATION = "customization"
-
-
-class Interval(StrEnum):
-    MONTH = "month"
-    YEAR = "year"
-
-
-class Proration(StrEnum):
-    NONE = "none"
-    BY_MINUTE = "by_minute"
-    BY_DAY = "by_day"
-    WHOLE_MONTHS = "whole_months"  # whole months remaining, the current one included
-    WHOLE_MONTHS_EXCEPT_CURRENT = "whole_months_except_current"
-
-
-class Destination(StrEnum):
-    ORIGINAL_PAYMENT_METHOD = "original_payment_method"
-    CUSTOMER_CREDIT = "customer_credit"
-    NONE = "none"
-
-
-class Effective(StrEnum):
-    IMMEDIATELY = "immediately"
-    PERIOD_END = "period_end"
-
-
-class Fallback(StrEnum):
-    FREE_PLAN = "free_plan"
-    DISABLED = "disabled"
-    EXPIRED = "expired"
-
-
-class WindowFrom(StrEnum):
-    """Where a refund window starts."""
-
-    SIGNUP = "signup"  # the subscription's start (a free trial's activation included)
-    FIRST_PAYMENT = "first_payment"  # the first payment (the first paid signup)
-    TRIAL_END = "trial_end"  # the end of the free trial; the signup without one
-    EACH_PAYMENT = "each_payment"  # every payment opens its own window (renewals too)
-
-
-class DayCount(StrEnum):
-    """How "within N days" is counted."""
-
-    # Inclusive, by the calendar: open until the end of the Nth day after the start's day,
-    # in the policy's time zone (from 1 January 10:00, 30 days run to 31 January 23:59).
-    CALENDAR_DAYS = "calendar_days"
-    # Inclusive, by elapsed time: open until N x 24 hours after the start, that instant too.
-    ELAPSED = "elapsed"
-
-
-class AccessEnd(StrEnum):
-    """Where access ends when a cancellation takes effect at the period end."""
-
-    INSTANT = "instant"  # at the period's end instant
-    END_OF_DAY = "end_of_day"  # at the end of the day the period ends on (policy time zone)
-
-
-@dataclass(frozen=True)
-class Money:
-    """A fixed amount in a policy, with its currency: never applied in another one."""
-
-    amount: Decimal
-    currency: str
-
-    def __post_init__(self) -> None:
-        if not self.currency:
-            raise ValueError("currency: a fixed amount needs a currency")
-        if self.currency not in MINOR_UNITS:
-            raise ValueError(f"currency: unknown currency {self.currency!r}")
-        if self.amount < 0:
-            raise ValueError(f"a fixed amount cannot be negative ({self.amount})")
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
-
-
-class NoAmountInCurrency(DomainError):
-    """A rule's fixed amount is not defined in the subscription's currency: the quote is
-    refused rather than applying it in another currency (no silent conversion)."""
-
-
-def amount_in(amounts: tuple[Money, ...], currency: str) -> Decimal | None:
-    """The amount a rule defines for `currency`: zero when it defines no amount at all,
-    None when it defines amounts but none in `currency` (the quote then refuses)."""
-    if not amounts:
-        return Decimal("0")
-    for money in amounts:
-        if money.currency == currency:
-            return money.amount
-    return None
-
-
-def amount_for(amounts: tuple[Money, ...], currency: str, *, rule: str, clause: Clause) -> Decimal:
-    """`amount_in`, or `NoAmountInCurrency` naming the rule and its clause."""
-    amount = amount_in(amounts, currency)
-    if amount is None:
-        defined = ", ".join(str(money) for money in amounts)
-        raise NoAmountInCurrency(
-            f"{clause.ref}: this policy version defines the amount only as {defined}, "
-            f"not in {currency}; it is never converted",
-            field=rule,
-        )
-    return amount
-
-
-class Phase(StrEnum):
-    """Where in the subscription's life `at` falls (first year: before the first
-    anniversary of signup; first period: the first paid billing period)."""
-
-    ANY = "any"
-    FIRST_YEAR = "first_year"
-    AFTER_FIRST_YEAR = "after_first_year"
-    FIRST_PERIOD = "first_period"
-    RENEWAL = "renewal"
-
-
-class RefusalCode(StrEnum):
-    OPEN_CHARGEBACK = "open_chargeback"
-    SUSPENDED_FOR_MISUSE = "suspended_for_misuse"
-
-
-class Channel(StrEnum):
-    """Where the subscription was bought."""
-
-    WEB = "web"
-    SALES = "sales"
-    RESELLER = "reseller"
-    APP_STORE = "app_store"
-    RETAIL = "retail"
-
-
-class PaymentMethod(StrEnum):
-    CARD = "card"
-    INVOICE = "invoice"
-    DIRECT_DEBIT = "direct_debit"
-
-
-class Region(StrEnum):
-    """Named country groups a condition can use instead of listing countries."""
-
-    EU = "eu"
-    EEA = "eea"
-    UK = "uk"
-
-
-class TrialState(StrEnum):
-    IN_TRIAL = "in_trial"  # `at` is before the trial end
-    AFTER_TRIAL = "after_trial"  # there was a trial and it is over
-    NO_TRIAL = "no_trial"
-
-
-class Initiator(StrEnum):
-    """Who ends the subscription: the customer, or the provider without cause."""
-
-    CUSTOMER = "customer"
-    PROVIDER = "provider"
-
-
-class ChargeKind(StrEnum):
-    # A share of the price of the billing periods left in the commitment after the current one.
-    REMAINING_COMMITMENT = "remaining_commitment"
-    # Usage accrued in arrears (seat-days, metered use) and not yet billed.
-    UNBILLED_USAGE = "unbilled_usage"
-
-
-class RetentionFrom(StrEnum):
-    END = "end"  # the subscription's end
-    REQUEST = "request"  # the cancellation request
-
-
-@dataclass(frozen=True)
-class Clause:
-    """Where a rule comes from: `ref` names the section, `reading` explains our interpretation."""
-
-    ref: str
-    reading: str = ""
+from .amounts import Money, NoAmountInCurrency, amount_for, amount_in
+from .clauses import Clause
+from .codec import from_json, to_json
+from .enums import (
+    AccessEnd,
+    Channel,
+    ChargebackOnLost,
+    ChargebackOnOpen,
+    ChargeKind,
+    DayCount,
+    Destination,
+    Effective,
+    Fallback,
+    Initiator,
+    Interval,
+    LimitedChange,
+    LimitPer,
+    PaymentKind,
+    PaymentMethod,
+    Phase,
+    Proration,
+    RefusalCode,
+    Region,
+    RetentionFrom,
+    SeatBilling,
+    ServiceKind,
+    TrialState,
+    WindowFrom,
+)
+from .stored_rules import upgrade_stored
 
 
 @dataclass(frozen=True)
@@ -232,11 +66,21 @@ class Condition:
     used_since_payment: bool | None = None  # any activity since the latest payment
     past_due: bool | None = None
     initiated_by: tuple[Initiator, ...] = ()
+    # The purchase (the subscription's start) on this day or later / before this day, in
+    # the policy's time zone: terms that changed for subscriptions bought from a date.
+    purchased_from: date | None = None
+    purchased_before: date | None = None
 
     def __post_init__(self) -> None:
         for code in self.countries:
             if not (isinstance(code, str) and len(code) == 2 and code.isascii() and code.isupper()):
                 raise ValueError(f"countries: {code!r} is not an ISO 3166-1 alpha-2 code (e.g. DE)")
+        if (
+            self.purchased_from is not None
+            and self.purchased_before is not None
+            and self.purchased_before <= self.purchased_from
+        ):
+            raise ValueError("purchased_before: must be after purchased_from")
 
 
 @dataclass(frozen=True)
@@ -411,6 +255,58 @@ class CreditRule:
 
 
 @dataclass(frozen=True)
+class SeatRule:
+    """Seats of a plan priced per seat (the plan's `seat_price` per seat and period).
+
+    A seat is inactive from `inactive_after_days` after its last activity (or after it was
+    added, if never used) and from its removal; null: seats never go inactive, only
+    removed. `credit_inactive`: a seat billed for the period that goes inactive earns
+    credit for the rest of the period it is not used, as long as `minimum_billed` seats stay
+    billed. Seat-time is counted per `proration` (`by_day`: whole days, credits rounded
+    down and charges up; `by_minute`).
+    """
+
+    billing: SeatBilling
+    inactive_after_days: int | None
+    minimum_billed: int
+    credit_inactive: bool
+    proration: Proration
+    clause: Clause
+
+    def __post_init__(self) -> None:
+        if self.proration not in (Proration.BY_DAY, Proration.BY_MINUTE):
+            raise ValueError("proration: seat-time is counted by_day or by_minute")
+
+
+@dataclass(frozen=True)
+class ChangeLimit:
+    """At most `times` changes of one kind per account or per year; the services refuse
+    one more, naming this limit, and offers do not propose it. A cancellation past a
+    `downgrade_to_free` limit does not fall back to the Free plan but to `otherwise`."""
+
+    change: LimitedChange
+    times: int
+    per: LimitPer
+    clause: Clause
+    otherwise: Fallback = Fallback.DISABLED
+
+    def __post_init__(self) -> None:
+        if self.otherwise == Fallback.FREE_PLAN:
+            raise ValueError("otherwise: the Free plan is what the limit withholds")
+
+
+@dataclass(frozen=True)
+class ChargebackRule:
+    """What a chargeback does beyond refusing refunds of the disputed payment: to the
+    workspace while it is open, and to the subscription if it is lost. Without one, the
+    house rule (orgix §11): locked until resolved, a lost dispute is a failed payment."""
+
+    on_open: ChargebackOnOpen
+    on_lost: ChargebackOnLost
+    clause: Clause
+
+
+@dataclass(frozen=True)
 class Variant:
     """Rules that replace the policy's own where `when` holds. Variants are tried in order;
     per rule field, the first matching variant that sets it wins, so an EU window and a
@@ -457,57 +353,78 @@ class PolicyRules:
     # The unpaid current period is still due on cancellation ("responsible for the current
     # month's payment"); None: the text says nothing, nothing more is due.
     unpaid_period_due: Clause | None = None
+    seats: SeatRule | None = None
+    limits: tuple[ChangeLimit, ...] = ()
+    chargeback: ChargebackRule | None = None
 
     # --- (de)serialisation -------------------------------------------------
     # Fields a variant may not replace: they identify the policy or hold the variants.
     FIXED_FIELDS: ClassVar[frozenset[str]] = frozenset({"name", "currency", "clauses", "variants"})
 
     def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
+        return to_json(self)
 
     def __post_init__(self) -> None:
         try:
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"time_zone: unknown time zone {self.time_zone!r}") from None
+        if self.seats is None and any(c.kind == ChargeKind.SEAT_DAYS for c in self.charges):
+            raise ValueError("charges: a seat_days charge needs the seats rule")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PolicyRules:
-        """Strict: raises `parsing.RulesError` (a ValueError) naming the bad field."""
-        return from_jsonable(cls, _upgrade_stored(data))
+        """Strict: raises `codec.CodecError` (a ValueError) whose `field` is the dotted
+        path of the bad field (`variants.0.when.channels.1`)."""
+        return from_json(cls, upgrade_stored(data))
 
 
-LEGACY_WINDOW_FROM = {"purchase": WindowFrom.TRIAL_END.value}
-
-
-def _upgrade_stored(data: Any) -> Any:
-    """Rules stored before fixed amounts carried a currency: a bare amount was meant in
-    the policy's `currency`; `counted_from: purchase` meant the trial end (or signup)."""
-    if not isinstance(data, dict):
-        return data
-    currency = data.get("currency")
-
-    def money(value: Any) -> Any:
-        """A bare amount becomes one in the policy's currency; a zero one, no amount."""
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
-            return [] if Decimal(str(value)) == 0 else [{"amount": value, "currency": currency}]
-        return value
-
-    data = dict(data)
-    if isinstance(data.get("service_deductions"), list):
-        data["service_deductions"] = [
-            {**d, "amount": money(d.get("amount"))} if isinstance(d, dict) else d
-            for d in data["service_deductions"]
-        ]
-    if isinstance(data.get("proration"), list):
-        data["proration"] = [
-            {**r, "fixed_deduction": money(r.get("fixed_deduction"))} if isinstance(r, dict) else r
-            for r in data["proration"]
-        ]
-    window = data.get("refund_window")
-    if isinstance(window, dict) and window.get("counted_from") in LEGACY_WINDOW_FROM:
-        data["refund_window"] = {
-            **window,
-            "counted_from": LEGACY_WINDOW_FROM[window["counted_from"]],
-        }
-    return data
+__all__ = [
+    "AccessEnd",
+    "ChangeLimit",
+    "ChangeRule",
+    "Channel",
+    "ChargeKind",
+    "ChargeRule",
+    "ChargebackOnLost",
+    "ChargebackOnOpen",
+    "ChargebackRule",
+    "Clause",
+    "Condition",
+    "CreditRule",
+    "DayCount",
+    "Destination",
+    "DunningRule",
+    "Effective",
+    "Fallback",
+    "Initiator",
+    "Interval",
+    "LimitPer",
+    "LimitedChange",
+    "Money",
+    "NoAmountInCurrency",
+    "NoticeRule",
+    "PaymentKind",
+    "PaymentMethod",
+    "Phase",
+    "PolicyRules",
+    "Proration",
+    "ProrationRule",
+    "RefundWindow",
+    "Refusal",
+    "RefusalCode",
+    "Region",
+    "RetainedData",
+    "RetentionFrom",
+    "RetentionRule",
+    "SeatBilling",
+    "SeatRule",
+    "ServiceDeduction",
+    "ServiceKind",
+    "TrialRule",
+    "TrialState",
+    "Variant",
+    "WindowFrom",
+    "amount_for",
+    "amount_in",
+]

@@ -2,7 +2,8 @@
 
 A scenario names a policy (`slug` or `slug@version`) and describes a subscription and a
 cancellation moment; `parse_scenario` turns the JSON object into a `Scenario` or raises
-`ScenarioError` naming the first bad field (e.g. `payments[1].kind`). Pure: no database.
+`ScenarioError` naming the first bad field (e.g. `payments[1].kind`; the field readers are
+in `scenario_fields`, the subscription's attributes in `scenario_attributes`). Pure.
 Datetimes are ISO 8601; without an offset they are read as UTC.
 
 Strict: an unknown or misspelled key is an error (a `refund` key silently ignored would
@@ -13,29 +14,36 @@ A scenario with `change_to` and `change_at` (instead of `cancel_at`) quotes a pl
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from enum import StrEnum
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from backoffice.bounds import amount_out_of_range, date_out_of_range
-from billing.errors import DomainError
 from billing.money import MINOR_UNITS, ZERO
 
 from .cancellation import quote_cancellation
 from .plan_change import quote_plan_change
 from .rules import (
-    Channel,
     Destination,
     Effective,
     Initiator,
     Interval,
     PaymentKind,
-    PaymentMethod,
     PolicyRules,
     ServiceKind,
+)
+from .scenario_attributes import ATTRIBUTE_KEYS, attributes, attributes_json
+from .scenario_fields import (
+    ScenarioError,
+    as_list,
+    as_object,
+    decimal,
+    enum_value,
+    known_keys,
+    moment,
+    money,
+    required,
+    text,
 )
 from .snapshot import PaymentSnapshot, RefundSnapshot, ServiceSnapshot, SubscriptionSnapshot
 
@@ -55,14 +63,6 @@ EXAMPLES = {
 }
 
 
-# Subscription statuses a scenario may give (conditions read `past_due`).
-STATUSES = ("trialing", "active", "past_due", "suspended")
-
-
-class ScenarioError(DomainError):
-    """A scenario field is missing or malformed; `field` names it."""
-
-
 TOP_KEYS = (
     "policy",
     "currency",
@@ -80,15 +80,7 @@ TOP_KEYS = (
     "cancel_at",
     "change_to",
     "change_at",
-    # What conditions and charges read, and how the quote is asked.
-    "channel",
-    "payment_method",
-    "country",
-    "status",
-    "commitment_end",
-    "last_used_at",
-    "unbilled_usage",
-    "credit_balance",
+    *ATTRIBUTE_KEYS,  # what conditions, charges, seat rules and limits read
     "timing",
     "initiated_by",
 )
@@ -106,18 +98,6 @@ PAYMENT_KEYS = (
 )
 REFUND_KEYS = ("amount", "payment")
 SERVICE_KEYS = ("kind", "completed_at", "price")
-
-
-def _known_keys(data: dict, allowed: tuple[str, ...], prefix: str = "") -> None:
-    """Reject the first key not in `allowed`, suggesting the closest known one."""
-    for key in data:
-        if key in allowed:
-            continue
-        close = difflib.get_close_matches(str(key), allowed, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ScenarioError(
-            f"unknown field{hint}; expected one of {', '.join(allowed)}", field=f"{prefix}{key}"
-        )
 
 
 @dataclass(frozen=True)
@@ -145,35 +125,35 @@ class Scenario:
 def parse_scenario(data: Any) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError("the scenario must be a JSON object", field="scenario")
-    _known_keys(data, TOP_KEYS)
-    slug, version = parse_policy_ref(_required(data, "policy"))
-    currency = _required(data, "currency")
+    known_keys(data, TOP_KEYS)
+    slug, version = parse_policy_ref(required(data, "policy"))
+    currency = required(data, "currency")
     if currency not in MINOR_UNITS:
         raise ScenarioError(
             f"unknown currency {currency!r} (expected one of {', '.join(MINOR_UNITS)})",
             field="currency",
         )
-    plan = _required(data, "plan")
+    plan = required(data, "plan")
     if not isinstance(plan, dict):
         raise ScenarioError("expected an object with interval and price", field="plan")
-    _known_keys(plan, (*PLAN_KEYS, "code"), "plan.")
-    interval = _enum(Interval, _required(plan, "interval", "plan."), "plan.interval")
-    price = _money(_required(plan, "price", "plan."), currency, "plan.price")
-    subscribed_at = _moment(_required(data, "subscribed_at"), "subscribed_at")
+    known_keys(plan, (*PLAN_KEYS, "code"), "plan.")
+    interval = enum_value(Interval, required(plan, "interval", "plan."), "plan.interval")
+    price = money(required(plan, "price", "plan."), currency, "plan.price")
+    subscribed_at = moment(required(data, "subscribed_at"), "subscribed_at")
     trial_end = data.get("trial_end")
-    trial_end = None if trial_end is None else _moment(trial_end, "trial_end")
+    trial_end = None if trial_end is None else moment(trial_end, "trial_end")
     if trial_end is not None and trial_end < subscribed_at:
         raise ScenarioError("the trial ends before subscribed_at", field="trial_end")
-    period_start = _moment(_required(data, "period_start"), "period_start")
+    period_start = moment(required(data, "period_start"), "period_start")
     if period_start < subscribed_at:
         raise ScenarioError("the period starts before subscribed_at", field="period_start")
-    period_end = _moment(_required(data, "period_end"), "period_end")
+    period_end = moment(required(data, "period_end"), "period_end")
     if period_end <= period_start:
         raise ScenarioError("must be after period_start", field="period_end")
     cancel_at, change_to = _moment_and_change(data, currency, subscribed_at)
     payments = tuple(
         _payment(item, index, currency, subscribed_at)
-        for index, item in enumerate(_list(data, "payments"))
+        for index, item in enumerate(as_list(data, "payments"))
     )
     refs: set[str] = set()
     for index, payment in enumerate(payments):
@@ -181,23 +161,25 @@ def parse_scenario(data: Any) -> Scenario:
             raise ScenarioError(f"duplicate ref {payment.ref!r}", field=f"payments[{index}].ref")
         refs.add(payment.ref)
     refunds = tuple(
-        _refund(item, index, currency, refs) for index, item in enumerate(_list(data, "refunds"))
+        _refund(item, index, currency, refs) for index, item in enumerate(as_list(data, "refunds"))
     )
     _refunds_fit(payments, refunds)
     services = tuple(
-        _service(item, index, currency) for index, item in enumerate(_list(data, "services"))
+        _service(item, index, currency) for index, item in enumerate(as_list(data, "services"))
     )
-    discount = _decimal(data.get("discount_percent", "0"), "discount_percent")
+    discount = decimal(data.get("discount_percent", "0"), "discount_percent")
     if not ZERO <= discount <= 100:
         raise ScenarioError("must be between 0 and 100", field="discount_percent")
     misuse = data.get("suspended_for_misuse", False)
     if not isinstance(misuse, bool):
         raise ScenarioError("must be true or false", field="suspended_for_misuse")
     destination = data.get("destination")
-    destination = None if destination is None else _enum(Destination, destination, "destination")
+    destination = (
+        None if destination is None else enum_value(Destination, destination, "destination")
+    )
     timing = data.get("timing")
-    timing = None if timing is None else _enum(Effective, timing, "timing")
-    initiated_by = _enum(Initiator, data.get("initiated_by", "customer"), "initiated_by")
+    timing = None if timing is None else enum_value(Effective, timing, "timing")
+    initiated_by = enum_value(Initiator, data.get("initiated_by", "customer"), "initiated_by")
     snapshot = SubscriptionSnapshot(
         currency=currency,
         interval=interval,
@@ -211,9 +193,9 @@ def parse_scenario(data: Any) -> Scenario:
         services=services,
         discount_percent=discount,
         suspended_for_misuse=misuse,
-        **_attributes(data, currency, subscribed_at),
+        **attributes(data, currency, subscribed_at),
     )
-    plan_name = _text(plan.get("name", ""), "plan.name")
+    plan_name = text(plan.get("name", ""), "plan.name")
     return Scenario(
         slug,
         version,
@@ -227,43 +209,6 @@ def parse_scenario(data: Any) -> Scenario:
     )
 
 
-def _attributes(data: dict, currency: str, subscribed_at: datetime) -> dict[str, Any]:
-    """What conditions and charges read: where and how it was bought, the commitment,
-    activity, usage not yet billed, credit on the account, a past-due status."""
-    country = data.get("country", "")
-    if not isinstance(country, str) or (
-        country and not (len(country) == 2 and country.isascii() and country.isalpha())
-    ):
-        raise ScenarioError("expected an ISO 3166-1 alpha-2 code such as DE", field="country")
-    plan_code = data.get("plan", {}).get("code", "")
-    if not isinstance(plan_code, str):
-        raise ScenarioError("expected a string", field="plan.code")
-    status = data.get("status", "active")
-    if status not in STATUSES:
-        raise ScenarioError(
-            f"unknown value {status!r} (expected {', '.join(STATUSES)})", field="status"
-        )
-    commitment_end = data.get("commitment_end")
-    if commitment_end is not None:
-        commitment_end = _moment(commitment_end, "commitment_end")
-        if commitment_end <= subscribed_at:
-            raise ScenarioError("must be after subscribed_at", field="commitment_end")
-    last_used = data.get("last_used_at")
-    return {
-        "channel": _enum(Channel, data.get("channel", "web"), "channel"),
-        "payment_method": _enum(
-            PaymentMethod, data.get("payment_method", "card"), "payment_method"
-        ),
-        "country": country.upper(),
-        "plan_code": plan_code,
-        "status": status,
-        "commitment_end": commitment_end,
-        "last_used_at": None if last_used is None else _moment(last_used, "last_used_at"),
-        "unbilled_usage": _money(data.get("unbilled_usage", "0"), currency, "unbilled_usage"),
-        "credit_balance": _money(data.get("credit_balance", "0"), currency, "credit_balance"),
-    }
-
-
 def _moment_and_change(
     data: dict, currency: str, subscribed_at: datetime
 ) -> tuple[datetime, PlanChangeTo | None]:
@@ -275,29 +220,23 @@ def _moment_and_change(
                 "(change_to, change_at), not both",
                 field="cancel_at",
             )
-        target = _object(_required(data, "change_to"), "change_to")
-        _known_keys(target, PLAN_KEYS, "change_to.")
+        target = as_object(required(data, "change_to"), "change_to")
+        known_keys(target, PLAN_KEYS, "change_to.")
         change_to = PlanChangeTo(
-            price=_money(_required(target, "price", "change_to."), currency, "change_to.price"),
-            interval=_enum(
-                Interval, _required(target, "interval", "change_to."), "change_to.interval"
+            price=money(required(target, "price", "change_to."), currency, "change_to.price"),
+            interval=enum_value(
+                Interval, required(target, "interval", "change_to."), "change_to.interval"
             ),
-            plan=_text(target.get("name", ""), "change_to.name"),
+            plan=text(target.get("name", ""), "change_to.name"),
         )
-        at = _moment(_required(data, "change_at"), "change_at")
+        at = moment(required(data, "change_at"), "change_at")
         if at < subscribed_at:
             raise ScenarioError("the plan change is before subscribed_at", field="change_at")
         return at, change_to
-    at = _moment(_required(data, "cancel_at"), "cancel_at")
+    at = moment(required(data, "cancel_at"), "cancel_at")
     if at < subscribed_at:
         raise ScenarioError("the cancellation is before subscribed_at", field="cancel_at")
     return at, None
-
-
-def _text(value: Any, name: str) -> str:
-    if not isinstance(value, str):
-        raise ScenarioError("expected a string", field=name)
-    return value.strip()
 
 
 def _refunds_fit(payments: tuple[PaymentSnapshot, ...], refunds: tuple[RefundSnapshot, ...]):
@@ -360,86 +299,24 @@ def parse_policy_ref(value: Any) -> tuple[str, int | None]:
     return slug, int(version)
 
 
-def _required(data: dict, key: str, prefix: str = "") -> Any:
-    if key not in data:
-        raise ScenarioError("this field is required", field=f"{prefix}{key}")
-    return data[key]
-
-
-def _list(data: dict, key: str) -> list:
-    value = data.get(key, [])
-    if not isinstance(value, list):
-        raise ScenarioError("expected a list", field=key)
-    return value
-
-
-def _moment(value: Any, name: str) -> datetime:
-    if not isinstance(value, str):
-        raise ScenarioError("expected an ISO 8601 date-time string", field=name)
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ScenarioError(f"not an ISO 8601 date-time: {value!r}", field=name) from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    if problem := date_out_of_range(moment):
-        raise ScenarioError(f"{problem}: {value!r}", field=name)
-    return moment
-
-
-def _decimal(value: Any, name: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ScenarioError("expected a number or a decimal string", field=name)
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ScenarioError(f"not a number: {value!r}", field=name) from None
-    if problem := amount_out_of_range(amount):
-        raise ScenarioError(f"{problem}: {value!r}", field=name)
-    return amount
-
-
-def _money(value: Any, currency: str, name: str) -> Decimal:
-    amount = _decimal(value, name)
-    if amount < 0:
-        raise ScenarioError("cannot be negative", field=name)
-    places = MINOR_UNITS[currency]
-    if amount.as_tuple().exponent < -places:  # type: ignore[operator]
-        raise ScenarioError(f"{currency} amounts have {places} decimal places", field=name)
-    return amount
-
-
-def _enum(enum: type[StrEnum], value: Any, name: str) -> Any:
-    try:
-        return enum(value)
-    except ValueError:
-        expected = ", ".join(member.value for member in enum)
-        raise ScenarioError(f"unknown value {value!r} (expected {expected})", field=name) from None
-
-
-def _object(item: Any, name: str) -> dict:
-    if not isinstance(item, dict):
-        raise ScenarioError("expected an object", field=name)
-    return item
-
-
 def _payment(item: Any, index: int, currency: str, subscribed_at: datetime) -> PaymentSnapshot:
     name = f"payments[{index}]"
-    item = _object(item, name)
-    _known_keys(item, PAYMENT_KEYS, f"{name}.")
-    kind = _enum(PaymentKind, _required(item, "kind", f"{name}."), f"{name}.kind")
-    amount = _money(_required(item, "amount", f"{name}."), currency, f"{name}.amount")
-    tax = _money(item.get("tax", "0"), currency, f"{name}.tax")
+    item = as_object(item, name)
+    known_keys(item, PAYMENT_KEYS, f"{name}.")
+    kind = enum_value(PaymentKind, required(item, "kind", f"{name}."), f"{name}.kind")
+    amount = money(required(item, "amount", f"{name}."), currency, f"{name}.amount")
+    tax = money(item.get("tax", "0"), currency, f"{name}.tax")
     if tax > amount:
         raise ScenarioError("cannot exceed the amount (amounts include tax)", field=f"{name}.tax")
-    refunded = _money(item.get("refunded", "0"), currency, f"{name}.refunded")
+    refunded = money(item.get("refunded", "0"), currency, f"{name}.refunded")
     if refunded > amount:
         raise ScenarioError("cannot exceed the amount", field=f"{name}.refunded")
     disputed = item.get("disputed", False)
     if not isinstance(disputed, bool):
         raise ScenarioError("must be true or false", field=f"{name}.disputed")
     start, end = item.get("period_start"), item.get("period_end")
-    start = None if start is None else _moment(start, f"{name}.period_start")
-    end = None if end is None else _moment(end, f"{name}.period_end")
+    start = None if start is None else moment(start, f"{name}.period_start")
+    end = None if end is None else moment(end, f"{name}.period_end")
     if start is not None and start < subscribed_at:
         raise ScenarioError("the period starts before subscribed_at", field=f"{name}.period_start")
     if (start is None) != (end is None):
@@ -451,7 +328,7 @@ def _payment(item: Any, index: int, currency: str, subscribed_at: datetime) -> P
         ref=str(item.get("ref", index + 1)),
         kind=kind,
         amount=amount,
-        paid_at=_moment(_required(item, "paid_at", f"{name}."), f"{name}.paid_at"),
+        paid_at=moment(required(item, "paid_at", f"{name}."), f"{name}.paid_at"),
         tax=tax,
         refunded=refunded,
         disputed=disputed,
@@ -462,9 +339,9 @@ def _payment(item: Any, index: int, currency: str, subscribed_at: datetime) -> P
 
 def _refund(item: Any, index: int, currency: str, refs: set[str]) -> RefundSnapshot:
     name = f"refunds[{index}]"
-    item = _object(item, name)
-    _known_keys(item, REFUND_KEYS, f"{name}.")
-    amount = _money(_required(item, "amount", f"{name}."), currency, f"{name}.amount")
+    item = as_object(item, name)
+    known_keys(item, REFUND_KEYS, f"{name}.")
+    amount = money(required(item, "amount", f"{name}."), currency, f"{name}.amount")
     payment = item.get("payment")
     if payment is not None and str(payment) not in refs:
         raise ScenarioError(f"no payment {payment!r} in payments", field=f"{name}.payment")
@@ -473,14 +350,14 @@ def _refund(item: Any, index: int, currency: str, refs: set[str]) -> RefundSnaps
 
 def _service(item: Any, index: int, currency: str) -> ServiceSnapshot:
     name = f"services[{index}]"
-    item = _object(item, name)
-    _known_keys(item, SERVICE_KEYS, f"{name}.")
-    kind = _enum(ServiceKind, _required(item, "kind", f"{name}."), f"{name}.kind")
+    item = as_object(item, name)
+    known_keys(item, SERVICE_KEYS, f"{name}.")
+    kind = enum_value(ServiceKind, required(item, "kind", f"{name}."), f"{name}.kind")
     done = item.get("completed_at")
     return ServiceSnapshot(
         kind=kind,
-        completed_at=None if done is None else _moment(done, f"{name}.completed_at"),
-        price=_money(item.get("price", "0"), currency, f"{name}.price"),
+        completed_at=None if done is None else moment(done, f"{name}.completed_at"),
+        price=money(item.get("price", "0"), currency, f"{name}.price"),
     )
 
 
@@ -525,13 +402,6 @@ def scenario_from_snapshot(
         ],
         "discount_percent": str(snapshot.discount_percent),
         "suspended_for_misuse": snapshot.suspended_for_misuse,
-        "channel": snapshot.channel.value,
-        "payment_method": snapshot.payment_method.value,
-        "country": snapshot.country,
-        "status": snapshot.status if snapshot.status in STATUSES else "active",
-        "commitment_end": snapshot.commitment_end.isoformat() if snapshot.commitment_end else None,
-        "last_used_at": snapshot.last_used_at.isoformat() if snapshot.last_used_at else None,
-        "unbilled_usage": str(snapshot.unbilled_usage),
-        "credit_balance": str(snapshot.credit_balance),
+        **attributes_json(snapshot),
         "cancel_at": cancel_at.isoformat(),
     }

@@ -17,7 +17,7 @@ from itertools import pairwise
 
 from billing.money import round_money
 
-from .rules import Channel, Interval, PaymentKind, PaymentMethod, ServiceKind
+from .rules import Channel, Interval, LimitedChange, PaymentKind, PaymentMethod, ServiceKind
 
 # Enum members looked up once: a member lookup on the class is slow on the hot path (3.11).
 _SUBSCRIPTION = PaymentKind.SUBSCRIPTION
@@ -61,6 +61,24 @@ class RefundSnapshot:
 
 
 @dataclass(frozen=True)
+class SeatSnapshot:
+    """One seat (a member) of the workspace: when it was added, removed, last used."""
+
+    ref: str
+    added_at: datetime
+    removed_at: datetime | None = None
+    last_active_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """A change the account made that a policy can limit (`ChangeLimit`)."""
+
+    change: LimitedChange
+    at: datetime
+
+
+@dataclass(frozen=True)
 class SubscriptionSnapshot:
     currency: str
     interval: Interval
@@ -86,6 +104,11 @@ class SubscriptionSnapshot:
     last_used_at: datetime | None = None  # latest activity in the workspace
     unbilled_usage: Decimal = Decimal("0")  # accrued in arrears, not yet billed
     credit_balance: Decimal = Decimal("0")  # customer credit in this currency
+    # Read by seat rules: the price of one seat for one period, and the seats this period.
+    seat_price: Decimal = Decimal("0")
+    seats: tuple[SeatSnapshot, ...] = ()
+    # Read by change limits: the account's earlier limited changes.
+    changes: tuple[ChangeEvent, ...] = ()
 
     @cached_property
     def index(self) -> PaymentIndex:

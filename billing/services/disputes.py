@@ -6,6 +6,12 @@ no other dispute is open. Lost: the payment counts as unpaid (`lost`), the subsc
 enters the non-payment path, and the workspace moves from the chargeback suspension to
 the non-payment restriction dunning works with. A workspace suspended for another reason
 (misuse) keeps that suspension.
+
+That is the house rule. A policy can say otherwise (`chargeback` in its rules): while open,
+lock the workspace (the house rule), restrict it to reading, or leave it; once lost, the
+non-payment path (the house rule) or end the subscription at once, falling back per the
+policy (to the Free plan: a downgrade). `dispute_policy_apply` applies it, with an audit
+record naming the clause.
 """
 
 from datetime import datetime
@@ -18,6 +24,9 @@ from accounts.services.audit import audit_record
 from accounts.services.workspaces import workspace_set_status
 from billing.errors import DomainError, InvalidTransition
 from billing.models import Dispute, Payment
+from billing.policy.rules import ChargebackOnLost, ChargebackOnOpen, ChargebackRule
+from billing.selectors import policy_rules
+from billing.services.cancellations import cancellation_apply
 from billing.services.dunning import subscription_charge_failed
 
 CHARGEBACK = Workspace.SuspensionReason.CHARGEBACK
@@ -57,17 +66,65 @@ def dispute_open(
             after={"amount": amount, "reason": reason, "reference": reference},
             workspace_id=locked.workspace_id,
         )
-        workspace = locked.workspace
-        if workspace.status in (Workspace.Status.ACTIVE, Workspace.Status.RESTRICTED):
-            workspace_set_status(
-                workspace=workspace,
-                status=Workspace.Status.SUSPENDED,
-                reason=CHARGEBACK,
-                actor=actor,
-                now=now,
-                note=f"Dispute #{dispute.pk} opened (orgix §11)",
-            )
+        dispute_policy_apply(dispute=dispute, outcome=Dispute.Status.OPEN, actor=actor, now=now)
     return dispute
+
+
+def chargeback_rule(payment: Payment) -> ChargebackRule | None:
+    """The chargeback rule of the policy the disputed payment paid under (None: the house
+    rule, also for payments outside a subscription)."""
+    if payment.subscription_id is None:
+        return None
+    return policy_rules(payment.subscription.policy).chargeback
+
+
+def dispute_policy_apply(
+    *, dispute: Dispute, outcome: str, actor: User | None, now: datetime
+) -> None:
+    """What the policy says an opened (`open`) or lost (`lost`) chargeback does to the
+    workspace and the subscription. Call inside the dispute's transaction."""
+    payment = dispute.payment
+    rule = chargeback_rule(payment)
+    if rule is not None:
+        audit_record(
+            actor=actor,
+            action="dispute.policy_applied",
+            target=dispute,
+            now=now,
+            after={
+                "outcome": outcome,
+                "consequence": (rule.on_open if outcome == Dispute.Status.OPEN else rule.on_lost),
+                "clause": rule.clause.ref,
+            },
+            workspace_id=payment.workspace_id,
+        )
+    if outcome == Dispute.Status.OPEN:
+        _on_open(payment.workspace, rule, dispute=dispute, actor=actor, now=now)
+    else:
+        _payment_lost(payment, rule, actor=actor, now=now, dispute=dispute)
+
+
+def _on_open(workspace, rule, *, dispute: Dispute, actor: User | None, now: datetime) -> None:
+    on_open = rule.on_open if rule is not None else ChargebackOnOpen.LOCK
+    clause = rule.clause.ref if rule is not None else "orgix §11"
+    if on_open == ChargebackOnOpen.LOCK:
+        status, allowed = (
+            Workspace.Status.SUSPENDED,
+            (Workspace.Status.ACTIVE, Workspace.Status.RESTRICTED),
+        )
+    elif on_open == ChargebackOnOpen.RESTRICT:
+        status, allowed = Workspace.Status.RESTRICTED, (Workspace.Status.ACTIVE,)
+    else:
+        return
+    if workspace.status in allowed:
+        workspace_set_status(
+            workspace=workspace,
+            status=status,
+            reason=CHARGEBACK,
+            actor=actor,
+            now=now,
+            note=f"Dispute #{dispute.pk} opened ({clause})",
+        )
 
 
 def dispute_close(*, dispute: Dispute, outcome: str, actor: User | None, now: datetime) -> Dispute:
@@ -95,12 +152,19 @@ def dispute_close(*, dispute: Dispute, outcome: str, actor: User | None, now: da
             workspace_id=payment.workspace_id,
         )
         if outcome == Dispute.Status.LOST:
-            _payment_lost(payment, actor=actor, now=now, dispute=locked)
+            dispute_policy_apply(dispute=locked, outcome=outcome, actor=actor, now=now)
         _lift_chargeback_suspension(payment.workspace, outcome=outcome, actor=actor, now=now)
     return locked
 
 
-def _payment_lost(payment: Payment, *, actor: User | None, now: datetime, dispute: Dispute):
+def _payment_lost(
+    payment: Payment,
+    rule: ChargebackRule | None,
+    *,
+    actor: User | None,
+    now: datetime,
+    dispute: Dispute,
+) -> None:
     Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.LOST)
     audit_record(
         actor=actor,
@@ -111,7 +175,11 @@ def _payment_lost(payment: Payment, *, actor: User | None, now: datetime, disput
         after={"status": "lost"},
         note=f"Dispute #{dispute.pk} lost",
     )
-    if payment.subscription_id:
+    if not payment.subscription_id:
+        return
+    if rule is not None and rule.on_lost == ChargebackOnLost.END:
+        cancellation_apply(subscription=payment.subscription, now=now, actor=actor)
+    else:
         subscription_charge_failed(
             subscription=payment.subscription,
             actor=actor,

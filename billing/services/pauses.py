@@ -9,7 +9,9 @@ Invariants:
 - it resumes early on request, or at `resumes_at` through `subscriptions_resume_due`,
   which the renewal job calls first, so a period that ended during the pause renews in
   the same run;
-- the refund window is not restarted (quotes: see billing/policy/pauses.py).
+- the refund window is not restarted (quotes: see billing/policy/pauses.py);
+- a policy may limit pauses (`limits`: e.g. two per year): one more is refused, naming
+  the limit, and the pause offer is not shown.
 """
 
 from datetime import datetime
@@ -23,6 +25,8 @@ from billing.errors import DomainError, InvalidTransition
 from billing.models import Subscription
 from billing.models.retention_offers import MAX_PAUSE_MONTHS
 from billing.policy.pauses import pause_window, period_end_on_resume
+from billing.policy.rules import LimitedChange
+from billing.services.change_limits import ensure_change_allowed
 from billing.services.customer_emails import customer_email_on_commit
 from billing.services.subscription_locks import subscription_id_batches, subscription_lock
 from billing.states import SUBSCRIPTION_TRANSITIONS, ensure_transition
@@ -59,6 +63,7 @@ def subscription_pause(
             raise DomainError(
                 "The Free plan costs nothing: there is nothing to pause.", field="plan"
             )
+        ensure_change_allowed(subscription=locked, change=LimitedChange.PAUSE, now=now)
         ensure_transition(
             SUBSCRIPTION_TRANSITIONS, locked.status, S.PAUSED, what="The subscription"
         )

@@ -39,9 +39,10 @@ from billing.money import ZERO
 from billing.policy.engine import quote_plan_change
 from billing.policy.limits import LimitBreach, exceeded_limits, with_addons
 from billing.policy.quotes import PlanChangeQuote, QuoteLine
-from billing.policy.rules import Effective, PolicyRules
+from billing.policy.rules import Effective, LimitedChange, PolicyRules
 from billing.quote_snapshots import plan_change_snapshot
 from billing.selectors import policy_rules, subscription_snapshot
+from billing.services.change_limits import ensure_change_allowed
 from billing.services.charging import customer_reference
 from billing.services.credit import credit_add
 from billing.services.lifecycle_emails import email_owners
@@ -146,6 +147,8 @@ def plan_change_preview(*, subscription: Subscription, plan: Plan, now: datetime
     check_changeable(subscription)
     _check_target(subscription, plan)
     quote = _quote(subscription, plan, policy_rules(subscription.policy), now)
+    if quote.direction == "downgrade":
+        ensure_change_allowed(subscription=subscription, change=LimitedChange.DOWNGRADE, now=now)
     addons = subscription.addons.filter(ends_at__isnull=True).values_list("kind", "quantity")
     breaches = exceeded_limits(
         workspace_usage(subscription.workspace, subscription),
@@ -246,6 +249,7 @@ def subscription_downgrade(
         quote = _quote(locked, plan, policy_rules(locked.policy), now)
         if quote.direction != "downgrade":
             raise DomainError("This plan is not a downgrade: upgrade to it.", field="plan")
+        ensure_change_allowed(subscription=locked, change=LimitedChange.DOWNGRADE, now=now)
         before = snapshot_fields(locked, "plan", "pending_plan", "pending_plan_effective_at")
         if quote.effective_at <= now:
             locked.plan = plan

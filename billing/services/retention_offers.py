@@ -2,10 +2,10 @@
 (from the policy engine, side by side with what cancelling gives), and accepting one.
 
 Invariants:
-- an offer is shown only when the policy allows it now, and in the shape the policy
-  gives it: a downgrade takes effect when `quote_plan_change` says (orgix: at the period
-  end only); one the subscription cannot take (not active, already discounted, not a
-  downgrade) is not shown at all;
+- an offer is shown only when the policy allows it now (a limit on pauses or downgrades
+  reached hides it), and in the shape the policy gives it: a downgrade takes effect when
+  `quote_plan_change` says (orgix: at the period end only); one the subscription cannot
+  take (not active, already discounted, not a downgrade) is not shown at all;
 - accepting is one call (`retention_offer_accept`), audited, idempotent: accepting the
   same offer again in the same session returns the session and changes nothing more;
 - every session ends as accepted or cancelled, or stays without outcome (the customer
@@ -25,6 +25,8 @@ from billing.errors import DomainError, InvalidTransition
 from billing.models import CancellationRequest, Plan, RetentionOffer, RetentionSession, Subscription
 from billing.money import ZERO, format_money, round_money
 from billing.policy.pauses import pause_window
+from billing.policy.rules import LimitedChange
+from billing.services.change_limits import change_limit_refusal
 from billing.services.customer_emails import customer_email_on_commit
 from billing.services.pauses import subscription_pause
 from billing.services.plan_changes import plan_change_preview, subscription_downgrade
@@ -136,6 +138,8 @@ def _discount_terms(offer: RetentionOffer, subscription: Subscription):
 
 
 def _pause_terms(offer: RetentionOffer, subscription: Subscription, now: datetime):
+    if change_limit_refusal(subscription=subscription, change=LimitedChange.PAUSE, now=now):
+        return None  # the policy's limit on pauses is reached: not offered
     plan = subscription.plan
     choices = tuple(
         PauseChoice(months, window.resumes_at, window.period_end)

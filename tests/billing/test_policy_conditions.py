@@ -259,25 +259,25 @@ def _with(path: list, value) -> dict:
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (["proration", 0, "phase"], "firts_year", "proration[0].phase: unknown value 'firts_year'"),
-        (["refusals", 0, "code"], "chargeback", "refusals[0].code: unknown value 'chargeback'"),
-        (["variants", 0, "when", "channels"], ["webb"], "variants[0].when.channels[0]: unknown"),
-        (["variants", 0, "when", "phase"], "renewals", "variants[0].when.phase: unknown value"),
-        (["variants", 0, "when", "trial"], ["trial"], "variants[0].when.trial[0]: unknown value"),
-        (["variants", 0, "when", "countries"], ["de"], "variants[0].when: countries: 'de'"),
-        (["variants", 0, "when", "colour"], "red", "variants[0].when.colour: unknown field"),
-        (["variants", 0, "rules", "fallback"], "gone", "variants[0].rules.fallback: unknown"),
-        (["variants", 0, "rules", "name"], "X", "variants[0].rules.name: not a rule a variant"),
-        (["variants", 0, "rules", "refunds"], [], "variants[0].rules.refunds: not a rule"),
-        (["charges", 0, "kind"], "penalty", "charges[0].kind: unknown value 'penalty'"),
-        (["charges", 0, "percent"], "150", "charges[0]: percent: must be between 0 and 100"),
-        (["retention", "counted_from"], "start", "retention.counted_from: unknown value"),
+        (["proration", 0, "phase"], "firts_year", "proration.0.phase: 'firts_year' is not one"),
+        (["refusals", 0, "code"], "chargeback", "refusals.0.code: 'chargeback' is not one of"),
+        (["variants", 0, "when", "channels"], ["webb"], "variants.0.when.channels.0: 'webb'"),
+        (["variants", 0, "when", "phase"], "renewals", "variants.0.when.phase: 'renewals' is not"),
+        (["variants", 0, "when", "trial"], ["trial"], "variants.0.when.trial.0: 'trial' is not"),
+        (["variants", 0, "when", "countries"], ["de"], "variants.0.when.countries: 'de' is not"),
+        (["variants", 0, "when", "colour"], "red", "variants.0.when.colour: unknown field"),
+        (["variants", 0, "rules", "fallback"], "gone", "variants.0.rules.fallback: 'gone' is not"),
+        (["variants", 0, "rules", "name"], "X", "variants.0.rules.name: not a rule a variant"),
+        (["variants", 0, "rules", "refunds"], [], "variants.0.rules.refunds: not a rule"),
+        (["charges", 0, "kind"], "penalty", "charges.0.kind: 'penalty' is not one of"),
+        (["charges", 0, "percent"], "150", "charges.0.percent: must be between 0 and 100"),
+        (["retention", "counted_from"], "start", "retention.counted_from: 'start' is not one"),
         (["timing_choice"], "yes", "timing_choice: expected true or false"),
         (["access_grace_days"], "15", "access_grace_days: expected a whole number"),
-        (["refund_destination"], "card", "refund_destination: unknown value 'card'"),
-        (["cancellation_effective"], "later", "cancellation_effective: unknown value"),
-        (["fallback"], None, "fallback: unknown value None"),
-        (["refund"], 1, "refund: unknown field of PolicyRules"),
+        (["refund_destination"], "card", "refund_destination: 'card' is not one of"),
+        (["cancellation_effective"], "later", "cancellation_effective: 'later' is not one of"),
+        (["fallback"], None, "fallback: None is not one of"),
+        (["refund"], 1, "refund: unknown field"),
     ],
 )
 def test_rules_json_refuses_a_bad_field_naming_it(path, value, message):
@@ -295,7 +295,7 @@ def test_rules_json_refuses_paying_out_credit_without_cash_value():
         "clause": {"ref": "§c"},
     }
 
-    with pytest.raises(ValueError, match=r"^credit: paid_out_at_closure: credit without cash"):
+    with pytest.raises(ValueError, match=r"^credit\.paid_out_at_closure: credit without cash"):
         PolicyRules.from_dict(data)
 
 
@@ -308,7 +308,7 @@ def test_rules_json_refuses_a_window_without_any_limit():
         "clause": {"ref": "§w"},
     }
 
-    with pytest.raises(ValueError, match=r"^refund_window: days: null"):
+    with pytest.raises(ValueError, match=r"^refund_window\.days: null"):
         PolicyRules.from_dict(data)
 
 

@@ -51,7 +51,25 @@ def test_attributes_reach_the_snapshot_and_the_quote_options():
 
 
 def test_scenario_from_a_snapshot_parses_back_to_the_same_snapshot():
-    scenario = parse_scenario({**BASE, "country": "FR", "channel": "sales"})
+    scenario = parse_scenario(
+        {
+            **BASE,
+            "country": "FR",
+            "channel": "sales",
+            "seat_price": "6.00",
+            "seats": [
+                {"ref": "a", "added_at": "2022-01-01T00:00:00Z"},
+                {
+                    "ref": "b",
+                    "added_at": "2022-01-01T00:00:00Z",
+                    "removed_at": "2022-02-01T00:00:00Z",
+                    "last_active_at": "2022-01-20T00:00:00Z",
+                },
+            ],
+            "changes": [{"change": "pause", "at": "2021-06-01T00:00:00Z"}],
+        }
+    )
+    assert len(scenario.snapshot.seats) == 2 and scenario.snapshot.changes
 
     again = parse_scenario(
         scenario_from_snapshot("example-adobe@1", scenario.snapshot, scenario.cancel_at)
@@ -75,6 +93,16 @@ def test_scenario_from_a_snapshot_parses_back_to_the_same_snapshot():
         ("credit_balance", "1.234", "credit_balance"),
         ("timing", "later", "timing"),
         ("initiated_by", "court", "initiated_by"),
+        ("seat_price", "-5", "seat_price"),
+        ("seats", [{"removed_at": "2022-01-05T00:00:00Z"}], "seats[0].added_at"),
+        ("seats", [{"added_at": "2022-01-05T00:00:00Z", "left": True}], "seats[0].left"),
+        (
+            "seats",
+            [{"added_at": "2022-01-05T00:00:00Z", "removed_at": "2022-01-04T00:00:00Z"}],
+            "seats[0].removed_at",
+        ),
+        ("changes", [{"change": "upgrade", "at": "2022-01-05T00:00:00Z"}], "changes[0].change"),
+        ("changes", [{"change": "pause"}], "changes[0].at"),
     ],
 )
 def test_bad_attribute_is_refused_naming_the_field(key, value, field):

@@ -1,4 +1,8 @@
-"""external.md §6 Basecamp: the classic text and the current one (two versions)."""
+"""external.md §6 Basecamp: the classic text and the current one.
+
+Versions: 1 classic, 2 current, 3 current with HEY's annual refund of the remaining whole
+months and the downtime credits read as the case-by-case review the text says they are.
+"""
 
 from dataclasses import replace
 
@@ -7,6 +11,7 @@ from ..rules import (
     Condition,
     Effective,
     Fallback,
+    Interval,
     Phase,
     Proration,
     RefundWindow,
@@ -39,7 +44,7 @@ BASECAMP_CLASSIC = replace(
     retention=BASECAMP_RETENTION,
 )
 
-BASECAMP_CURRENT = replace(
+BASECAMP_CURRENT_V2 = replace(
     BASECAMP_CLASSIC,
     name="Basecamp / HEY (current)",
     case_by_case_review=True,
@@ -73,4 +78,32 @@ BASECAMP_CURRENT = replace(
         ),
     ),
     clauses={"review": Clause("external.md §6 Basecamp current: refunds case by case")},
+)
+
+BASECAMP_CURRENT = replace(
+    BASECAMP_CURRENT_V2,
+    variants=(
+        *BASECAMP_CURRENT_V2.variants,
+        Variant(
+            "Annual plan no longer needed",
+            Condition(intervals=(Interval.YEAR,)),
+            {
+                "proration": prorate(
+                    Proration.WHOLE_MONTHS_EXCEPT_CURRENT,
+                    "external.md §6 HEY annual: a refund for the remaining whole months once "
+                    "the customer no longer needs the account",
+                    "Cancelling says the account is no longer needed: the months not yet "
+                    "started are refunded, the current one is kept.",
+                ),
+            },
+            Clause("external.md §6 Basecamp current: remaining whole months (HEY annual)"),
+        ),
+    ),
+    clauses={
+        "review": Clause(
+            "external.md §6 Basecamp current: refunds case by case",
+            "Credits after long downtime are among the case-by-case examples: an agent "
+            "grants them through review, not at cancellation.",
+        )
+    },
 )

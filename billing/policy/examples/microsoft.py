@@ -1,6 +1,11 @@
-"""external.md §5 Microsoft 365 (consumer)."""
+"""external.md §5 Microsoft 365 (consumer).
+
+Version 2 checks Germany's purchase date (prorated renewal refunds only for plans bought
+from 1 March 2022), which version 1 could not say.
+"""
 
 from dataclasses import replace
+from datetime import date
 
 from ..rules import (
     Channel,
@@ -16,7 +21,7 @@ from ..rules import (
 )
 from .base import BASE, K, prorate
 
-MICROSOFT_365 = replace(
+MICROSOFT_365_V1 = replace(
     BASE,
     name="Microsoft 365 (consumer)",
     refund_window=RefundWindow(
@@ -94,4 +99,35 @@ MICROSOFT_365 = replace(
             "external.md §5 Microsoft 365: take the refund and end now, or run to the end"
         ),
     },
+)
+
+
+def renewal_refunds(countries: tuple[str, ...], reading: str, **when) -> Variant:
+    return Variant(
+        "Country with prorated refunds of renewal periods",
+        Condition(countries=countries, intervals=(Interval.YEAR,), phase=Phase.RENEWAL, **when),
+        {
+            "proration": prorate(
+                Proration.BY_DAY,
+                "external.md §5 Microsoft 365: renewal periods of plans longer than a month "
+                "in FI, DE (bought after 1 Mar 2022), NL, PL, PT",
+                reading,
+            )
+        },
+        Clause("external.md §5 Microsoft 365: countries with prorated renewal refunds"),
+    )
+
+
+MICROSOFT_365 = replace(
+    MICROSOFT_365_V1,
+    variants=(
+        *MICROSOFT_365_V1.variants[:3],
+        renewal_refunds(
+            ("DE",),
+            "Bought on 1 March 2022 or later (that day in the policy's time zone, UTC): "
+            "the renewal is prorated by day.",
+            purchased_from=date(2022, 3, 1),
+        ),
+        renewal_refunds(("FI", "NL", "PL", "PT"), "Prorated by unused whole days."),
+    ),
 )

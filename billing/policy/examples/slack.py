@@ -1,4 +1,9 @@
-"""external.md §1 Slack: Fair Billing and changing plan."""
+"""external.md §1 Slack: Fair Billing and changing plan.
+
+Version 1 left the seats out (members added mid-cycle came as an amount in arrears);
+version 2 bills active members only, credits those who go inactive and bills members
+added mid-cycle by the day, from the workspace's seats.
+"""
 
 from dataclasses import replace
 from decimal import Decimal
@@ -14,11 +19,13 @@ from ..rules import (
     Fallback,
     PaymentMethod,
     Proration,
+    SeatBilling,
+    SeatRule,
     Variant,
 )
 from .base import BASE, prorate
 
-SLACK = replace(
+SLACK_V1 = replace(
     BASE,
     name="Slack (Fair Billing, changing plan)",
     refund_destination=Destination.CUSTOMER_CREDIT,
@@ -87,4 +94,34 @@ SLACK = replace(
         ),
         "review": Clause("external.md §1 Slack: purchases outside Fair Billing"),
     },
+)
+
+SLACK = replace(
+    SLACK_V1,
+    seats=SeatRule(
+        billing=SeatBilling.IN_ADVANCE,
+        inactive_after_days=28,
+        minimum_billed=1,
+        credit_inactive=True,
+        proration=Proration.BY_DAY,
+        clause=Clause(
+            "external.md §1 Slack: you pay only for active members, at least 1; a member "
+            "inactive for 28 days or deactivated earns a prorated credit",
+            "Inactive from 28 days after the member's last activity, or from the removal. "
+            "Credited by whole unused days of the period, never below one billed member.",
+        ),
+    ),
+    charges=(
+        ChargeRule(
+            ChargeKind.SEAT_DAYS,
+            Decimal("100"),
+            "Members added this cycle, prorated by day",
+            Clause(
+                "external.md §1 Slack: members added mid-cycle are prorated by day and billed "
+                "later",
+                "Billed in arrears (next month, or quarterly for invoice customers): when the "
+                "plan ends, what has accrued comes due. Started days count.",
+            ),
+        ),
+    ),
 )
