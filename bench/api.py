@@ -18,15 +18,18 @@ data), and the GETs cycle through the same owners: nearly every request is its u
 first in that worker, so the load pays the activity write (`accounts.middleware`) as a
 customer's first request does. The queries per request are counted once per endpoint with
 Django's test client, for a returning user and for a user's first request (activity
-write included).
+write included). `--returning` measures returning users instead: the workers share a Redis
+cache (as in production; keys under a prefix of this run) and every owner makes one
+request before the rounds, so no request in them writes activity.
 
-    python -m bench.api [--seconds S] [--rounds R] [--clients C] [--workers W]
+    python -m bench.api [--seconds S] [--rounds R] [--clients C] [--workers W] [--returning]
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import socket
@@ -41,6 +44,7 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bo_bench_api"
 DEFAULT_WORKSPACES = 3_000
 SEED_NOW = "2026-11-22T03:00:00+00:00"
 PORT = 8765
+REDIS_CACHE = os.environ.get("BENCH_API_REDIS", "redis://127.0.0.1:6379/6")
 GOALS = {"cancellation POST": (0.33, 3.0), "quote GET": (0.5, None)}
 
 
@@ -171,7 +175,7 @@ def _reset_sql(url: str, baseline: dict) -> None:
         conn.execute("DELETE FROM accounts_auditrecord WHERE id > %s", [baseline["audit"]])
 
 
-def _start_server(url: str, workers: int) -> subprocess.Popen:
+def _start_server(url: str, workers: int, returning: bool) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench._api_settings",
@@ -187,6 +191,11 @@ def _start_server(url: str, workers: int) -> subprocess.Popen:
         "EMAIL_HOST": "localhost",
         "SECURE_SSL_REDIRECT": "false",
     }
+    if returning:
+        # A cache shared by the workers, as production's (docs/operations.md), so one
+        # pass over the owners records everyone's activity for both workers.
+        env["CACHE_URL"] = REDIS_CACHE
+        env["BENCH_CACHE_PREFIX"] = f"bench-api-{os.getpid()}-{time.time_ns()}"
     server = subprocess.Popen(
         [
             os.path.join(os.path.dirname(sys.executable), "gunicorn"),
@@ -283,6 +292,11 @@ def run(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--returning",
+        action="store_true",
+        help="every user made a request just before (shared Redis cache): no activity writes",
+    )
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv if argv is not None else [])
     if args.prepare:
@@ -310,7 +324,7 @@ def run(argv: list[str] | None = None) -> None:
         ).stdout.splitlines()[-1]
     )
     pool, baseline = prepared["pool"], prepared["baseline"]
-    server = _start_server(url, args.workers)
+    server = _start_server(url, args.workers, args.returning)
     names = ["bare view", "API floor", "cancellation POST", "quote GET"]
     results = {
         name: {"count": 0, "duration": 0.0, "latencies": [], "statuses": {}} for name in names
@@ -318,6 +332,8 @@ def run(argv: list[str] | None = None) -> None:
     try:
         for name in names:  # warm every worker's connection and caches
             _load(_requests(name, pool[-20:]), 1.0, args.clients)
+        if args.returning:  # one request per owner: their activity is recorded
+            _load(itertools.islice(_requests("API floor", pool), len(pool)), 600, args.clients)
         _reset_sql(url, baseline)
         for _ in range(args.rounds):
             for name in names:
@@ -341,7 +357,8 @@ def _print(results: dict, queries: dict, args, workspaces: int, pool: int) -> No
     print(
         f"gunicorn {args.workers} workers, {args.clients} clients over loopback, "
         f"{args.rounds} rounds x {args.seconds:.0f}s per endpoint, {workspaces:,} workspaces "
-        f"({pool} with a token for the POST)"
+        f"({pool} with a token for the POST), "
+        + ("returning users (shared cache)" if args.returning else "first visits")
     )
     header = (
         f"{'endpoint':<18} {'queries':>7} {'1st':>4} {'requests':>8} {'req/s':>7} {'p50 ms':>7} "
