@@ -1,25 +1,35 @@
 """API throughput on the production server: a bare view vs the cancellation POST and quote.
 
 `run()` seeds a database (DATABASE_URL's server, database `bo_bench_api` by default,
-`BENCH_API_WORKSPACES` demo workspaces, reused when it exists), gives the owners of live
-paid workspaces an API token, and starts gunicorn (DEBUG off, `CONN_MAX_AGE`, tasks
-queued not run, 2 sync workers) with `bench._api_urls` as URLconf: the project's URLs plus
-`bench/bare/<pk>/`, a Django view doing one indexed read (a workspace by primary key).
-Then, in rounds, each endpoint is loaded over loopback for `--seconds` by `--clients`
-threads in turn (bare, cancellation POST, quote GET), and the table prints throughput
-and p99 latency as ratios to the bare view's, measured side by side in the same run.
+`BENCH_API_WORKSPACES` demo workspaces, reused when it exists, analysed), gives the owners
+of live paid workspaces an API token, and starts gunicorn (gunicorn.conf.py: 2 threads
+per worker; DEBUG off, `CONN_MAX_AGE`, tasks queued not run, 2 workers, no worker
+recycling) with `bench._api_urls` as URLconf: the project's URLs plus `bench/bare/<pk>/`,
+a Django view doing one indexed read (a workspace by primary key), and `bench/floor/<pk>/`,
+the same read behind the customer API's framework (token authentication, throttle, DRF
+rendering). Then, in rounds, each endpoint is loaded over loopback for `--seconds` by
+`--clients` threads in turn (bare, API floor, cancellation POST, quote GET), and the table
+prints throughput and p99 latency as ratios to the bare view's, measured side by side in
+the same run.
 
 Every POST submits a new cancellation for another workspace (the created requests and
 their audit records are deleted between rounds, so each round starts from the same
-data). The queries per request are counted once per endpoint with Django's test client.
+data), and the GETs cycle through the same owners: nearly every request is its user's
+first in that worker, so the load pays the activity write (`accounts.middleware`) as a
+customer's first request does. The queries per request are counted once per endpoint with
+Django's test client, for a returning user and for a user's first request (activity
+write included). `--returning` measures returning users instead: the workers share a Redis
+cache (as in production; keys under a prefix of this run) and every owner makes one
+request before the rounds, so no request in them writes activity.
 
-    python -m bench.api [--seconds S] [--rounds R] [--clients C] [--workers W]
+    python -m bench.api [--seconds S] [--rounds R] [--clients C] [--workers W] [--returning]
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import socket
@@ -34,6 +44,7 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bo_bench_api"
 DEFAULT_WORKSPACES = 3_000
 SEED_NOW = "2026-11-22T03:00:00+00:00"
 PORT = 8765
+REDIS_CACHE = os.environ.get("BENCH_API_REDIS", "redis://127.0.0.1:6379/6")
 GOALS = {"cancellation POST": (0.33, 3.0), "quote GET": (0.5, None)}
 
 
@@ -64,6 +75,11 @@ def _ensure_seeded(url: str, workspaces: int) -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
+    # A freshly seeded (COPY) database has no planner statistics until autovacuum gets to
+    # it: the payments query then intersects two bitmap scans, one over every succeeded
+    # payment. A production database has statistics.
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
 
 
 def prepare() -> None:
@@ -72,6 +88,7 @@ def prepare() -> None:
     import django
 
     django.setup()
+    from django.core.cache import cache
     from django.db import connection
     from django.db.models import Max
     from django.test import Client
@@ -106,31 +123,36 @@ def prepare() -> None:
         "audit": AuditRecord.objects.aggregate(m=Max("pk"))["m"] or 0,
     }
     client = Client()
-    first = pool[0]
-    auth = {"HTTP_AUTHORIZATION": f"Token {first['token']}"}
-    queries = {}
-    for name, call in (
-        ("bare view", lambda: client.get(f"/bench/bare/{first['pk']}/")),
-        (
-            "quote GET",
-            lambda: client.get(f"/api/workspaces/{first['slug']}/cancellation/quote/", **auth),
+    entry = pool[0]
+    auth = {"HTTP_AUTHORIZATION": f"Token {entry['token']}"}
+    calls = {
+        "bare view": lambda: client.get(f"/bench/bare/{entry['pk']}/"),
+        "API floor": lambda: client.get(f"/bench/floor/{entry['pk']}/", **auth),
+        "quote GET": lambda: client.get(
+            f"/api/workspaces/{entry['slug']}/cancellation/quote/", **auth
         ),
-        (
-            "cancellation POST",
-            lambda: client.post(
-                f"/api/workspaces/{first['slug']}/cancellations/",
-                {"reason": "too_expensive"},
-                content_type="application/json",
-                **auth,
-            ),
+        "cancellation POST": lambda: client.post(
+            f"/api/workspaces/{entry['slug']}/cancellations/",
+            {"reason": "too_expensive"},
+            content_type="application/json",
+            **auth,
         ),
-    ):
-        call()  # warm: content types, first connection
-        if name == "cancellation POST":
-            _reset(baseline)
+    }
+
+    def counted(call) -> tuple[int, int]:
         with CaptureQueriesContext(connection) as captured:
             status = call().status_code
-        queries[name] = {"queries": len(captured), "status": status}
+        _reset(baseline)
+        return len(captured), status
+
+    queries = {}
+    for name, call in calls.items():
+        call()  # warm: content types, first connection
+        _reset(baseline)
+        count, status = counted(call)
+        cache.clear()  # forget the user's recent activity: their first request again
+        first, _ = counted(call)
+        queries[name] = {"queries": count, "first_visit": first, "status": status}
     _reset(baseline)
     print(json.dumps({"pool": pool, "baseline": baseline, "queries": queries}))
 
@@ -153,7 +175,7 @@ def _reset_sql(url: str, baseline: dict) -> None:
         conn.execute("DELETE FROM accounts_auditrecord WHERE id > %s", [baseline["audit"]])
 
 
-def _start_server(url: str, workers: int) -> subprocess.Popen:
+def _start_server(url: str, workers: int, returning: bool) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench._api_settings",
@@ -169,6 +191,11 @@ def _start_server(url: str, workers: int) -> subprocess.Popen:
         "EMAIL_HOST": "localhost",
         "SECURE_SSL_REDIRECT": "false",
     }
+    if returning:
+        # A cache shared by the workers, as production's (docs/operations.md), so one
+        # pass over the owners records everyone's activity for both workers.
+        env["CACHE_URL"] = REDIS_CACHE
+        env["BENCH_CACHE_PREFIX"] = f"bench-api-{os.getpid()}-{time.time_ns()}"
     server = subprocess.Popen(
         [
             os.path.join(os.path.dirname(sys.executable), "gunicorn"),
@@ -179,6 +206,10 @@ def _start_server(url: str, workers: int) -> subprocess.Popen:
             str(workers),
             "--log-level",
             "warning",
+            # gunicorn.conf.py recycles a worker every ~2,000 requests: under the bare view's
+            # load that is a restart every few seconds, charged to the bare view alone.
+            "--max-requests",
+            "0",
         ],
         env=env,
     )
@@ -236,6 +267,10 @@ def _requests(name: str, pool: list[dict]):
         while True:
             for entry in pool:
                 yield "GET", f"/bench/bare/{entry['pk']}/", None, {}
+    elif name == "API floor":
+        while True:
+            for entry in pool:
+                yield "GET", f"/bench/floor/{entry['pk']}/", None, headers(entry)
     elif name == "quote GET":
         while True:
             for entry in pool:
@@ -257,6 +292,11 @@ def run(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--returning",
+        action="store_true",
+        help="every user made a request just before (shared Redis cache): no activity writes",
+    )
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv if argv is not None else [])
     if args.prepare:
@@ -270,6 +310,9 @@ def run(argv: list[str] | None = None) -> None:
         "DATABASE_URL": url,
         "DEBUG": "true",
         "DJANGO_SETTINGS_MODULE": "bench._api_settings",
+        # As on the server: tasks queued, not run inside the counted request.
+        "CELERY_BROKER_URL": "memory://",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
     }
     prepared = json.loads(
         subprocess.run(
@@ -281,14 +324,16 @@ def run(argv: list[str] | None = None) -> None:
         ).stdout.splitlines()[-1]
     )
     pool, baseline = prepared["pool"], prepared["baseline"]
-    server = _start_server(url, args.workers)
-    names = ["bare view", "cancellation POST", "quote GET"]
+    server = _start_server(url, args.workers, args.returning)
+    names = ["bare view", "API floor", "cancellation POST", "quote GET"]
     results = {
         name: {"count": 0, "duration": 0.0, "latencies": [], "statuses": {}} for name in names
     }
     try:
         for name in names:  # warm every worker's connection and caches
             _load(_requests(name, pool[-20:]), 1.0, args.clients)
+        if args.returning:  # one request per owner: their activity is recorded
+            _load(itertools.islice(_requests("API floor", pool), len(pool)), 600, args.clients)
         _reset_sql(url, baseline)
         for _ in range(args.rounds):
             for name in names:
@@ -310,12 +355,13 @@ def _print(results: dict, queries: dict, args, workspaces: int, pool: int) -> No
     bare_rate = results["bare view"]["count"] / results["bare view"]["duration"]
     bare_p99 = _p99(results["bare view"]["latencies"])
     print(
-        f"gunicorn {args.workers} sync workers, {args.clients} clients over loopback, "
+        f"gunicorn {args.workers} workers, {args.clients} clients over loopback, "
         f"{args.rounds} rounds x {args.seconds:.0f}s per endpoint, {workspaces:,} workspaces "
-        f"({pool} with a token for the POST)"
+        f"({pool} with a token for the POST), "
+        + ("returning users (shared cache)" if args.returning else "first visits")
     )
     header = (
-        f"{'endpoint':<18} {'queries':>7} {'requests':>8} {'req/s':>7} {'p50 ms':>7} "
+        f"{'endpoint':<18} {'queries':>7} {'1st':>4} {'requests':>8} {'req/s':>7} {'p50 ms':>7} "
         f"{'p99 ms':>7} {'x bare req/s':>12} {'x bare p99':>10}  statuses"
     )
     print(header)
@@ -331,10 +377,18 @@ def _print(results: dict, queries: dict, args, workspaces: int, pool: int) -> No
             ok = rate / bare_rate >= min_rate and (max_p99 is None or p99 / bare_p99 <= max_p99)
             verdict = "  goal met" if ok else "  goal missed"
         print(
-            f"{name:<18} {queries[name]['queries']:>7} {total['count']:>8} {rate:>7.1f} "
+            f"{name:<18} {queries[name]['queries']:>7} {queries[name]['first_visit']:>4} "
+            f"{total['count']:>8} {rate:>7.1f} "
             f"{p50 * 1000:>7.1f} {p99 * 1000:>7.1f} {rate / bare_rate:>12.2f} "
             f"{p99 / bare_p99:>10.2f}  {total['statuses']}{verdict}"
         )
+    print(
+        "queries: a returning user's request; 1st: a user's first request in the activity "
+        "interval (the load's usual case), the activity write included"
+    )
+    print(
+        "load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    )
 
 
 if __name__ == "__main__":

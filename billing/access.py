@@ -5,10 +5,13 @@ billing role a 403. Pages and API views share these checks.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import Http404
 
 from accounts.models import User, Workspace, WorkspaceMember
-from billing.models import CancellationRequest
+from billing.models import CancellationRequest, Subscription
+from billing.selectors import with_snapshot_flags
+from billing.services.cancellations import cancellable_subscription
 
 
 def workspace_membership(user: User, slug: str) -> WorkspaceMember:
@@ -29,6 +32,35 @@ def billing_workspace(user: User, slug: str) -> Workspace:
     if not membership.can_manage_billing:
         raise PermissionDenied("Only the owner or a billing admin may manage billing.")
     return membership.workspace
+
+
+def billing_cancellable_subscription(user: User, slug: str) -> Subscription:
+    """`cancellable_subscription(billing_workspace(user, slug))`, in one query when all is
+    well: the user manages the workspace's billing and it has a live paid subscription not
+    yet cancelled (the quote's hot path). Anything else asks again, one question at a time,
+    and so answers with the same 404, 403 or error naming `subscription`."""
+    live = (
+        with_snapshot_flags(
+            Subscription.objects.select_related("plan", "policy", "workspace")
+            .filter(
+                workspace__slug=slug,
+                workspace__members__user=user,
+                status__in=Subscription.LIVE_STATUSES,
+            )
+            .exclude(workspace__status=Workspace.Status.DELETED)
+            .annotate(member_role=F("workspace__members__role"))
+        )
+        .order_by(*Subscription._meta.ordering, "pk")
+        .first()
+    )
+    if (
+        live is None
+        or not WorkspaceMember(role=live.member_role).can_manage_billing
+        or live.plan.is_free
+        or live.cancel_effective_at is not None
+    ):
+        return cancellable_subscription(billing_workspace(user, slug))
+    return live
 
 
 def billing_cancellation(user: User, pk: int) -> CancellationRequest:

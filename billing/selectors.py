@@ -1,8 +1,10 @@
 """Read-side helpers: turn models into the frozen inputs of the pure policy engine.
 
 Query budget: `subscription_snapshot` costs a constant number of queries (payments with
-their open disputes, services, add-ons), whatever the number of payments; `policy_rules`
-parses a policy version's JSON once per process (versions in use are never edited).
+their open disputes, services, add-ons), whatever the number of payments, and skips the
+services or add-ons query of a subscription loaded through `with_snapshot_flags` that has
+none; `policy_rules` parses a policy version's JSON once per process (versions in use are
+never edited).
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ from functools import lru_cache
 from django.db.models import Exists, OuterRef, Sum
 
 from billing.account_history import snapshot_extras
-from billing.models import CreditEntry, Dispute, Payment, RefundPolicy, Subscription
+from billing.models import (
+    AddOn,
+    CreditEntry,
+    Dispute,
+    OnboardingService,
+    Payment,
+    RefundPolicy,
+    Subscription,
+)
 from billing.policy.engine import quote_cancellation
 from billing.policy.pauses import quote_while_paused
 from billing.policy.quotes import Quote
@@ -74,6 +84,23 @@ def policy_for_new_subscription(slug: str, *, on: date) -> RefundPolicy | None:
     )
 
 
+def with_snapshot_flags(subscriptions):
+    """Annotate `has_services` and `has_addons`, so the snapshot of a subscription without
+    any (most of them) reads neither table: two EXISTS in the subscription's own query
+    instead of two round trips."""
+    return subscriptions.annotate(
+        has_services=Exists(OnboardingService.objects.filter(subscription=OuterRef("pk"))),
+        has_addons=Exists(AddOn.objects.filter(subscription=OuterRef("pk"))),
+    )
+
+
+def _children(subscription: Subscription, name: str):
+    """`subscription.<name>.all()`, or nothing when `with_snapshot_flags` found none."""
+    if getattr(subscription, f"has_{name}", True) is False:
+        return ()
+    return getattr(subscription, name).all()
+
+
 def subscription_snapshot(
     subscription: Subscription,
     *,
@@ -114,11 +141,11 @@ def subscription_snapshot(
         ),
         services=tuple(
             ServiceSnapshot(ServiceKind(s.kind), s.completed_at, s.price)
-            for s in subscription.services.all()
+            for s in _children(subscription, "services")
         ),
         addons=tuple(
             AddOnSnapshot(a.kind, a.quantity, a.price, a.started_at, a.ends_at)
-            for a in subscription.addons.all()
+            for a in _children(subscription, "addons")
         ),
         discount_percent=(
             Decimal("0") if subscription.discount_void else Decimal(subscription.discount_percent)
@@ -159,20 +186,30 @@ def quote_for_subscription(
     subscription: Subscription, *, at: datetime, payments: list[Payment] | None = None
 ) -> Quote:
     """The live quote: what cancelling `subscription` at `at` would do, under its policy."""
+    return quote_with_snapshot(subscription, at=at, payments=payments)[0]
+
+
+def quote_with_snapshot(
+    subscription: Subscription, *, at: datetime, payments: list[Payment] | None = None
+) -> tuple[Quote, SubscriptionSnapshot]:
+    """`quote_for_subscription` and the snapshot it was computed from (stored with a
+    request, so the snapshot is read once, not once for the quote and again to keep it)."""
     policy = subscription.policy
     rules = policy_rules(policy)
     if subscription.status == Subscription.Status.PAUSED:
-        return quote_while_paused(
+        snapshot = subscription_snapshot(
+            subscription, payments=payments, **snapshot_extras(subscription, rules)
+        )
+        quote = quote_while_paused(
             quote_cancellation=quote_cancellation,
             rules=rules,
             policy_label=policy.label,
-            snapshot=subscription_snapshot(
-                subscription, payments=payments, **snapshot_extras(subscription, rules)
-            ),
+            snapshot=snapshot,
             paused_at=subscription.paused_at,
             resumes_at=subscription.resumes_at,
             at=max(at, subscription.paused_at),
         )
+        return quote, snapshot
     balance = Decimal("0")
     if rules.credit is not None and rules.credit.paid_out_at_closure:
         balance = (
@@ -181,17 +218,19 @@ def quote_for_subscription(
             ).aggregate(total=Sum("amount"))["total"]
             or balance
         )
-    return quote_cancellation(
+    snapshot = subscription_snapshot(
+        subscription,
+        payments=payments,
+        credit_balance=balance,
+        **snapshot_extras(subscription, rules),
+    )
+    quote = quote_cancellation(
         rules=rules,
         policy_label=policy.label,
-        snapshot=subscription_snapshot(
-            subscription,
-            payments=payments,
-            credit_balance=balance,
-            **snapshot_extras(subscription, rules),
-        ),
+        snapshot=snapshot,
         at=max(at, subscription.started_at),
     )
+    return quote, snapshot
 
 
 def subscription_for_quote(pk: int) -> Subscription | None:

@@ -103,3 +103,26 @@ def test_with_nothing_set_it_runs_on_sqlite_with_eager_celery():
     assert engine == "django.db.backends.sqlite3"
     assert name == str(BASE_DIR / "db.sqlite3")
     assert eager is True
+
+
+def _database_settings(env: dict[str, str]) -> dict:
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; "
+        "print(json.dumps([d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS']]))"
+    )
+    result = _run(["-c", script], {"DJANGO_SETTINGS_MODULE": "backoffice.settings"} | env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_production_keeps_database_connections_and_checks_them_before_reuse(tmp_path):
+    assert _database_settings(_production(tmp_path)) == [60, True]
+    assert _database_settings(_production(tmp_path) | {"CONN_MAX_AGE": "0"}) == [0, True]
+
+
+@pytest.mark.skipif(
+    (BASE_DIR / ".env").exists(), reason="a local .env file configures this checkout"
+)
+def test_development_opens_a_connection_per_request():
+    assert _database_settings({}) == [0, False]

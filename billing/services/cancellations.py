@@ -24,8 +24,13 @@ from billing.models import AddOn, CancellationRequest, Payment, Plan, Subscripti
 from billing.policy.limits import LimitBreach, exceeded_limits
 from billing.policy.quotes import Quote
 from billing.policy.rules import Effective, Fallback, PolicyRules
-from billing.quote_snapshots import stored_snapshot
-from billing.selectors import policy_rules, quote_for_subscription
+from billing.quote_snapshots import snapshot_json
+from billing.selectors import (
+    policy_rules,
+    quote_for_subscription,
+    quote_with_snapshot,
+    with_snapshot_flags,
+)
 from billing.services.customer_emails import customer_email_on_commit
 from billing.services.fallback import subscription_fall_back
 from billing.services.refunds import refund_propose
@@ -59,11 +64,14 @@ class CancellationPreview:
 
 
 def cancellable_subscription(workspace: Workspace) -> Subscription:
-    """The live paid subscription of the workspace, or a DomainError naming `subscription`."""
+    """The live paid subscription of the workspace, or a DomainError naming `subscription`.
+
+    Loaded with its plan, policy and snapshot flags: quoting it reads only its payments
+    (and its services or add-ons when it has some)."""
     subscriptions = Subscription.objects.select_related("plan", "policy").filter(
         workspace=workspace
     )
-    live = subscriptions.filter(status__in=Subscription.LIVE_STATUSES).first()
+    live = with_snapshot_flags(subscriptions.filter(status__in=Subscription.LIVE_STATUSES)).first()
     if live is None:
         latest = subscriptions.order_by("-started_at", "-pk").first()
         if latest is None:
@@ -141,48 +149,48 @@ def cancellation_submit(
             f"Keep the explanation under {MAX_TEXT} characters (it has {len(reason_text)}).",
             field="reason_text",
         )
-    with transaction.atomic():
-        Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
-        open_request = CancellationRequest.objects.filter(
+    try:
+        # No savepoint of its own: a concurrent submit that wins the partial unique
+        # constraint rolls this whole block back, and its request is returned instead.
+        with transaction.atomic():
+            list(Workspace.objects.select_for_update().filter(pk=workspace.pk).values_list("pk"))
+            open_request = CancellationRequest.objects.filter(
+                workspace=workspace, status__in=CancellationRequest.OPEN_STATUSES
+            ).first()
+            if open_request is not None:
+                return open_request, False
+            subscription = cancellable_subscription(workspace)
+            quote, snapshot = quote_with_snapshot(subscription, at=now)
+            request = CancellationRequest.objects.create(
+                workspace=workspace,
+                subscription=subscription,
+                requested_by=actor,
+                reason=reason,
+                reason_text=reason_text,
+                quote=quote.to_dict(),
+                snapshot=snapshot_json(snapshot),
+                quoted_refund=quote.refund,
+                currency=quote.currency,
+                effective_at=quote.ends_at,
+                created_at=now,
+            )
+            audit_record(
+                actor=actor,
+                action="cancellation.submit",
+                target=request,
+                now=now,
+                after={
+                    "status": request.status,
+                    "reason": reason,
+                    "quoted_refund": quote.refund,
+                    "effective_at": quote.ends_at,
+                },
+            )
+            _email_on_commit(request.pk, "submitted")
+    except IntegrityError:
+        return CancellationRequest.objects.get(
             workspace=workspace, status__in=CancellationRequest.OPEN_STATUSES
-        ).first()
-        if open_request is not None:
-            return open_request, False
-        subscription = cancellable_subscription(workspace)
-        quote = quote_for_subscription(subscription, at=now)
-        try:
-            with transaction.atomic():
-                request = CancellationRequest.objects.create(
-                    workspace=workspace,
-                    subscription=subscription,
-                    requested_by=actor,
-                    reason=reason,
-                    reason_text=reason_text,
-                    quote=quote.to_dict(),
-                    snapshot=stored_snapshot(subscription),
-                    quoted_refund=quote.refund,
-                    currency=quote.currency,
-                    effective_at=quote.ends_at,
-                    created_at=now,
-                )
-        except IntegrityError:
-            # A concurrent submit won the partial unique constraint: return its request.
-            return CancellationRequest.objects.get(
-                subscription=subscription, status__in=CancellationRequest.OPEN_STATUSES
-            ), False
-        audit_record(
-            actor=actor,
-            action="cancellation.submit",
-            target=request,
-            now=now,
-            after={
-                "status": request.status,
-                "reason": reason,
-                "quoted_refund": quote.refund,
-                "effective_at": quote.ends_at,
-            },
-        )
-        _email_on_commit(request.pk, "submitted")
+        ), False
     logger.info("cancellation %s submitted for workspace %s", request.pk, workspace.pk)
     return request, True
 
