@@ -45,10 +45,9 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        estimate = planner_estimate(self.object_list)
-        if estimate is not None and estimate > ESTIMATE_THRESHOLD:
-            return EstimatedCount(estimate)
-        return super().count
+        if not isinstance(self.object_list, QuerySet):
+            return super().count
+        return estimated_count(self.object_list)
 
     def page(self, number):
         """The page's ids first (an index scan of the ordering, OFFSET included), then its
@@ -61,6 +60,15 @@ class EstimatedCountPaginator(Paginator):
         ids = list(self.object_list.values_list("pk", flat=True)[bottom : bottom + self.per_page])
         page.object_list = self.object_list.filter(pk__in=ids)
         return page
+
+
+def estimated_count(queryset) -> int:
+    """`queryset.count()`, or on PostgreSQL the planner's estimate (an `EstimatedCount`)
+    when it is above `ESTIMATE_THRESHOLD`: a count of a million rows reads them all."""
+    estimate = planner_estimate(queryset)
+    if estimate is not None and estimate > ESTIMATE_THRESHOLD:
+        return EstimatedCount(estimate)
+    return queryset.count()
 
 
 def planner_estimate(queryset) -> int | None:
@@ -105,6 +113,16 @@ def distinct_values(model, field) -> list:
     return values
 
 
+def indexed_distinct(model, field_name: str) -> list:
+    """The distinct values of an indexed column, read now (not cached) by the skip scan:
+    one index probe per value, whatever the rows. A correlated `EXISTS` per row would be
+    planned with the column's average selectivity and may scan the table for a value that
+    no row holds."""
+    db = router.db_for_read(model)
+    column = model._meta.get_field(field_name).column
+    return _skip_scan(connections[db], model._meta.db_table, column)
+
+
 def _skip_scan(connection, table: str, column: str) -> list:
     quote = connection.ops.quote_name
     t, c = quote(table), quote(column)
@@ -135,16 +153,30 @@ class LargeTableAdmin(admin.ModelAdmin):
         ("workspace__slug__startswith", "user__email__startswith") are looked up in the
         related table first (one indexed query per relation), then this table is filtered
         on those ids: an OR across a join has no index, an OR of `fk IN (...)` has one per
-        foreign key. Such search fields name their lookup."""
+        foreign key. Such search fields name their lookup. A term that is an email address
+        only searches the email fields (`_fields_for_term`)."""
         term = search_term.strip()
         if self.search_id_fields and (number := parse_id(term)) is not None:
             matches = Q.create([(name, number) for name in self.search_id_fields], "OR")
             return queryset.filter(matches), False
-        fields = list(self.get_search_fields(request))
+        every_field = list(self.get_search_fields(request))
+        fields = _fields_for_term(every_field, term)
         by_relation = _search_fields_by_relation(self.model, fields)
-        if term and any(by_relation):
+        if term and (any(by_relation) or fields != every_field):
             return queryset.filter(_relation_first_search(self.model, by_relation, term)), False
         return super().get_search_results(request, queryset, search_term)
+
+
+def is_email(term: str) -> bool:
+    return "@" in term and " " not in term
+
+
+def _fields_for_term(fields: list[str], term: str) -> list[str]:
+    """An email is looked for in the email fields only, when the admin has any: matched
+    against a name's trigram index as well, its many common trigrams ("exa", "com") make
+    PostgreSQL read posting lists that grow with the table, for a term no name holds."""
+    emails = [field for field in fields if "email" in field]
+    return emails if emails and is_email(term) else fields
 
 
 def _search_fields_by_relation(model, fields: list[str]) -> dict[str, list[str]]:
@@ -172,11 +204,20 @@ def _relation_first_search(model, by_relation: dict[str, list[str]], term: str) 
         if not relation:
             conditions.append(match)
             continue
-        related = model
-        for name in relation.split(LOOKUP_SEP):
+        hops, related = relation.split(LOOKUP_SEP), model
+        path = []  # (model reached, the foreign key that reaches it)
+        for name in hops:
+            path.append((related, name))
             related = related._meta.get_field(name).related_model
         ids = related._default_manager.filter(match).order_by().values_list("pk", flat=True)
-        conditions.append(Q((f"{relation}__in", list(ids[:RELATED_SEARCH_LIMIT]))))
+        ids = list(ids[:RELATED_SEARCH_LIMIT])
+        # Through several hops (an add-on's subscription's workspace), the ids of each
+        # intermediate table are looked up in turn, each on its foreign key's index: a
+        # join to the far table would hash the intermediate one whole.
+        for intermediate, name in reversed(path[1:]):
+            rows = intermediate._default_manager.filter((f"{name}__in", ids))
+            ids = list(rows.order_by().values_list("pk", flat=True))
+        conditions.append(Q((f"{hops[0]}__in", ids)))
     return Q.create(conditions, "OR")
 
 

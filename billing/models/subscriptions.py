@@ -121,6 +121,12 @@ class Subscription(models.Model):
         ]
         indexes = [
             models.Index(fields=["started_at", "id"], name="subscription_started_order"),
+            # The changelist's "cancel at period end: Yes" filter, in the list's order.
+            models.Index(
+                fields=["started_at", "id"],
+                condition=models.Q(cancel_at_period_end=True),
+                name="subscription_cancelling_order",
+            ),
             models.Index(fields=["grace_until"], name="subscription_grace_until"),
         ]
 
