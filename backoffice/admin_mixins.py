@@ -3,6 +3,7 @@
 import json
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ORDER_VAR, SEARCH_VAR
 from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
@@ -18,6 +19,10 @@ ESTIMATE_THRESHOLD = 10_000
 # A search through a relation (a payment's workspace, a seat's user) first looks up at most
 # this many related rows, then filters on their ids: a refined term narrows the list.
 RELATED_SEARCH_LIMIT = 500
+# ...and the rows of this table it then lists are read by id first, at most this many: a
+# list of ids whose length the planner knows, so it fetches them by primary key and sorts
+# them, where `fk IN (500 ids)` let it walk the list's ordering index hoping to meet them.
+SEARCH_MATCH_LIMIT = 10_000
 DISTINCT_VALUES_CACHE_SECONDS = 600
 
 
@@ -159,12 +164,40 @@ class LargeTableAdmin(admin.ModelAdmin):
         if self.search_id_fields and (number := parse_id(term)) is not None:
             matches = Q.create([(name, number) for name in self.search_id_fields], "OR")
             return queryset.filter(matches), False
+        if term and self._searches_by_ids(request, term):
+            fields = _fields_for_term(list(self.get_search_fields(request)), term)
+            by_relation = _search_fields_by_relation(self.model, fields)
+            matches = self.model._default_manager.filter(
+                _relation_first_search(self.model, by_relation, term)
+            )
+            ids = matches.order_by().values_list("pk", flat=True)[:SEARCH_MATCH_LIMIT]
+            return queryset.filter(pk__in=list(ids)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def _searches_by_ids(self, request, term: str) -> bool:
+        """Whether a search reads the matching ids first: through a relation, or an email
+        looked for in the email fields only."""
         every_field = list(self.get_search_fields(request))
         fields = _fields_for_term(every_field, term)
-        by_relation = _search_fields_by_relation(self.model, fields)
-        if term and (any(by_relation) or fields != every_field):
-            return queryset.filter(_relation_first_search(self.model, by_relation, term)), False
-        return super().get_search_results(request, queryset, search_term)
+        return any(_search_fields_by_relation(self.model, fields)) or fields != every_field
+
+    # A direct search with many matches (a word of a workspace name) is listed newest
+    # first when this is set: walking the primary key stops after a page of matches,
+    # where the list's own order (names) may skip a fixed share of the table before the
+    # first match. Searches that read ids first are always listed newest first: the
+    # primary key index returns a page of those ids in order, where the list's ordering
+    # index would be walked in the hope of meeting them (the planner's bet, lost when the
+    # matches are old rows).
+    search_ordering: tuple[str, ...] = ()
+
+    def get_ordering(self, request):
+        term = request.GET.get(SEARCH_VAR, "").strip()
+        if term and ORDER_VAR not in request.GET and parse_id(term) is None:
+            if self.search_ordering:
+                return list(self.search_ordering)
+            if self._searches_by_ids(request, term):
+                return ["-pk"]
+        return super().get_ordering(request)
 
 
 def is_email(term: str) -> bool:

@@ -39,7 +39,7 @@ def test_an_email_is_searched_in_the_email_fields_only(agent_client):
     slugs = {workspace.slug for workspace in response.context["cl"].result_list}
     assert {"acme", "acme-connex"} <= slugs
     searches = _where_clauses(queries, "accounts_workspace")
-    assert searches and all('"billing_email"' in sql for sql in searches)
+    assert any('"billing_email"' in sql for sql in searches)
     assert not any('"name"' in sql or '"slug"' in sql for sql in searches)
 
 
@@ -53,7 +53,7 @@ def test_a_word_is_still_searched_in_the_name_and_slug(agent_client):
 
 
 @pytest.mark.django_db
-def test_an_add_on_search_reads_subscription_ids_then_filters_add_ons_on_them(agent_client):
+def test_an_add_on_search_reads_subscription_ids_then_lists_add_ons_by_id(agent_client):
     addon = AddOn.objects.select_related("subscription__workspace").order_by("pk").first()
     slug = addon.subscription.workspace.slug
 
@@ -65,8 +65,19 @@ def test_an_add_on_search_reads_subscription_ids_then_filters_add_ons_on_them(ag
         a.subscription.workspace.slug.startswith(slug) for a in response.context["cl"].result_list
     )
     filters = _where_clauses(queries, "billing_addon")
-    assert filters and all('"billing_addon"."subscription_id" IN' in sql for sql in filters)
+    # The matching add-ons by their subscriptions' ids, then the page by those add-ons' ids.
+    assert any('"billing_addon"."subscription_id" IN' in sql for sql in filters)
     assert not any("accounts_workspace" in sql or "workspace_id" in sql for sql in filters)
+    listed = [q["sql"] for q in queries.captured_queries if 'FROM "billing_addon"' in q["sql"]]
+    assert any('"billing_addon"."id" IN' in sql and "ORDER BY" in sql for sql in listed)
+
+
+@pytest.mark.django_db
+def test_search_results_read_by_id_are_listed_newest_first(agent_client):
+    response = agent_client.get(_changelist(AddOn), {"q": "demo"})
+
+    shown = [addon.pk for addon in response.context["cl"].result_list]
+    assert len(shown) > 1 and shown == sorted(shown, reverse=True)
 
 
 def _plan_filter(response):
