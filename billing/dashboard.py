@@ -6,7 +6,8 @@ estimate ("about 12 k", `estimated_count`) instead of being counted; every query
 on an indexed column (`status`, `created_at`, `deletion_due_at`, `action`) and charts
 cover a bounded window, so the database reads the few rows that need work or fall in the
 window, not the tables. Charts are aggregated in the database (GROUP BY on a truncated
-date), never by loading rows.
+date), never by loading rows, and cached for `CHART_CACHE_SECONDS` (`cached_charts`): a
+window's rows grow with the customer base, the figures above them do not wait.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.urls import reverse
@@ -27,6 +30,7 @@ from billing.money import round_money
 from billing.queues import awaiting_approval_q, needs_lead_q
 
 DUE_SOON_DAYS = 7
+CHART_CACHE_SECONDS = 300
 WEEKS = 12
 MONTHS = 12
 DUNNING_OUTCOMES = {
@@ -280,36 +284,49 @@ def dunning_outcomes(*, now: dt.datetime, months: int = MONTHS) -> dict:
 
 
 def dashboard(user, *, now: dt.datetime) -> dict:
-    return {
-        "figures": work_counts(user, now=now),
-        "charts": [
-            {
-                "id": "cancellations",
-                "title": f"Cancellation requests per week, by reason (last {WEEKS} weeks)",
-                "kind": "bar",
-                "stacked": True,
-                "data": cancellations_per_week(now=now),
-            },
-            {
-                "id": "refunds",
-                "title": "Refunds committed per month, by destination (amount)",
-                "kind": "bar",
-                "stacked": False,
-                "data": refunds_per_month(now=now),
-            },
-            {
-                "id": "approval",
-                "title": "Refund approval time (average hours from proposal to decision)",
-                "kind": "line",
-                "stacked": False,
-                "data": approval_time(now=now),
-            },
-            {
-                "id": "dunning",
-                "title": "Dunning outcomes per month",
-                "kind": "bar",
-                "stacked": False,
-                "data": dunning_outcomes(now=now),
-            },
-        ],
-    }
+    return {"figures": work_counts(user, now=now), "charts": cached_charts(now=now)}
+
+
+def cached_charts(*, now: dt.datetime) -> list[dict]:
+    """The charts, computed at most once per `CHART_CACHE_SECONDS` per database. Each
+    aggregates every request or refund of its window (weeks or months), which grows with
+    the customer base; past weeks do not change, and the current one may lag by minutes."""
+    key = f"dashboard-charts:{connection.settings_dict['NAME']}"
+    found = cache.get(key)
+    if found is None:
+        found = charts(now=now)
+        cache.set(key, found, CHART_CACHE_SECONDS)
+    return found
+
+
+def charts(*, now: dt.datetime) -> list[dict]:
+    return [
+        {
+            "id": "cancellations",
+            "title": f"Cancellation requests per week, by reason (last {WEEKS} weeks)",
+            "kind": "bar",
+            "stacked": True,
+            "data": cancellations_per_week(now=now),
+        },
+        {
+            "id": "refunds",
+            "title": "Refunds committed per month, by destination (amount)",
+            "kind": "bar",
+            "stacked": False,
+            "data": refunds_per_month(now=now),
+        },
+        {
+            "id": "approval",
+            "title": "Refund approval time (average hours from proposal to decision)",
+            "kind": "line",
+            "stacked": False,
+            "data": approval_time(now=now),
+        },
+        {
+            "id": "dunning",
+            "title": "Dunning outcomes per month",
+            "kind": "bar",
+            "stacked": False,
+            "data": dunning_outcomes(now=now),
+        },
+    ]

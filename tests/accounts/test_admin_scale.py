@@ -141,3 +141,19 @@ def test_the_dashboard_shows_an_estimate_for_a_large_count(admin_client, monkeyp
         "COUNT(" in q["sql"] and "billing_subscription" in q["sql"]
         for q in queries.captured_queries
     )
+
+
+@pytest.mark.django_db
+def test_the_dashboard_charts_are_computed_once_per_cache_period(admin_client):
+    def chart_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(reverse("admin:index")).status_code == 200
+        return sum(
+            "DATE_TRUNC" in q["sql"].upper()
+            or "STRFTIME" in q["sql"].upper()
+            or "DJANGO_DATETIME_TRUNC" in q["sql"].upper()
+            for q in queries.captured_queries
+        )
+
+    assert chart_queries() == 4  # one per chart
+    assert chart_queries() == 0  # read from the cache
