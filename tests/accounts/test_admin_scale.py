@@ -95,7 +95,7 @@ def test_the_cancellation_queue_offers_only_billed_intervals(agent_client):
 
 
 @pytest.mark.django_db
-def test_the_interval_and_policy_filters_look_up_each_requests_subscription(agent_client):
+def test_the_interval_and_policy_filters_match_without_a_join(agent_client):
     everything = CancellationRequest.objects.select_related(
         "subscription__plan", "subscription__policy"
     )
@@ -110,7 +110,7 @@ def test_the_interval_and_policy_filters_look_up_each_requests_subscription(agen
 
     assert yearly and {r.pk for r in by_interval.context["cl"].result_list} == yearly
     assert connex and {r.pk for r in by_policy.context["cl"].result_list} == connex
-    # Counted without a join: each request's subscription is read by its primary key.
+    # Counted without a join: the quote's policy, the subscriptions on the plans by id.
     assert counted and not any("JOIN" in sql for sql in counted)
 
 
