@@ -48,7 +48,7 @@ DEFAULT_WORKSPACES = 100_000
 DEFAULT_WORKERS = 2
 PLAIN = "plain queryset.delete()"
 FLOOR_LABEL = "floor (set-based SQL)"
-BATCH_SIZE = 1000
+BATCH_SIZE = int(os.environ.get("BENCH_PURGE_BATCH_SIZE", 1000))
 NOW = "2025-05-01T00:00:00+00:00"
 
 GENERATE = """
