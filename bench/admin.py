@@ -169,6 +169,8 @@ def serve() -> None:
         if message["op"] == "variants":
             answer = [v.__dict__ for v in changelist_variants(client)]
         else:
+            # The log keeps the last 9,000 queries only: once full, a capture would count 0.
+            connection.queries_log.clear()
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
                 status = client.get(message["url"]).status_code
