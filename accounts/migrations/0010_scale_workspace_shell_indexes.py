@@ -25,7 +25,7 @@ def create_name_prefix_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0008_scale_changelist_indexes"),
+        ("accounts", "0009_scale_changelist_indexes"),
     ]
 
     operations = [

@@ -6,8 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0008_scale_changelist_indexes'),
-        ('billing', '0010_generality_example_policies'),
+        ('accounts', '0009_scale_changelist_indexes'),
+        ('billing', '0012_generality_example_versions'),
     ]
 
     operations = [

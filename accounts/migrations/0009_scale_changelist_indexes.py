@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0007_adminscale_changelist_indexes'),
+        ('accounts', '0008_generality_member_activity'),
     ]
 
     operations = [

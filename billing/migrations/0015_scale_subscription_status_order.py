@@ -6,8 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0009_scale_workspace_shell_indexes'),
-        ('billing', '0012_scale_cancellation_quoted_policy'),
+        ('accounts', '0010_scale_workspace_shell_indexes'),
+        ('billing', '0014_scale_cancellation_quoted_policy'),
     ]
 
     operations = [

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0009_scale_workspace_shell_indexes'),
-        ('billing', '0011_scale_changelist_indexes'),
+        ('accounts', '0010_scale_workspace_shell_indexes'),
+        ('billing', '0013_scale_changelist_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
