@@ -85,7 +85,7 @@ bench-purge: install
 # Admin changelists at 10,000 and BIG workspaces on PostgreSQL (BENCH_DATABASE_URL).
 BIG ?= 200000
 bench-admin: install
-	$(BIN)/python -m bench.admin --big $(BIG)
+	$(BIN)/python -m bench.admin --big $(BIG) $(ARGS)
 
 # Chart.js for the admin dashboard, from the npm registry, kept in the repository so the
 # admin works offline; re-run to move to another version (then commit the files).

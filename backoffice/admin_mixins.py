@@ -3,6 +3,7 @@
 import json
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ORDER_VAR, SEARCH_VAR
 from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
@@ -14,10 +15,17 @@ from django.utils.functional import cached_property
 from backoffice.identifiers import parse_id
 from billing.money import format_money
 
-ESTIMATE_THRESHOLD = 10_000
+# Lists the planner puts above this many rows show its estimate. Exact counts below it
+# cost what reading that many rows costs (a filter on a JSON key or through a relation
+# reads each row): at most about a thousand rows, whatever the table's size.
+ESTIMATE_THRESHOLD = 1_000
 # A search through a relation (a payment's workspace, a seat's user) first looks up at most
 # this many related rows, then filters on their ids: a refined term narrows the list.
 RELATED_SEARCH_LIMIT = 500
+# ...and the rows of this table it then lists are read by id first, at most this many: a
+# list of ids whose length the planner knows, so it fetches them by primary key and sorts
+# them, where `fk IN (500 ids)` let it walk the list's ordering index hoping to meet them.
+SEARCH_MATCH_LIMIT = 10_000
 DISTINCT_VALUES_CACHE_SECONDS = 600
 
 
@@ -45,10 +53,9 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        estimate = planner_estimate(self.object_list)
-        if estimate is not None and estimate > ESTIMATE_THRESHOLD:
-            return EstimatedCount(estimate)
-        return super().count
+        if not isinstance(self.object_list, QuerySet):
+            return super().count
+        return estimated_count(self.object_list)
 
     def page(self, number):
         """The page's ids first (an index scan of the ordering, OFFSET included), then its
@@ -61,6 +68,15 @@ class EstimatedCountPaginator(Paginator):
         ids = list(self.object_list.values_list("pk", flat=True)[bottom : bottom + self.per_page])
         page.object_list = self.object_list.filter(pk__in=ids)
         return page
+
+
+def estimated_count(queryset) -> int:
+    """`queryset.count()`, or on PostgreSQL the planner's estimate (an `EstimatedCount`)
+    when it is above `ESTIMATE_THRESHOLD`: a count of a million rows reads them all."""
+    estimate = planner_estimate(queryset)
+    if estimate is not None and estimate > ESTIMATE_THRESHOLD:
+        return EstimatedCount(estimate)
+    return queryset.count()
 
 
 def planner_estimate(queryset) -> int | None:
@@ -105,6 +121,16 @@ def distinct_values(model, field) -> list:
     return values
 
 
+def indexed_distinct(model, field_name: str) -> list:
+    """The distinct values of an indexed column, read now (not cached) by the skip scan:
+    one index probe per value, whatever the rows. A correlated `EXISTS` per row would be
+    planned with the column's average selectivity and may scan the table for a value that
+    no row holds."""
+    db = router.db_for_read(model)
+    column = model._meta.get_field(field_name).column
+    return _skip_scan(connections[db], model._meta.db_table, column)
+
+
 def _skip_scan(connection, table: str, column: str) -> list:
     quote = connection.ops.quote_name
     t, c = quote(table), quote(column)
@@ -135,16 +161,58 @@ class LargeTableAdmin(admin.ModelAdmin):
         ("workspace__slug__startswith", "user__email__startswith") are looked up in the
         related table first (one indexed query per relation), then this table is filtered
         on those ids: an OR across a join has no index, an OR of `fk IN (...)` has one per
-        foreign key. Such search fields name their lookup."""
+        foreign key. Such search fields name their lookup. A term that is an email address
+        only searches the email fields (`_fields_for_term`)."""
         term = search_term.strip()
         if self.search_id_fields and (number := parse_id(term)) is not None:
             matches = Q.create([(name, number) for name in self.search_id_fields], "OR")
             return queryset.filter(matches), False
-        fields = list(self.get_search_fields(request))
-        by_relation = _search_fields_by_relation(self.model, fields)
-        if term and any(by_relation):
-            return queryset.filter(_relation_first_search(self.model, by_relation, term)), False
+        if term and self._searches_by_ids(request, term):
+            fields = _fields_for_term(list(self.get_search_fields(request)), term)
+            by_relation = _search_fields_by_relation(self.model, fields)
+            matches = self.model._default_manager.filter(
+                _relation_first_search(self.model, by_relation, term)
+            )
+            ids = matches.order_by().values_list("pk", flat=True)[:SEARCH_MATCH_LIMIT]
+            return queryset.filter(pk__in=list(ids)), False
         return super().get_search_results(request, queryset, search_term)
+
+    def _searches_by_ids(self, request, term: str) -> bool:
+        """Whether a search reads the matching ids first: through a relation, or an email
+        looked for in the email fields only."""
+        every_field = list(self.get_search_fields(request))
+        fields = _fields_for_term(every_field, term)
+        return any(_search_fields_by_relation(self.model, fields)) or fields != every_field
+
+    # A direct search with many matches (a word of a workspace name) is listed newest
+    # first when this is set: walking the primary key stops after a page of matches,
+    # where the list's own order (names) may skip a fixed share of the table before the
+    # first match. Searches that read ids first are always listed newest first: the
+    # primary key index returns a page of those ids in order, where the list's ordering
+    # index would be walked in the hope of meeting them (the planner's bet, lost when the
+    # matches are old rows).
+    search_ordering: tuple[str, ...] = ()
+
+    def get_ordering(self, request):
+        term = request.GET.get(SEARCH_VAR, "").strip()
+        if term and ORDER_VAR not in request.GET and parse_id(term) is None:
+            if self.search_ordering:
+                return list(self.search_ordering)
+            if self._searches_by_ids(request, term):
+                return ["-pk"]
+        return super().get_ordering(request)
+
+
+def is_email(term: str) -> bool:
+    return "@" in term and " " not in term
+
+
+def _fields_for_term(fields: list[str], term: str) -> list[str]:
+    """An email is looked for in the email fields only, when the admin has any: matched
+    against a name's trigram index as well, its many common trigrams ("exa", "com") make
+    PostgreSQL read posting lists that grow with the table, for a term no name holds."""
+    emails = [field for field in fields if "email" in field]
+    return emails if emails and is_email(term) else fields
 
 
 def _search_fields_by_relation(model, fields: list[str]) -> dict[str, list[str]]:
@@ -172,11 +240,20 @@ def _relation_first_search(model, by_relation: dict[str, list[str]], term: str) 
         if not relation:
             conditions.append(match)
             continue
-        related = model
-        for name in relation.split(LOOKUP_SEP):
+        hops, related = relation.split(LOOKUP_SEP), model
+        path = []  # (model reached, the foreign key that reaches it)
+        for name in hops:
+            path.append((related, name))
             related = related._meta.get_field(name).related_model
         ids = related._default_manager.filter(match).order_by().values_list("pk", flat=True)
-        conditions.append(Q((f"{relation}__in", list(ids[:RELATED_SEARCH_LIMIT]))))
+        ids = list(ids[:RELATED_SEARCH_LIMIT])
+        # Through several hops (an add-on's subscription's workspace), the ids of each
+        # intermediate table are looked up in turn, each on its foreign key's index: a
+        # join to the far table would hash the intermediate one whole.
+        for intermediate, name in reversed(path[1:]):
+            rows = intermediate._default_manager.filter((f"{name}__in", ids))
+            ids = list(rows.order_by().values_list("pk", flat=True))
+        conditions.append(Q((f"{hops[0]}__in", ids)))
     return Q.create(conditions, "OR")
 
 

@@ -9,8 +9,9 @@ email and by a word of a name, and its page 50, both workers load the same URL i
 `ROUNDS` times after a warm-up; the table shows the queries of each and the ratio of the
 median times (big / small). DEBUG is off, as in production.
 
-    python -m bench.admin [--small N] [--big N] [--rounds R]
-    make bench-admin BIG=200000
+    python -m bench.admin [--small N] [--big N] [--rounds R] [--only TEXT] [--no-seed]
+    python -m bench.admin --explain [--only TEXT]   # unindexed reads on the big database
+    make bench-admin BIG=200000 [ARGS="--only Workspace"]
     (BENCH_DATABASE_URL names the server and the database prefix: <name>_<size>)
 """
 
@@ -36,6 +37,7 @@ SEED_NOW = "2026-11-22T03:00:00+00:00"
 SEARCH_SLUG = "demo-000042"
 SEARCH_WORD = "photo"
 GOAL_RATIO = 1.5
+SCAN_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,9 @@ def changelist_variants(
     word: str = SEARCH_WORD,
     choices_per_filter: int = CHOICES_PER_FILTER,
 ) -> list[Variant]:
-    """Every registered admin's changelist, its filter choices, searches and page 50, as
-    the signed-in user of `client` sees them (admins it may not view are left out)."""
+    """The admin index (the dashboard's figures and charts), then every registered
+    admin's changelist, its filter choices, searches and page 50, as the signed-in user
+    of `client` sees them (admins it may not view are left out)."""
     from django.contrib import admin
     from django.contrib.admin.views.main import PAGE_VAR, SEARCH_VAR
     from django.urls import reverse
@@ -64,7 +67,7 @@ def changelist_variants(
 
     workspace = Workspace.objects.filter(slug=slug).first()
     email = workspace.billing_email if workspace else "owner@example.com"
-    variants = []
+    variants = [Variant("admin index", "dashboard", reverse("admin:index"))]
     for model, model_admin in admin.site._registry.items():
         name = model._meta.label
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
@@ -166,13 +169,60 @@ def serve() -> None:
         if message["op"] == "variants":
             answer = [v.__dict__ for v in changelist_variants(client)]
         else:
+            # The log keeps the last 9,000 queries only: once full, a capture would count 0.
+            connection.queries_log.clear()
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
                 status = client.get(message["url"]).status_code
                 elapsed = time.perf_counter() - started
             answer = {"status": status, "queries": len(queries), "ms": elapsed * 1000}
+            if message.get("explain"):
+                answer["scans"] = _unindexed_scans(connection, queries.captured_queries)
         sys.stdout.write(json.dumps(answer) + "\n")
         sys.stdout.flush()
+
+
+def _unindexed_scans(connection, captured: list[dict]) -> list[str]:
+    """What the plans of a page's queries read without an index: sequential scans of
+    tables over `SCAN_ROWS` rows and sorts of more than `SCAN_ROWS` rows (the planner's
+    estimates, `EXPLAIN` without running the query)."""
+    found = []
+    with connection.cursor() as cursor:
+        for query in captured:
+            sql = query["sql"]
+            if not sql.startswith("SELECT") or "django_session" in sql:
+                continue
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+            plan = cursor.fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            for node in _plan_nodes(plan[0]["Plan"]):
+                kind, rows = node["Node Type"], node.get("Plan Rows", 0)
+                table = node.get("Relation Name", "")
+                if kind == "Seq Scan" and _table_rows(cursor, table) > SCAN_ROWS:
+                    found.append(f"Seq Scan on {table} ({_table_rows(cursor, table):,} rows)")
+                elif kind in ("Sort", "Incremental Sort") and rows > SCAN_ROWS:
+                    found.append(f"{kind} of {rows:,} rows by {', '.join(node['Sort Key'])}")
+    return found
+
+
+def _plan_nodes(node: dict):
+    yield node
+    for child in node.get("Plans", ()):
+        yield from _plan_nodes(child)
+
+
+def _table_rows(cursor, table: str) -> int:
+    cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [table])
+    row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def explain(big: Worker, variants: list[Variant]) -> None:
+    """Print, for each URL, what its queries read without an index on the big database."""
+    for variant in variants:
+        answer = big.ask(op="load", url=variant.url, explain=True)
+        for scan in dict.fromkeys(answer["scans"]):
+            print(f"{variant.admin:<28} {variant.label[:44]:<44} {scan}")
 
 
 def measure(small: Worker, big: Worker, variants: list[Variant], rounds: int) -> list[dict]:
@@ -230,6 +280,18 @@ def run(argv: list[str] | None = None) -> None:
         "--big", type=int, default=int(os.environ.get("BENCH_ADMIN_BIG", DEFAULT_BIG))
     )
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
+    parser.add_argument(
+        "--only", default="", help="only the URLs whose admin or variant contains this text"
+    )
+    parser.add_argument(
+        "--no-seed", action="store_true", help="use the databases as they are (no migrate/seed)"
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="instead of timing, list the sequential scans and large sorts of each URL's "
+        "queries on the big database",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv if argv is not None else [])
     if args.serve:
@@ -239,12 +301,21 @@ def run(argv: list[str] | None = None) -> None:
     workers = {}
     for size in (args.small, args.big):
         url = _database_url(base, size)
-        seconds = _ensure_seeded(url, size)
-        print(f"{size:,} workspaces in {urlsplit(url).path.lstrip('/')}: seed_demo {seconds:.0f}s")
+        if not args.no_seed:
+            seconds = _ensure_seeded(url, size)
+            name = urlsplit(url).path.lstrip("/")
+            print(f"{size:,} workspaces in {name}: seed_demo {seconds:.0f}s")
         workers[size] = Worker(url)
     try:
         small, big = workers[args.small], workers[args.big]
-        variants = [Variant(**v) for v in small.ask(op="variants")]
+        variants = [
+            Variant(**v)
+            for v in small.ask(op="variants")
+            if args.only.lower() in f"{v['admin']} {v['label']}".lower()
+        ]
+        if args.explain:
+            explain(big, variants)
+            return
         results = measure(small, big, variants, args.rounds)
     finally:
         for worker in workers.values():

@@ -16,6 +16,11 @@ in SQL (`INSERT ... SELECT generate_series`), then times, each in a fresh proces
   a temporary table of due ids, children first), in one transaction: what the database can
   do without batches, policy re-checks or Python per row.
 
+- dry run: `purge_plan` (what `--dry-run` prints) over every due workspace after a
+  VACUUM, with how much longer its last tenth of pages took than its first tenth (each
+  page an index-only keyset scan from its cursor: about 1.0, where re-reading the due
+  rows above the cursor made the last pages the slowest).
+
 The data set holds no financial records: the plain delete cannot remove workspaces that
 subscriptions and payments PROTECT, so both runs get the same rows and the plain delete is
 the best case for Django's collector. The purge still does more work (anonymises users,
@@ -30,6 +35,7 @@ growth of the maximum resident set (of the process or its workers) in the timed 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import resource
 import subprocess
@@ -42,7 +48,7 @@ DEFAULT_WORKSPACES = 100_000
 DEFAULT_WORKERS = 2
 PLAIN = "plain queryset.delete()"
 FLOOR_LABEL = "floor (set-based SQL)"
-BATCH_SIZE = 1000
+BATCH_SIZE = int(os.environ.get("BENCH_PURGE_BATCH_SIZE", 1000))
 NOW = "2025-05-01T00:00:00+00:00"
 
 GENERATE = """
@@ -211,6 +217,26 @@ def _floor(now) -> int:
         return cursor.fetchone()[0]
 
 
+def _dry_run() -> tuple[int, float]:
+    """The dry run over every due workspace (warnings, then deletions); returns the rows
+    planned and how much longer its last tenth of pages took than its first tenth (about
+    1.0 when each page costs the same wherever its cursor is). The first page, which
+    also pays for the warning pass (nothing to warn: every row is warned), is left out."""
+    import datetime as dt
+
+    from accounts.services.purge import purge_plan
+
+    now = dt.datetime.fromisoformat(NOW)
+    stamps, planned = [time.perf_counter()], 0
+    for _action in purge_plan(now=now, batch_size=BATCH_SIZE):
+        planned += 1
+        if planned % BATCH_SIZE == 0:
+            stamps.append(time.perf_counter())
+    pages = [later - earlier for earlier, later in itertools.pairwise(stamps[1:])]
+    tenth = max(1, len(pages) // 10)
+    return planned, sum(pages[-tenth:]) / sum(pages[:tenth])
+
+
 def _child(mode: str, workspaces: int, workers: int) -> None:
     """In a fresh process on the bench database: migrate, generate, time one strategy."""
     import datetime as dt
@@ -228,9 +254,15 @@ def _child(mode: str, workspaces: int, workers: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(GENERATE, {"n": workspaces})
     now = dt.datetime.fromisoformat(NOW)
+    if mode == "dryrun":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE) accounts_workspace")  # as autovacuum would
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    if mode == "purge":
+    if mode == "dryrun":
+        done, tail_ratio = _dry_run()
+        print(f"pages last-tenth/first-tenth {tail_ratio:.3f}")
+    elif mode == "purge":
         done = _purge(workers)
     elif mode == "floor":
         done = _floor(now)
@@ -243,14 +275,17 @@ def _child(mode: str, workspaces: int, workers: int) -> None:
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
     )
     growth_kb = max(0, peak - rss_before)
-    if mode in ("purge", "floor"):
+    if mode == "dryrun":
+        assert done == workspaces and not DeletionTombstone.objects.exists()
+    elif mode in ("purge", "floor"):
         assert DeletionTombstone.objects.count() == workspaces, f"{mode} left workspaces"
     else:
         assert not Workspace.objects.exists(), "plain delete left workspaces"
     print(f"{mode} {done} {elapsed:.3f} {growth_kb}")
 
 
-def _measure(mode: str, url: str, workspaces: int, workers: int = 1) -> tuple[float, int]:
+def _measure(mode: str, url: str, workspaces: int, workers: int = 1) -> tuple[float, int, str]:
+    """(seconds, peak memory growth in KiB, the child's output) of one strategy."""
     _recreate_database(url)
     # DEBUG off as in production: with DEBUG on, Django keeps the last 9,000 SQL strings.
     env = {
@@ -261,6 +296,9 @@ def _measure(mode: str, url: str, workspaces: int, workers: int = 1) -> tuple[fl
         "SECRET_KEY": "bench-only",
         "ALLOWED_HOSTS": "localhost",
         "CELERY_BROKER_URL": "memory://",  # the purge runs in-process; no worker involved
+        # Production settings require a mail server; the timed steps send no email.
+        "EMAIL_HOST": "localhost",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
     completed = subprocess.run(
         [
@@ -282,7 +320,7 @@ def _measure(mode: str, url: str, workspaces: int, workers: int = 1) -> tuple[fl
     if completed.returncode != 0:
         raise RuntimeError(f"{mode} benchmark failed:\n{completed.stderr}")
     _mode, _done, elapsed, growth_kb = completed.stdout.split()[-4:]
-    return float(elapsed), int(growth_kb)
+    return float(elapsed), int(growth_kb), completed.stdout
 
 
 def run(workspaces: int | None = None, workers: int | None = None) -> dict[str, float]:
@@ -296,12 +334,13 @@ def run(workspaces: int | None = None, workers: int | None = None) -> dict[str, 
     url = _database_url()
     try:
         timings = {label: _measure(mode, url, workspaces, n) for label, mode, n in runs}
+        dry_run_s, _, output = _measure("dryrun", url, workspaces)
     finally:
         _drop_database(url)
     plain_s, floor_s = timings[PLAIN][0], timings[FLOOR_LABEL][0]
     results: dict[str, float] = {"workspaces": workspaces}
     print(f"Purge benchmark: {workspaces:,} due workspaces on PostgreSQL")
-    for label, (seconds, peak_kb) in timings.items():
+    for label, (seconds, peak_kb, _) in timings.items():
         faster = plain_s / seconds if seconds else float("inf")
         print(
             f"  {label:<26}{seconds:8.2f} s   peak memory +{peak_kb / 1024:7.1f} MiB"
@@ -310,6 +349,13 @@ def run(workspaces: int | None = None, workers: int | None = None) -> dict[str, 
         )
         results[f"{label} seconds"] = seconds
         results[f"{label} peak MiB"] = peak_kb / 1024
+    tail = float(output.split("first-tenth")[1].split()[0])
+    print(
+        f"  dry run (--dry-run, no change) {dry_run_s:8.2f} s; its last tenth of pages took "
+        f"{tail:.2f}x the time of its first tenth"
+    )
+    results["dry run seconds"] = dry_run_s
+    results["dry run last/first tenth"] = tail
     return results
 
 
@@ -317,7 +363,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workspaces", type=int, default=None)
     parser.add_argument("--workers", type=int, default=None)
-    parser.add_argument("--child", choices=["purge", "floor", "plain"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=["purge", "floor", "plain", "dryrun"], help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.child:
         _child(args.child, args.workspaces, args.workers or 1)

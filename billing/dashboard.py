@@ -1,10 +1,13 @@
 """The figures of the agents' dashboard (the admin index).
 
 Invariants: a fixed number of queries whatever the number of rows (one per count, one per
-chart); every query filters on an indexed column (`status`, `created_at`,
-`deletion_due_at`, `action`) and charts cover a bounded window, so the database reads the
-few rows that need work or fall in the window, not the tables. Charts are aggregated in
-the database (GROUP BY on a truncated date), never by loading rows.
+chart); a count that the planner puts above `ESTIMATE_THRESHOLD` rows is shown as its
+estimate ("about 12 k", `estimated_count`) instead of being counted; every query filters
+on an indexed column (`status`, `created_at`, `deletion_due_at`, `action`) and charts
+cover a bounded window, so the database reads the few rows that need work or fall in the
+window, not the tables. Charts are aggregated in the database (GROUP BY on a truncated
+date), never by loading rows, and cached for `CHART_CACHE_SECONDS` (`cached_charts`): a
+window's rows grow with the customer base, the figures above them do not wait.
 """
 
 from __future__ import annotations
@@ -14,16 +17,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.urls import reverse
 
 from accounts.models import AuditRecord, Workspace
+from backoffice.admin_mixins import estimated_count
 from billing.models import CancellationRequest, Dispute, Refund, RefundReviewRequest, Subscription
 from billing.money import round_money
 from billing.queues import awaiting_approval_q, needs_lead_q
 
 DUE_SOON_DAYS = 7
+CHART_CACHE_SECONDS = 300
 WEEKS = 12
 MONTHS = 12
 DUNNING_OUTCOMES = {
@@ -63,23 +70,23 @@ def _older_than(oldest: dt.datetime | None, now: dt.datetime, age: dt.timedelta)
 
 def work_counts(user, *, now: dt.datetime) -> list[Figure]:
     """What needs work, each count linking to its filtered queue."""
-    open_requests = CancellationRequest.objects.filter(
-        status__in=CancellationRequest.OPEN_STATUSES
-    ).aggregate(count=Count("pk"), oldest=Min("created_at"))
+    open_queue = CancellationRequest.objects.filter(status__in=CancellationRequest.OPEN_STATUSES)
+    open_requests = {
+        "count": estimated_count(open_queue),
+        "oldest": open_queue.aggregate(oldest=Min("created_at"))["oldest"],
+    }
     refunds = Refund.objects.filter(status__in=(Refund.Status.PROPOSED, Refund.Status.FAILED))
     refund_counts = refunds.aggregate(
         mine=Count("pk", filter=awaiting_approval_q(user)),
         lead=Count("pk", filter=needs_lead_q()),
         failed=Count("pk", filter=Q(status=Refund.Status.FAILED)),
     )
-    due_soon = (
+    due_soon = estimated_count(
         Workspace.objects.filter(
             deletion_due_at__gt=now,
             deletion_due_at__lte=now + dt.timedelta(days=DUE_SOON_DAYS),
             legal_hold=False,
-        )
-        .exclude(status=Workspace.Status.DELETED)
-        .count()
+        ).exclude(status=Workspace.Status.DELETED)
     )
     refund_list = "billing_refund"
     return [
@@ -113,7 +120,9 @@ def work_counts(user, *, now: dt.datetime) -> list[Figure]:
         ),
         Figure(
             "Review requests to verify",
-            RefundReviewRequest.objects.filter(status=RefundReviewRequest.Status.SUBMITTED).count(),
+            estimated_count(
+                RefundReviewRequest.objects.filter(status=RefundReviewRequest.Status.SUBMITTED)
+            ),
             _url("billing_refundreviewrequest", "status__exact=submitted"),
             "verify the requester first",
         ),
@@ -126,15 +135,17 @@ def work_counts(user, *, now: dt.datetime) -> list[Figure]:
         ),
         Figure(
             "Subscriptions in dunning",
-            Subscription.objects.filter(
-                status__in=(Subscription.Status.PAST_DUE, Subscription.Status.SUSPENDED)
-            ).count(),
+            estimated_count(
+                Subscription.objects.filter(
+                    status__in=(Subscription.Status.PAST_DUE, Subscription.Status.SUSPENDED)
+                )
+            ),
             _url("billing_subscription", "status__in=past_due,suspended"),
             "past due or suspended",
         ),
         Figure(
             "Open disputes",
-            Dispute.objects.filter(status=Dispute.Status.OPEN).count(),
+            estimated_count(Dispute.objects.filter(status=Dispute.Status.OPEN)),
             _url("billing_dispute", "status__exact=open"),
             "refunds of their payments are refused",
         ),
@@ -273,36 +284,49 @@ def dunning_outcomes(*, now: dt.datetime, months: int = MONTHS) -> dict:
 
 
 def dashboard(user, *, now: dt.datetime) -> dict:
-    return {
-        "figures": work_counts(user, now=now),
-        "charts": [
-            {
-                "id": "cancellations",
-                "title": f"Cancellation requests per week, by reason (last {WEEKS} weeks)",
-                "kind": "bar",
-                "stacked": True,
-                "data": cancellations_per_week(now=now),
-            },
-            {
-                "id": "refunds",
-                "title": "Refunds committed per month, by destination (amount)",
-                "kind": "bar",
-                "stacked": False,
-                "data": refunds_per_month(now=now),
-            },
-            {
-                "id": "approval",
-                "title": "Refund approval time (average hours from proposal to decision)",
-                "kind": "line",
-                "stacked": False,
-                "data": approval_time(now=now),
-            },
-            {
-                "id": "dunning",
-                "title": "Dunning outcomes per month",
-                "kind": "bar",
-                "stacked": False,
-                "data": dunning_outcomes(now=now),
-            },
-        ],
-    }
+    return {"figures": work_counts(user, now=now), "charts": cached_charts(now=now)}
+
+
+def cached_charts(*, now: dt.datetime) -> list[dict]:
+    """The charts, computed at most once per `CHART_CACHE_SECONDS` per database. Each
+    aggregates every request or refund of its window (weeks or months), which grows with
+    the customer base; past weeks do not change, and the current one may lag by minutes."""
+    key = f"dashboard-charts:{connection.settings_dict['NAME']}"
+    found = cache.get(key)
+    if found is None:
+        found = charts(now=now)
+        cache.set(key, found, CHART_CACHE_SECONDS)
+    return found
+
+
+def charts(*, now: dt.datetime) -> list[dict]:
+    return [
+        {
+            "id": "cancellations",
+            "title": f"Cancellation requests per week, by reason (last {WEEKS} weeks)",
+            "kind": "bar",
+            "stacked": True,
+            "data": cancellations_per_week(now=now),
+        },
+        {
+            "id": "refunds",
+            "title": "Refunds committed per month, by destination (amount)",
+            "kind": "bar",
+            "stacked": False,
+            "data": refunds_per_month(now=now),
+        },
+        {
+            "id": "approval",
+            "title": "Refund approval time (average hours from proposal to decision)",
+            "kind": "line",
+            "stacked": False,
+            "data": approval_time(now=now),
+        },
+        {
+            "id": "dunning",
+            "title": "Dunning outcomes per month",
+            "kind": "bar",
+            "stacked": False,
+            "data": dunning_outcomes(now=now),
+        },
+    ]

@@ -75,6 +75,7 @@ class WorkspaceAdmin(
     search_fields = WORKSPACE_SEARCH
     search_help_text = WORKSPACE_SEARCH_HELP
     search_id_fields = ("id",)
+    search_ordering = ("-pk",)
     list_select_related = ["owner"]
     readonly_fields = ["retention_timeline", "standing"]
     editable_on_change = WORKSPACE_DETAIL_FIELDS

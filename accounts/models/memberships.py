@@ -39,6 +39,11 @@ class InternalMembership(models.Model):
         indexes = [
             models.Index(fields=["workspace", "status"]),
             models.Index(fields=["created_at", "id"], name="internal_membership_order"),
+            # The changelist's status and provider filters, in the list's order.
+            models.Index(fields=["status", "created_at", "id"], name="internal_membership_status"),
+            models.Index(
+                fields=["provider", "created_at", "id"], name="internal_membership_provider"
+            ),
             models.Index(fields=["currency"], name="internal_membership_currency"),
         ]
 

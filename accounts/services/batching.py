@@ -74,28 +74,41 @@ def due_pages(
 
     The `workspace_due_keyset` index holds exactly that key (and the flags the selections
     test), so each page is one index range scan from the cursor that stops after
-    `batch_size` matches: the pages together read each due row once. Paging on `id`
-    alone would make PostgreSQL collect every due row above the cursor and sort them, for
-    every page (quadratic in due rows).
+    `batch_size` matches: the pages together read each due row once. With no `fields`
+    the scan reads the index alone (an index-only scan: no table page is visited for
+    rows the visibility map marks as visible to all). Paging on `id` alone would make
+    PostgreSQL collect every due row above the cursor and sort them, for every page
+    (quadratic in due rows).
     """
-    table = queryset.model._meta.db_table
-    due_field = queryset.model._meta.get_field("deletion_due_at")
-    ordered = queryset.order_by("deletion_due_at", "pk")
     last, remaining = None, limit
     while remaining is None or remaining > 0:
         size = batch_size if remaining is None else min(batch_size, remaining)
-        page = ordered
-        if last is not None:
-            after = RawSQL(
-                f'("{table}"."deletion_due_at", "{table}"."id") > (%s, %s)',
-                (due_field.get_db_prep_value(last[0], connection), last[1]),
-                output_field=BooleanField(),
-            )
-            page = page.alias(after_cursor=after).filter(after_cursor=True)
-        rows = list(page.values("deletion_due_at", "pk", *fields)[:size])
+        rows = list(due_page(queryset, after=last, size=size, fields=fields))
         if not rows:
             return
         yield rows
         last = (rows[-1]["deletion_due_at"], rows[-1]["pk"])
         if remaining is not None:
             remaining -= len(rows)
+
+
+def due_page(
+    queryset: QuerySet,
+    *,
+    after: tuple | None,
+    size: int,
+    fields: tuple[str, ...] = (),
+) -> QuerySet:
+    """One keyset page: `WHERE <selection> AND (deletion_due_at, id) > after ORDER BY
+    deletion_due_at, id LIMIT size`, as `values("deletion_due_at", "pk", *fields)`."""
+    page = queryset.order_by("deletion_due_at", "pk")
+    if after is not None:
+        table = queryset.model._meta.db_table
+        due_field = queryset.model._meta.get_field("deletion_due_at")
+        cursor = RawSQL(
+            f'("{table}"."deletion_due_at", "{table}"."id") > (%s, %s)',
+            (due_field.get_db_prep_value(after[0], connection), after[1]),
+            output_field=BooleanField(),
+        )
+        page = page.alias(after_cursor=cursor).filter(after_cursor=True)
+    return page.values("deletion_due_at", "pk", *fields)[:size]

@@ -21,10 +21,11 @@ from datetime import datetime
 
 from django.db import transaction
 
+from accounts.models import Workspace
 from accounts.retention import RetentionFacts, deletion_deadline
 from accounts.selectors import latest_policy_id, retention_rules
 
-from .batching import due_id_batches, due_pages, id_list, lock_skipping_taken
+from .batching import due_id_batches, id_list, lock_skipping_taken
 from .deletion_warnings import purge_send_warnings
 from .due_dates import due_dates, fact_rows, write_due_dates
 from .erasure import workspaces_erase
@@ -97,6 +98,17 @@ def purge_run(
     return summary
 
 
+def _plan_rows(ids: list[int]) -> list[dict]:
+    """`PLAN_FIELDS` and the latest policy of these workspaces, in the page's order."""
+    found = {
+        row["pk"]: row
+        for row in Workspace.objects.filter(pk__in=id_list(ids))
+        .annotate(policy_id=latest_policy_id())
+        .values("pk", *PLAN_FIELDS, "policy_id")
+    }
+    return [found[pk] for pk in ids if pk in found]
+
+
 @dataclass(frozen=True)
 class PlannedAction:
     workspace_id: int
@@ -115,19 +127,16 @@ def purge_plan(
 ) -> Iterator[PlannedAction]:
     """What a run would do, recomputed from the policies, without changing anything.
 
-    Each due page (`batching.due_pages`) reads its rows' fields and policy in the query
-    that finds the page (no second read by id), so the dry run reads each due row once."""
+    Each due page (`batching.due_id_batches`) is found by an index-only scan of
+    `workspace_due_keyset` from the cursor, then its rows' fields and policy are read by
+    id: the dry run reads each due row once, and finding a page reads only the index
+    (selecting the fields with the page would send every step to the table)."""
     for action, queryset in (
         ("warn", due_for_warning(now=now)),
         ("delete", due_for_deletion(now=now)),
     ):
-        pages = due_pages(
-            queryset.annotate(policy_id=latest_policy_id()),
-            fields=(*PLAN_FIELDS, "policy_id"),
-            batch_size=batch_size,
-            limit=limit,
-        )
-        for rows in pages:
+        for ids in due_id_batches(queryset, batch_size=batch_size, limit=limit):
+            rows = _plan_rows(ids)
             rules = retention_rules(row["policy_id"] for row in rows)
             horizon = now if action == "delete" else now + notice()
             for row in rows:

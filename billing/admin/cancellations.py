@@ -1,7 +1,5 @@
 """The cancellation queue: oldest first, every action through a service and audited."""
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
@@ -17,8 +15,15 @@ from accounts.admin.workspaces import RELATED_SEARCH_HELP, WORKSPACE_SEARCH
 from backoffice.admin_buttons import RecordButton, RecordButtonsAdmin
 from backoffice.admin_guard import GuardedAdmin
 from backoffice.admin_mixins import LargeTableAdmin, money
-from backoffice.admin_queues import CsvExportAdmin, QueueStatusFilter, status_queues
+from backoffice.admin_queues import CsvExportAdmin
 from backoffice.display import local_date, local_datetime
+from billing.admin.cancellation_filters import (
+    AgeFilter,
+    AssignedFilter,
+    CancellationQueueFilter,
+    PlanIntervalFilter,
+    PolicyFilter,
+)
 from billing.admin.display import data_kept_line, render_stored_quote, staff_name
 from billing.errors import DomainError
 from billing.models import CancellationRequest
@@ -28,65 +33,6 @@ from billing.services.cancellations import (
     cancellation_assign,
     cancellation_reject,
 )
-
-AGE_BUCKETS = {
-    "day": ("Under a day", timedelta(0), timedelta(days=1)),
-    "week": ("1 to 7 days", timedelta(days=1), timedelta(days=7)),
-    "month": ("7 to 30 days", timedelta(days=7), timedelta(days=30)),
-    "older": ("Over 30 days", timedelta(days=30), None),
-}
-
-
-class AgeFilter(admin.SimpleListFilter):
-    title = "age"
-    parameter_name = "age"
-
-    def lookups(self, request, model_admin):
-        return [(key, label) for key, (label, _, _) in AGE_BUCKETS.items()]
-
-    def queryset(self, request, queryset):
-        if self.value() not in AGE_BUCKETS:
-            return queryset
-        _, younger, older = AGE_BUCKETS[self.value()]
-        now = timezone.now()
-        queryset = queryset.filter(created_at__lte=now - younger)
-        return queryset.filter(created_at__gt=now - older) if older else queryset
-
-
-class CancellationQueueFilter(QueueStatusFilter):
-    default = "open"
-    queues = status_queues(
-        CancellationRequest,
-        work=("open", "Open (submitted or in review)", CancellationRequest.OPEN_STATUSES),
-    )
-
-
-class AssignedFilter(admin.SimpleListFilter):
-    """Uses the index of the `assigned_to` foreign key."""
-
-    title = "assignment"
-    parameter_name = "assigned"
-
-    def lookups(self, request, model_admin):
-        return [("me", "Assigned to me"), ("nobody", "Nobody yet")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "me":
-            return queryset.filter(assigned_to=request.user)
-        if self.value() == "nobody":
-            return queryset.filter(assigned_to__isnull=True)
-        return queryset
-
-
-def _titled(base: type, title: str) -> type:
-    """A field list filter with a title agents understand instead of the field's name."""
-
-    class Titled(base):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.title = title
-
-    return Titled
 
 
 class RejectForm(forms.Form):
@@ -123,8 +69,8 @@ class CancellationRequestAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin,
     list_filter = [
         CancellationQueueFilter,
         AssignedFilter,
-        ("subscription__policy__slug", _titled(admin.AllValuesFieldListFilter, "policy")),
-        ("subscription__plan__interval", _titled(admin.ChoicesFieldListFilter, "plan interval")),
+        PolicyFilter,
+        PlanIntervalFilter,
         "reason",
         AgeFilter,
     ]

@@ -6,6 +6,8 @@ submit can only ever return the open one.
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.fields.json import KT
 
 from accounts.models import Workspace
 
@@ -70,7 +72,18 @@ class CancellationRequest(models.Model):
 
     class Meta:
         ordering = ["created_at"]
-        indexes = [models.Index(fields=["created_at", "id"], name="cancellation_queue_order")]
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="cancellation_queue_order"),
+            # The queue's policy filter, in the queue's order, the status read from the
+            # index to count the open ones (admin/cancellation_filters).
+            models.Index(
+                KT("quote__policy"),
+                F("created_at"),
+                F("id"),
+                F("status"),
+                name="cancellation_quoted_policy",
+            ),
+        ]
         permissions = [("process_cancellation", "Can approve or reject cancellation requests")]
         constraints = [
             models.UniqueConstraint(

@@ -121,6 +121,21 @@ class Subscription(models.Model):
         ]
         indexes = [
             models.Index(fields=["started_at", "id"], name="subscription_started_order"),
+            # The changelist's status filter, in the list's order: suspended or past-due
+            # subscriptions are old ones, which a walk of the start order reaches last.
+            models.Index(fields=["status", "started_at", "id"], name="subscription_status_order"),
+            # The dunning filters (past due or suspended), in the list's order.
+            models.Index(
+                fields=["started_at", "id"],
+                condition=models.Q(status__in=["past_due", "suspended"]),
+                name="subscription_dunning_order",
+            ),
+            # The changelist's "cancel at period end: Yes" filter, in the list's order.
+            models.Index(
+                fields=["started_at", "id"],
+                condition=models.Q(cancel_at_period_end=True),
+                name="subscription_cancelling_order",
+            ),
             models.Index(fields=["grace_until"], name="subscription_grace_until"),
         ]
 

@@ -74,8 +74,8 @@ def test_the_queue_costs_the_same_queries_for_more_rows(agent_client):
     "query",
     [
         "status=submitted",
-        "subscription__policy__slug=connex",
-        "subscription__plan__interval__exact=month",
+        "policy=connex",
+        "plan_interval=month",
         "reason__exact=too_expensive",
         "age=day",
     ],
