@@ -38,19 +38,21 @@ def _lockable():
     ).prefetch_related("addons")
 
 
-def subscriptions_lock(ids: list[int], *conditions: Q) -> list[Subscription]:
+def subscriptions_lock(
+    ids: list[int], *conditions: Q, with_workspace: bool = False, with_rules: bool = False
+) -> list[Subscription]:
     """Those of these subscriptions that still match `conditions` and that no one else
     holds, locked, in primary-key order, with their plans, policy and add-ons (two queries
-    for the whole batch). Call inside `transaction.atomic()`."""
-    # The workspace, its owner and the policy's rules are loaded (and the rules parsed) only
-    # for the few subscriptions whose renewal or failure needs them.
-    queryset = (
-        Subscription.objects.select_related("plan", "pending_plan", "policy")
-        .defer("policy__rules")
-        .prefetch_related("addons")
-        .filter(*conditions, pk__in=ids)
-        .order_by("pk")
-    )
+    for the whole batch), and their workspace or their policy's rules if asked. Call
+    inside `transaction.atomic()`."""
+    # By default the workspace, its owner and the policy's rules are loaded (and the rules
+    # parsed) only for the few renewals whose charge or failure needs them.
+    queryset = Subscription.objects.select_related("plan", "pending_plan", "policy")
+    if with_workspace:
+        queryset = queryset.select_related("workspace")
+    if not with_rules:
+        queryset = queryset.defer("policy__rules")
+    queryset = queryset.prefetch_related("addons").filter(*conditions, pk__in=ids).order_by("pk")
     return list(queryset.select_for_update(skip_locked=True, of=("self",)))
 
 

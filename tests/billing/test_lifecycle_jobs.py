@@ -58,7 +58,9 @@ def test_bad_job_arguments_name_the_option_and_exit_2(args, field):
 def test_tasks_call_the_same_services():
     assert tasks.renew_subscriptions.delay().get() == "renewal batches queued=0"
     assert tasks.run_dunning.delay().get() == "dunning batches queued=0"
-    assert "downgrades_applied=0 " in tasks.apply_period_end_changes.delay().get()
+    assert tasks.apply_period_end_changes.delay().get() == (
+        "period-end batches queued: end=0 downgrade=0 addon_limits=0"
+    )
 
 
 def test_the_jobs_are_in_the_beat_schedule():

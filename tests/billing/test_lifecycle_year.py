@@ -23,8 +23,8 @@ from billing.models import Payment
 from billing.selectors import quote_for_subscription
 from billing.services.addons import addon_add, addon_remove
 from billing.services.dunning import dunning_run_due
+from billing.services.period_end_plans import plan_changes_apply_due
 from billing.services.plan_changes import (
-    plan_changes_apply_due,
     subscription_downgrade,
     subscription_upgrade,
 )
