@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from billing.emails import email_send
 from billing.services.cancellation_endings import subscriptions_end_batch
-from billing.services.dunning import dunning_batches, dunning_run_batch
+from billing.services.dunning_job import dunning_batches, dunning_run_batch
 from billing.services.period_end import period_end_batches
 from billing.services.period_end_plans import addon_endings_check_batch, downgrades_apply_batch
 from billing.services.refunds import RefundRetryable, refund_execute

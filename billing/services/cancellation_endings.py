@@ -69,10 +69,14 @@ def subscriptions_end_batch(
             return _end_batch(subscription_ids, now, actor)
     except DatabaseError:
         logger.exception("period-end batch of %s failed: ending one by one", len(subscription_ids))
-        return _end_one_by_one(subscription_ids, now, actor)
+        return subscriptions_end_each(subscription_ids=subscription_ids, now=now, actor=actor)
 
 
-def _end_one_by_one(subscription_ids: list[int], now: datetime, actor: User | None):
+def subscriptions_end_each(
+    *, subscription_ids: list[int], now: datetime, actor: User | None = None
+) -> EndingSummary:
+    """The same, one subscription per transaction through `cancellation_apply`: the
+    fallback of a failed batch, and the per-item baseline of `bench/jobs.py`."""
     summary = EndingSummary()
     for pk in subscription_ids:
         try:

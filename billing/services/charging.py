@@ -257,11 +257,12 @@ def subscriptions_period_charge_batch(
     subscriptions: list[Subscription],
     now: datetime,
     gateway: PaymentGateway,
-    attempt: str,
+    attempt: str | dict[int, str],
     policies: dict[str, RefundPolicy],
     with_credit: set[int],
 ) -> dict[int, PeriodCharge]:
-    """`subscription_period_charge` for a batch of locked subscriptions, by id.
+    """`subscription_period_charge` for a batch of locked subscriptions, by id; `attempt`
+    keys every charge ("renewal") or each by subscription id (the dunning retries).
 
     The plain ones are charged with one gateway call each and written with one INSERT of
     payments, one UPDATE of subscriptions and one INSERT of audit records for the whole
@@ -272,13 +273,14 @@ def subscriptions_period_charge_batch(
     payments, rolled, audits = [], [], []
     for subscription in subscriptions:
         start = next_period_start(subscription)
+        key = attempt if isinstance(attempt, str) else attempt[subscription.pk]
         if _needs_own_queries(subscription, start, with_credit):
             charges[subscription.pk] = subscription_period_charge(
                 subscription=subscription,
                 rules=policy_rules(subscription.policy),
                 now=now,
                 gateway=gateway,
-                attempt=attempt,
+                attempt=key,
                 policies=policies,
                 may_have_credit=subscription.workspace_id in with_credit,
             )
@@ -297,6 +299,7 @@ def subscriptions_period_charge_batch(
                 period_end=end,
                 paid_at=now,
                 provider=gateway.name,
+                credit_applied=ZERO,
             )
             payments.append(payment)
             try:
@@ -304,7 +307,7 @@ def subscriptions_period_charge_batch(
                     customer_reference=workspace_customer_reference(subscription.workspace_id),
                     amount=charge.amount,
                     currency=payment.currency,
-                    idempotency_key=_charge_key(subscription, start, attempt),
+                    idempotency_key=_charge_key(subscription, start, key),
                     description=f"{subscription.plan.name} {start:%Y-%m-%d} to {end:%Y-%m-%d}",
                 )
             except GatewayError as error:
