@@ -137,6 +137,19 @@ def send_customer_email(kind: str, object_id: int, extra: dict | None = None) ->
     return f"{kind} #{object_id}: {'sent' if sent else 'record gone'}"
 
 
+@shared_task(name="billing.send_customer_emails", acks_late=True)
+def send_customer_emails(emails: list[list]) -> str:
+    """The e-mails of one batch of a job (`billing.services.job_emails`), sent in turn; one
+    the mail server refuses is handed to `send_customer_email`, which retries it alone."""
+    sent = 0
+    for kind, object_id, extra in emails:
+        try:
+            sent += email_send(kind=kind, object_id=object_id, extra=extra)
+        except (SMTPException, OSError):
+            send_customer_email.delay(kind, object_id, extra)
+    return f"sent={sent} of {len(emails)}"
+
+
 @shared_task(name="billing.replay_policy")
 def replay_policy(replay_id: int) -> str:
     """Replay a policy version on past cases (the admin's "Replay" page queues it)."""

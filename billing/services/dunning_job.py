@@ -46,7 +46,7 @@ from billing.services.dunning import (
     dunning_steps_apply,
 )
 from billing.services.fallback import Ending, subscriptions_fall_back_batch
-from billing.services.lifecycle_emails import email_owners
+from billing.services.job_emails import JobEmails
 from billing.services.subscription_locks import (
     subscription_id_batches,
     subscription_lock,
@@ -186,7 +186,7 @@ class _Batch:
         self.audits: list[AuditRecord] = []
         self.statuses: list[StatusChange] = []
         self.endings: list[Ending] = []
-        self.emails: list[tuple[Subscription, str, dict]] = []
+        self.emails = JobEmails()
 
     def _audit(self, subscription, action: str, before: dict, note: str = "", extra=()):
         self.audits.append(
@@ -218,7 +218,7 @@ class _Batch:
                         note="Payment received: access restored.",
                     )
                 )
-            self.emails.append((subscription, "dunning_recovered", {"payment": charge.payment}))
+            self.emails.add("dunning_recovered", subscription.pk, payment=charge.payment)
             return True
         since = subscription.past_due_since or self.now
         subscription.dunning_attempts += 1
@@ -232,11 +232,12 @@ class _Batch:
             before[subscription.pk],
             note=charge.failure_message,
         )
-        extra = {
-            "failure": charge.failure_message,
-            "grace_until": dunning_grace_until(subscription, rules),
-        }
-        self.emails.append((subscription, "dunning_retry_failed", extra))
+        self.emails.add(
+            "dunning_retry_failed",
+            subscription.pk,
+            failure=charge.failure_message,
+            grace_until=dunning_grace_until(subscription, rules),
+        )
         return False
 
     def suspend(self, subscription) -> None:
@@ -258,7 +259,7 @@ class _Batch:
                     "Suspended for non-payment after the grace period.",
                 )
             )
-        self.emails.append((subscription, "dunning_suspended", {}))
+        self.emails.add("dunning_suspended", subscription.pk)
 
     def expire(self, subscription, rules) -> None:
         ensure_transition(
@@ -303,6 +304,5 @@ class _Batch:
         )
         for ending in self.endings:
             note = notes[ending.subscription.pk]
-            self.emails.append((ending.subscription, "dunning_expired", {"fallback_note": note}))
-        for subscription, template, extra in self.emails:
-            email_owners(subscription, template, **extra)
+            self.emails.add("dunning_expired", ending.subscription.pk, fallback_note=note)
+        self.emails.send_on_commit()

@@ -159,7 +159,7 @@ def subscriptions_fall_back_batch(
     workspaces_set_status(changes=changes, actor=actor, now=now)
     kept = [e.subscription.workspace_id for e in free]
     ended = [e.subscription.workspace_id for e in endings if e.fallback != Fallback.FREE_PLAN]
-    Workspace.objects.filter(pk__in=kept).update(ended_at=None)
+    Workspace.objects.filter(pk__in=kept).exclude(ended_at=None).update(ended_at=None)
     Workspace.objects.filter(pk__in=ended).update(ended_at=now)
     workspaces_refresh_retention(workspace_ids=kept + ended)
     return notes

@@ -42,6 +42,7 @@ from billing.quote_snapshots import plan_change_snapshot
 from billing.selectors import policy_rules, subscription_snapshot
 from billing.services.charging import customer_reference
 from billing.services.credit import credit_add
+from billing.services.job_emails import JobEmails
 from billing.services.lifecycle_emails import email_owners
 from billing.services.subscription_locks import subscription_lock
 from billing.usage import plan_limits, subscription_limits, workspace_usage, workspaces_usage
@@ -95,7 +96,7 @@ def workspaces_limits_enforce_batch(
     and add-ons (`subscriptions_lock(..., with_workspace=True)`): one usage query and the
     statuses written by `workspaces_set_status`. Returns the breaches by subscription id."""
     usage = workspaces_usage([s.workspace_id for s in subscriptions])
-    found, changes = {}, []
+    found, changes, emails = {}, [], JobEmails()
     for subscription in subscriptions:
         workspace = subscription.workspace
         active = [a for a in subscription.addons.all() if a.ends_at is None or a.ends_at > now]
@@ -107,7 +108,7 @@ def workspaces_limits_enforce_batch(
         if breaches and workspace.status == Workspace.Status.ACTIVE:
             note = " ".join(b.message for b in breaches)
             changes.append(StatusChange(workspace.pk, Workspace.Status.RESTRICTED, note=note))
-            email_owners(subscription, "limits_restricted", breaches=breaches)
+            emails.add("limits_restricted", subscription.pk, breaches=breaches)
         elif (
             not breaches
             and workspace.status == Workspace.Status.RESTRICTED
@@ -119,6 +120,7 @@ def workspaces_limits_enforce_batch(
                 )
             )
     workspaces_set_status(changes=changes, actor=actor, now=now)
+    emails.send_on_commit()
     return found
 
 

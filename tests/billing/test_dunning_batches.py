@@ -102,17 +102,19 @@ def end_state(subscription: Subscription) -> tuple:
 
 
 def test_a_dunning_batch_leaves_the_same_end_state_as_one_by_one(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, mailoutbox
 ):
     gateway = DecliningSome()
     one_by_one = [in_dunning(kind, gateway) for kind in KINDS]
     batched = [in_dunning(kind, gateway) for kind in KINDS]
 
-    with django_capture_on_commit_callbacks() as single_emails:
+    with django_capture_on_commit_callbacks(execute=True):
         single = dunning_run_each(
             subscription_ids=[s.pk for s in one_by_one], now=NOW, gateway=gateway
         )
-    with django_capture_on_commit_callbacks() as batch_emails:
+    single_emails = subjects(mailoutbox)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True) as batch_tasks:
         batch = dunning_run_batch(
             subscription_ids=[s.pk for s in batched], now=NOW, gateway=gateway
         )
@@ -120,7 +122,20 @@ def test_a_dunning_batch_leaves_the_same_end_state_as_one_by_one(
     assert batch == single
     assert (batch.retried, batch.recovered, batch.suspended, batch.expired) == (3, 1, 1, 2)
     assert [end_state(s) for s in batched] == [end_state(s) for s in one_by_one]
-    assert len(batch_emails) == len(single_emails) == 6  # declined and suspended: two
+    assert subjects(mailoutbox) == single_emails and len(single_emails) == 6
+    assert len(batch_tasks) == 1  # the batch's e-mails queued as one task
+
+
+def subjects(outbox) -> list[str]:
+    """The e-mails' subjects, without the names of the workspaces."""
+    names = sorted(Workspace.objects.values_list("name", flat=True), key=len, reverse=True)
+    found = []
+    for message in outbox:
+        subject = message.subject
+        for name in names:
+            subject = subject.replace(name, "<workspace>")
+        found.append(subject)
+    return sorted(found)
 
 
 def _batch_queries(copies: int) -> int:

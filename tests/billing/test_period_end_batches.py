@@ -117,19 +117,34 @@ def test_the_queries_of_a_period_end_batch_do_not_grow_with_its_size(plans):
 
 @pytest.mark.django_db
 def test_a_batch_leaves_the_same_end_state_as_ending_one_by_one(
-    plans, django_capture_on_commit_callbacks
+    plans, django_capture_on_commit_callbacks, mailoutbox
 ):
     one_by_one, batched = endings(plans, 6), endings(plans, 6)
 
-    with django_capture_on_commit_callbacks() as single_emails:
+    with django_capture_on_commit_callbacks(execute=True):
         for subscription in one_by_one:
             cancellation_apply(subscription=subscription, now=FEB)
-    with django_capture_on_commit_callbacks() as batch_emails:
+    single_emails = subjects(mailoutbox)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True) as batch_tasks:
         summary = subscriptions_end_batch(subscription_ids=[s.pk for s in batched], now=FEB)
 
     assert summary.applied == 6
     assert [end_state(s) for s in batched] == [end_state(s) for s in one_by_one]
-    assert len(batch_emails) == len(single_emails) == 6
+    assert subjects(mailoutbox) == single_emails and len(single_emails) == 6
+    assert len(batch_tasks) == 1  # the batch's e-mails queued as one task
+
+
+def subjects(outbox) -> list[str]:
+    """The e-mails' subjects, without the names of the workspaces."""
+    names = sorted(Workspace.objects.values_list("name", flat=True), key=len, reverse=True)
+    found = []
+    for message in outbox:
+        subject = message.subject
+        for name in names:
+            subject = subject.replace(name, "<workspace>")
+        found.append(subject)
+    return sorted(found)
 
 
 @pytest.mark.django_db
