@@ -9,10 +9,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import AuditRecord, User, Workspace
+from accounts.models import User, Workspace
 from billing.errors import DomainError
 
-from .audit import audit_entry, audit_record, snapshot_fields
+from .audit import audit_entry, audit_record, audit_records_write, snapshot_fields
 from .due_dates import due_dates, fact_rows, write_due_dates
 
 
@@ -115,7 +115,7 @@ def workspaces_set_status(
             )
         for (status, reason), ids in groups.items():
             Workspace.objects.filter(pk__in=ids).update(status=status, suspension_reason=reason)
-        AuditRecord.objects.bulk_create(records)
+        audit_records_write(records)
     return state
 
 

@@ -26,8 +26,8 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 
-from accounts.models import AuditRecord, User
-from accounts.services.audit import audit_entry, snapshot_fields
+from accounts.models import User
+from accounts.services.audit import audit_entry, audit_records_write, snapshot_fields
 from billing.errors import DomainError
 from billing.models import AddOn, CancellationRequest, Subscription
 from billing.policy.rules import Fallback
@@ -182,7 +182,7 @@ def _write_ended(endings: list[Ending], now: datetime, actor: User | None) -> No
     ended = [e.subscription.pk for e in endings]
     AddOn.objects.filter(subscription_id__in=ended, ends_at__isnull=True).update(ends_at=now)
     AddOn.objects.filter(subscription_id__in=ended, ends_at__gt=now).update(ends_at=now)
-    AuditRecord.objects.bulk_create(audits)
+    audit_records_write(audits)
 
 
 def _requests_complete(
@@ -208,7 +208,7 @@ def _requests_complete(
     CancellationRequest.objects.filter(pk__in=[r.pk for r in requests]).update(
         status=CancellationRequest.Status.COMPLETED, completed_at=now
     )
-    AuditRecord.objects.bulk_create(audits)
+    audit_records_write(audits)
     emails = JobEmails()
     for request in requests:
         emails.add("cancellation_completed", request.pk)

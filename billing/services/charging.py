@@ -19,8 +19,8 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Q, Sum
 
-from accounts.models import AuditRecord, Workspace
-from accounts.services.audit import audit_entry
+from accounts.models import Workspace
+from accounts.services.audit import audit_entry, audit_records_write
 from billing.gateways import GatewayError, PaymentGateway
 from billing.models import AddOn, CreditEntry, Payment, Plan, RefundPolicy, Subscription
 from billing.money import ZERO
@@ -29,6 +29,7 @@ from billing.policy.lifecycle import Charge, order_packs_carried_over, renewal_c
 from billing.policy.rules import Interval, PolicyRules
 from billing.selectors import policy_rules
 from billing.services.credit import credit_apply
+from billing.services.subscription_locks import subscription_addons
 
 
 def customer_reference(workspace: Workspace) -> str:
@@ -111,7 +112,7 @@ def _period_end(subscription: Subscription, start: datetime) -> datetime:
 def _active_addons(subscription: Subscription, at: datetime) -> list[AddOn]:
     return [
         a
-        for a in subscription.addons.all()
+        for a in subscription_addons(subscription)
         if a.started_at <= at and (a.ends_at is None or a.ends_at > at)
     ]
 
@@ -326,7 +327,7 @@ def subscriptions_period_charge_batch(
         charges[subscription.pk] = PeriodCharge(True, payment)
     Payment.objects.bulk_create(payments)
     _write_rolled(rolled)
-    AuditRecord.objects.bulk_create(audits)
+    audit_records_write(audits)
     return charges
 
 

@@ -24,7 +24,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 
 from accounts.models import AuditRecord, Workspace
-from accounts.services.audit import audit_entry, snapshot_fields
+from accounts.services.audit import audit_entry, audit_records_write, snapshot_fields
 from accounts.services.workspaces import StatusChange, workspaces_set_status
 from billing.errors import DomainError
 from billing.gateways import PaymentGateway, get_gateway
@@ -297,7 +297,7 @@ class _Batch:
             past_due_since=None, dunning_attempts=0, next_retry_at=None, grace_until=None
         )
         Subscription.objects.bulk_update(list(self.changed.values()), STEP_FIELDS)
-        AuditRecord.objects.bulk_create(self.audits)
+        audit_records_write(self.audits)
         workspaces_set_status(changes=self.statuses, actor=None, now=self.now)
         notes = subscriptions_fall_back_batch(
             endings=self.endings, free_plans=self.free_plans, actor=None, now=self.now

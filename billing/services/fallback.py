@@ -14,8 +14,8 @@ Call inside the transaction that ended the subscription.
 from dataclasses import dataclass
 from datetime import datetime
 
-from accounts.models import AuditRecord, User, Workspace
-from accounts.services.audit import audit_entry, audit_record
+from accounts.models import User, Workspace
+from accounts.services.audit import audit_entry, audit_record, audit_records_write
 from accounts.services.retention import workspace_refresh_retention, workspaces_refresh_retention
 from accounts.services.workspaces import StatusChange, workspace_set_status, workspaces_set_status
 from billing.errors import DomainError
@@ -125,15 +125,17 @@ def subscriptions_fall_back_batch(
             for e in free
         ]
     )
-    AuditRecord.objects.bulk_create(
-        audit_entry(
-            actor=actor,
-            action="subscription.create_free",
-            target=subscription,
-            now=now,
-            after={"plan": subscription.plan.code, "replaces": e.subscription.pk},
-        )
-        for e, subscription in zip(free, created, strict=True)
+    audit_records_write(
+        [
+            audit_entry(
+                actor=actor,
+                action="subscription.create_free",
+                target=subscription,
+                now=now,
+                after={"plan": subscription.plan.code, "replaces": e.subscription.pk},
+            )
+            for e, subscription in zip(free, created, strict=True)
+        ]
     )
     usage = workspaces_usage([e.subscription.workspace_id for e in free])
     notes, changes = {}, []

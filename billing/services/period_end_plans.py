@@ -18,8 +18,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Q
 
-from accounts.models import AuditRecord
-from accounts.services.audit import audit_entry
+from accounts.services.audit import audit_entry, audit_records_write
 from billing.models import AddOn, Subscription
 from billing.services.plan_changes import workspaces_limits_enforce_batch
 from billing.services.subscription_locks import subscription_id_batches, subscriptions_lock
@@ -107,7 +106,7 @@ def downgrades_apply_batch(*, subscription_ids: list[int], now: datetime) -> Pla
             Subscription.objects.filter(pk__in=ids).update(
                 plan_id=plan_id, pending_plan=None, pending_plan_effective_at=None
             )
-        AuditRecord.objects.bulk_create(audits)
+        audit_records_write(audits)
         breaches = workspaces_limits_enforce_batch(subscriptions=locked, now=now)
     summary.downgrades_applied = len(locked)
     summary.over_limits = sum(1 for found in breaches.values() if found)

@@ -44,7 +44,7 @@ from billing.services.charging import customer_reference
 from billing.services.credit import credit_add
 from billing.services.job_emails import JobEmails
 from billing.services.lifecycle_emails import email_owners
-from billing.services.subscription_locks import subscription_lock
+from billing.services.subscription_locks import subscription_addons, subscription_lock
 from billing.usage import plan_limits, subscription_limits, workspace_usage, workspaces_usage
 
 S = Subscription.Status
@@ -99,7 +99,9 @@ def workspaces_limits_enforce_batch(
     found, changes, emails = {}, [], JobEmails()
     for subscription in subscriptions:
         workspace = subscription.workspace
-        active = [a for a in subscription.addons.all() if a.ends_at is None or a.ends_at > now]
+        active = [
+            a for a in subscription_addons(subscription) if a.ends_at is None or a.ends_at > now
+        ]
         limits = with_addons(plan_limits(subscription.plan), ((a.kind, a.quantity) for a in active))
         used = dataclasses.replace(
             usage[workspace.pk], orders_this_period=subscription.orders_used_this_period

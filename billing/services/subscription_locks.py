@@ -14,9 +14,19 @@ has no row locks; its single writer serialises runs and the re-check keeps them 
 
 from collections.abc import Iterator
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from billing.models import Subscription
+from billing.models import AddOn, Subscription
+
+# The add-ons come with the lock as a plain list: Django's default prefetch builds a
+# related manager and a filtered queryset per subscription, a tenth of a renewal batch.
+ADDONS = Prefetch("addons", queryset=AddOn.objects.order_by("pk"), to_attr="addon_rows")
+
+
+def subscription_addons(subscription: Subscription) -> list[AddOn]:
+    """The subscription's add-ons: those loaded with its lock, or read now."""
+    rows = getattr(subscription, "addon_rows", None)
+    return rows if rows is not None else list(subscription.addons.all())
 
 
 def subscription_id_batches(queryset: QuerySet, *, batch_size: int) -> Iterator[list[int]]:
@@ -35,7 +45,7 @@ def subscription_id_batches(queryset: QuerySet, *, batch_size: int) -> Iterator[
 def _lockable():
     return Subscription.objects.select_related(
         "workspace", "workspace__owner", "plan", "pending_plan", "policy"
-    ).prefetch_related("addons")
+    ).prefetch_related(ADDONS)
 
 
 def subscriptions_lock(
@@ -52,7 +62,7 @@ def subscriptions_lock(
         queryset = queryset.select_related("workspace")
     if not with_rules:
         queryset = queryset.defer("policy__rules")
-    queryset = queryset.prefetch_related("addons").filter(*conditions, pk__in=ids).order_by("pk")
+    queryset = queryset.prefetch_related(ADDONS).filter(*conditions, pk__in=ids).order_by("pk")
     return list(queryset.select_for_update(skip_locked=True, of=("self",)))
 
 
