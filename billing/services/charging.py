@@ -28,6 +28,7 @@ from billing.policy.engine import add_months, interval_months
 from billing.policy.lifecycle import Charge, order_packs_carried_over, renewal_charge
 from billing.policy.rules import Interval, PolicyRules
 from billing.selectors import policy_rules
+from billing.services.bulk_copy import rows_copy
 from billing.services.credit import credit_apply
 from billing.services.subscription_locks import subscription_addons
 
@@ -325,7 +326,7 @@ def subscriptions_period_charge_batch(
             _renewal_audit(subscription, before=before, charge=charge, payment=payment, now=now)
         )
         charges[subscription.pk] = PeriodCharge(True, payment)
-    Payment.objects.bulk_create(payments)
+    rows_copy(Payment, payments)
     _write_rolled(rolled)
     audit_records_write(audits)
     return charges

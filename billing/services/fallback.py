@@ -23,6 +23,7 @@ from billing.models import Plan, Subscription
 from billing.policy.engine import add_months
 from billing.policy.limits import exceeded_limits
 from billing.policy.rules import Fallback
+from billing.services.bulk_copy import rows_copy
 from billing.usage import free_plan_for, plan_limits, workspace_usage, workspaces_usage
 
 
@@ -111,20 +112,19 @@ def subscriptions_fall_back_batch(
     `free_plans` (`free_plans_for`) must hold the plan of every Free-plan ending: the caller
     checks first, so a family without a Free plan fails its item, not the batch."""
     free = [e for e in endings if e.fallback == Fallback.FREE_PLAN]
-    created = Subscription.objects.bulk_create(
-        [
-            Subscription(
-                workspace_id=e.subscription.workspace_id,
-                plan=free_plans[e.subscription.plan.policy_slug],
-                policy_id=e.subscription.policy_id,
-                status=Subscription.Status.ACTIVE,
-                started_at=now,
-                current_period_start=now,
-                current_period_end=add_months(now, 1),
-            )
-            for e in free
-        ]
-    )
+    created = [
+        Subscription(
+            workspace_id=e.subscription.workspace_id,
+            plan=free_plans[e.subscription.plan.policy_slug],
+            policy_id=e.subscription.policy_id,
+            status=Subscription.Status.ACTIVE,
+            started_at=now,
+            current_period_start=now,
+            current_period_end=add_months(now, 1),
+        )
+        for e in free
+    ]
+    rows_copy(Subscription, created)
     audit_records_write(
         [
             audit_entry(
