@@ -24,12 +24,13 @@ from datetime import datetime
 
 from django.db import DatabaseError, transaction
 from django.db.models import Q, Value
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from accounts.services.audit import audit_entry, audit_records_write, snapshot_fields
 from billing.errors import DomainError
-from billing.models import AddOn, CancellationRequest, Subscription
+from billing.models import AddOn, CancellationRequest, RefundPolicy, Subscription
 from billing.policy.rules import Fallback
 from billing.selectors import policy_rules
 from billing.services.cancellations import cancellation_apply
@@ -98,25 +99,28 @@ def subscriptions_end_each(
 
 def _end_batch(subscription_ids: list[int], now: datetime, actor: User | None) -> EndingSummary:
     summary = EndingSummary()
-    locked = subscriptions_lock(
-        subscription_ids, cancellation_due(now), with_workspace=True, with_rules=True
-    )
+    locked = subscriptions_lock(subscription_ids, cancellation_due(now), with_workspace=True)
     summary.skipped = len(subscription_ids) - len(locked)
     requests: dict[int, CancellationRequest] = {}
+    # Only the quote's fallback is read: decoding each request's quote and snapshot JSON
+    # would cost more than the rest of its ending.
     for request in (
         CancellationRequest.objects.select_for_update()
         .filter(subscription__in=locked, status=CancellationRequest.Status.APPROVED)
+        .defer("quote", "snapshot")
+        .annotate(quoted_fallback=KeyTextTransform("fallback", "quote"))
         .order_by("created_at", "pk")
     ):
         requests.setdefault(request.subscription_id, request)  # what `.first()` picks
     free_plans = free_plans_for(s.plan.policy_slug for s in locked)
+    policy_fallbacks = _policy_fallbacks(s.policy_id for s in locked if s.pk not in requests)
     endings: list[Ending] = []
     for subscription in locked:
         request = requests.get(subscription.pk)
         fallback = (
-            Fallback(request.quote["fallback"])
+            Fallback(request.quoted_fallback)
             if request is not None
-            else policy_rules(subscription.policy).fallback
+            else policy_fallbacks[subscription.policy_id]
         )
         target = S.EXPIRED if fallback == Fallback.EXPIRED else S.CANCELLED
         try:
@@ -149,6 +153,18 @@ def _end_batch(subscription_ids: list[int], now: datetime, actor: User | None) -
         )
     summary.applied = len(endings)
     return summary
+
+
+def _policy_fallbacks(policy_ids) -> dict[int, Fallback]:
+    """The fallback of each of these policy versions (one query, none if there are none):
+    for a subscription ended without an approved request."""
+    ids = set(policy_ids)
+    if not ids:
+        return {}
+    return {
+        policy.pk: policy_rules(policy).fallback
+        for policy in RefundPolicy.objects.filter(pk__in=ids)
+    }
 
 
 def _write_ended(endings: list[Ending], now: datetime, actor: User | None) -> None:
