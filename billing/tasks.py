@@ -1,9 +1,9 @@
 """Celery tasks: thin shells around services (the beat schedule is in backoffice/schedules.py).
 
 The renewal, period-end and dunning jobs fan out: the scheduled task reads the due ids in
-keyset pages and queues one batch task per page, so several workers share a large run. Batches claim
-their rows with SKIP LOCKED and re-check the due condition on the locked rows, so a
-redelivered or overlapping batch does nothing more.
+keyset pages and queues one batch task per page, so several workers share a large run.
+Batches claim their rows with SKIP LOCKED and re-check the due condition on the locked
+rows, so a redelivered or overlapping batch does nothing more.
 """
 
 from datetime import datetime

@@ -267,9 +267,10 @@ def subscriptions_period_charge_batch(
     keys every charge ("renewal") or each by subscription id (the dunning retries).
 
     The plain ones are charged with one gateway call each and written with one INSERT of
-    payments, one UPDATE of subscriptions and one INSERT of audit records for the whole
-    batch, so the queries of a batch do not grow with its size. The few whose roll touches
-    other rows (`_needs_own_queries`) go through `subscription_period_charge` one by one.
+    payments, one UPDATE of subscriptions and one INSERT of audit records (each INSERT a
+    COPY on PostgreSQL) for the whole batch, so the queries of a batch do not grow with its
+    size. The few whose roll touches other rows (`_needs_own_queries`) go through
+    `subscription_period_charge` one by one.
     """
     charges: dict[int, PeriodCharge] = {}
     payments, rolled, audits = [], [], []
