@@ -1,9 +1,9 @@
 """Celery tasks: thin shells around services (the beat schedule is in backoffice/schedules.py).
 
-The renewal and dunning jobs fan out: the scheduled task reads the due ids in keyset pages
-and queues one batch task per page, so several workers share a large run. Batches claim
-their rows with SKIP LOCKED and re-check the due condition on the locked rows, so a
-redelivered or overlapping batch does nothing more.
+The renewal, period-end and dunning jobs fan out: the scheduled task reads the due ids in
+keyset pages and queues one batch task per page, so several workers share a large run.
+Batches claim their rows with SKIP LOCKED and re-check the due condition on the locked
+rows, so a redelivered or overlapping batch does nothing more.
 """
 
 from datetime import datetime
@@ -13,9 +13,10 @@ from celery import shared_task
 from django.utils import timezone
 
 from billing.emails import email_send
-from billing.services.dunning import dunning_batches, dunning_run_batch
-from billing.services.pauses import subscriptions_resume_due
-from billing.services.period_end import period_end_changes_apply
+from billing.services.cancellation_endings import subscriptions_end_batch
+from billing.services.dunning_job import dunning_batches, dunning_run_batch
+from billing.services.period_end import period_end_batches
+from billing.services.period_end_plans import addon_endings_check_batch, downgrades_apply_batch
 from billing.services.refunds import RefundRetryable, refund_execute
 from billing.services.renewals import renewal_batches, subscriptions_renew_batch
 from billing.services.replays import policy_replay_run
@@ -27,8 +28,6 @@ JOB_BATCH_SIZE = 500
 def renew_subscriptions() -> str:
     """What `manage.py renew_subscriptions` does, fanned out as batch tasks."""
     now = timezone.now()
-    # Pauses that ended become active first, so a period that ended meanwhile renews now.
-    subscriptions_resume_due(now=now, batch_size=JOB_BATCH_SIZE)
     queued = 0
     for ids in renewal_batches(now=now, batch_size=JOB_BATCH_SIZE):
         renew_subscriptions_batch.delay(ids, now.isoformat())
@@ -63,8 +62,43 @@ def run_dunning_batch(subscription_ids: list[int], now: str) -> str:
 
 @shared_task(name="billing.apply_period_end_changes")
 def apply_period_end_changes() -> str:
-    """The same as `manage.py apply_period_end_changes`, for the beat schedule."""
-    return period_end_changes_apply(now=timezone.now()).as_line()
+    """What `manage.py apply_period_end_changes` does, fanned out as batch tasks (in any
+    order: a subscription ending now is never downgraded)."""
+    now = timezone.now()
+    queued = dict.fromkeys(PERIOD_END_BATCH_TASKS, 0)
+    for kind, ids in period_end_batches(now=now, batch_size=JOB_BATCH_SIZE):
+        PERIOD_END_BATCH_TASKS[kind].delay(ids, now.isoformat())
+        queued[kind] += 1
+    return "period-end batches queued: " + " ".join(f"{k}={n}" for k, n in queued.items())
+
+
+@shared_task(name="billing.end_subscriptions_batch", acks_late=True)
+def end_subscriptions_batch(subscription_ids: list[int], now: str) -> str:
+    summary = subscriptions_end_batch(
+        subscription_ids=subscription_ids, now=datetime.fromisoformat(now)
+    )
+    return f"ended={summary.applied} skipped={summary.skipped} failed={len(summary.failed)}"
+
+
+@shared_task(name="billing.apply_downgrades_batch", acks_late=True)
+def apply_downgrades_batch(subscription_ids: list[int], now: str) -> str:
+    return downgrades_apply_batch(
+        subscription_ids=subscription_ids, now=datetime.fromisoformat(now)
+    ).as_line()
+
+
+@shared_task(name="billing.check_addon_limits_batch", acks_late=True)
+def check_addon_limits_batch(subscription_ids: list[int], now: str) -> str:
+    return addon_endings_check_batch(
+        subscription_ids=subscription_ids, now=datetime.fromisoformat(now)
+    ).as_line()
+
+
+PERIOD_END_BATCH_TASKS = {
+    "end": end_subscriptions_batch,
+    "downgrade": apply_downgrades_batch,
+    "addon_limits": check_addon_limits_batch,
+}
 
 
 @shared_task(
@@ -101,6 +135,19 @@ def send_customer_email(kind: str, object_id: int, extra: dict | None = None) ->
     server hiccups retry with backoff."""
     sent = email_send(kind=kind, object_id=object_id, extra=extra)
     return f"{kind} #{object_id}: {'sent' if sent else 'record gone'}"
+
+
+@shared_task(name="billing.send_customer_emails", acks_late=True)
+def send_customer_emails(emails: list[list]) -> str:
+    """The e-mails of one batch of a job (`billing.services.job_emails`), sent in turn; one
+    the mail server refuses is handed to `send_customer_email`, which retries it alone."""
+    sent = 0
+    for kind, object_id, extra in emails:
+        try:
+            sent += email_send(kind=kind, object_id=object_id, extra=extra)
+        except (SMTPException, OSError):
+            send_customer_email.delay(kind, object_id, extra)
+    return f"sent={sent} of {len(emails)}"
 
 
 @shared_task(name="billing.replay_policy")

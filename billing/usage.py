@@ -22,6 +22,33 @@ def workspace_usage(workspace: Workspace, subscription: Subscription | None = No
     )
 
 
+def workspaces_usage(workspace_ids: list[int]) -> dict[int, Usage]:
+    """`workspace_usage` of many workspaces in one query (a batch job; no orders counted:
+    the usage against a plan that has just started)."""
+    rows = (
+        Workspace.objects.filter(pk__in=workspace_ids)
+        .annotate(
+            seat_count=Count("members", distinct=True),
+            module_count=Count("modules", distinct=True),
+        )
+        .values_list("pk", "seat_count", "storage_used_mb", "module_count")
+    )
+    return {
+        pk: Usage(seats=seats, storage_mb=storage, modules=modules)
+        for pk, seats, storage, modules in rows
+    }
+
+
+def free_plans_for(policy_slugs) -> dict[str, Plan]:
+    """`free_plan_for` of several policy families in one query."""
+    found: dict[str, Plan] = {}
+    for plan in Plan.objects.filter(
+        policy_slug__in=set(policy_slugs), interval=Plan.Interval.NONE, is_active=True
+    ).order_by("policy_slug", "tier_rank", "interval", "pk"):
+        found.setdefault(plan.policy_slug, plan)  # the one `free_plan_for` would pick
+    return found
+
+
 def plan_limits(plan: Plan) -> Limits:
     return Limits(
         seats=plan.seat_limit,
@@ -44,4 +71,11 @@ def free_plan_for(policy_slug: str) -> Plan | None:
     ).first()
 
 
-__all__ = ["free_plan_for", "plan_limits", "subscription_limits", "workspace_usage"]
+__all__ = [
+    "free_plan_for",
+    "free_plans_for",
+    "plan_limits",
+    "subscription_limits",
+    "workspace_usage",
+    "workspaces_usage",
+]

@@ -1,6 +1,8 @@
 """Workspace state changes. Nothing else writes `Workspace.status`."""
 
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +12,7 @@ from django.db import transaction
 from accounts.models import User, Workspace
 from billing.errors import DomainError
 
-from .audit import audit_record, snapshot_fields
+from .audit import audit_entry, audit_record, audit_records_write, snapshot_fields
 from .due_dates import due_dates, fact_rows, write_due_dates
 
 
@@ -61,6 +63,60 @@ def workspace_set_status(
         )
     workspace.status, workspace.suspension_reason = locked.status, locked.suspension_reason
     return locked
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One workspace's new status for `workspaces_set_status`."""
+
+    workspace_id: int
+    status: str
+    reason: str = ""
+    note: str = ""
+
+
+def workspaces_set_status(
+    *, changes: Iterable[StatusChange], actor: User | None, now: datetime
+) -> dict[int, tuple[str, str]]:
+    """`workspace_set_status` for many workspaces at once (the batch jobs): one locking
+    SELECT, one UPDATE per distinct (status, reason) and one INSERT of audit records,
+    whatever the number of workspaces. Returns the (status, reason) of each after.
+    A workspace already in its target status and reason is left alone, as one by one."""
+    changes = list(changes)
+    if not changes:
+        return {}
+    with transaction.atomic():
+        rows = (
+            Workspace.objects.select_for_update()
+            .filter(pk__in=[c.workspace_id for c in changes])
+            .order_by("pk")
+            .values_list("pk", "status", "suspension_reason")
+        )
+        state = {pk: (status, reason) for pk, status, reason in rows}
+        groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+        records = []
+        for change in changes:
+            before = state[change.workspace_id]
+            after = (change.status, change.reason)
+            if before == after:
+                continue
+            state[change.workspace_id] = after
+            groups[after].append(change.workspace_id)
+            records.append(
+                audit_entry(
+                    actor=actor,
+                    action="workspace.status",
+                    target=Workspace(pk=change.workspace_id),
+                    now=now,
+                    before={"status": before[0], "suspension_reason": before[1]},
+                    after={"status": after[0], "suspension_reason": after[1]},
+                    note=change.note,
+                )
+            )
+        for (status, reason), ids in groups.items():
+            Workspace.objects.filter(pk__in=ids).update(status=status, suspension_reason=reason)
+        audit_records_write(records)
+    return state
 
 
 # Fields an agent may correct by hand: they change no money, plan, status or ownership.

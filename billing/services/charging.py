@@ -19,8 +19,8 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Q, Sum
 
-from accounts.models import AuditRecord, Workspace
-from accounts.services.audit import audit_entry
+from accounts.models import Workspace
+from accounts.services.audit import audit_entry, audit_records_write
 from billing.gateways import GatewayError, PaymentGateway
 from billing.models import AddOn, CreditEntry, Payment, Plan, RefundPolicy, Subscription
 from billing.money import ZERO
@@ -28,7 +28,9 @@ from billing.policy.engine import add_months, interval_months
 from billing.policy.lifecycle import Charge, order_packs_carried_over, renewal_charge
 from billing.policy.rules import Interval, PolicyRules
 from billing.selectors import policy_rules
+from billing.services.bulk_copy import rows_copy
 from billing.services.credit import credit_apply
+from billing.services.subscription_locks import subscription_addons
 
 
 def customer_reference(workspace: Workspace) -> str:
@@ -111,7 +113,7 @@ def _period_end(subscription: Subscription, start: datetime) -> datetime:
 def _active_addons(subscription: Subscription, at: datetime) -> list[AddOn]:
     return [
         a
-        for a in subscription.addons.all()
+        for a in subscription_addons(subscription)
         if a.started_at <= at and (a.ends_at is None or a.ends_at > at)
     ]
 
@@ -257,28 +259,31 @@ def subscriptions_period_charge_batch(
     subscriptions: list[Subscription],
     now: datetime,
     gateway: PaymentGateway,
-    attempt: str,
+    attempt: str | dict[int, str],
     policies: dict[str, RefundPolicy],
     with_credit: set[int],
 ) -> dict[int, PeriodCharge]:
-    """`subscription_period_charge` for a batch of locked subscriptions, by id.
+    """`subscription_period_charge` for a batch of locked subscriptions, by id; `attempt`
+    keys every charge ("renewal") or each by subscription id (the dunning retries).
 
     The plain ones are charged with one gateway call each and written with one INSERT of
-    payments, one UPDATE of subscriptions and one INSERT of audit records for the whole
-    batch, so the queries of a batch do not grow with its size. The few whose roll touches
-    other rows (`_needs_own_queries`) go through `subscription_period_charge` one by one.
+    payments, one UPDATE of subscriptions and one INSERT of audit records (each INSERT a
+    COPY on PostgreSQL) for the whole batch, so the queries of a batch do not grow with its
+    size. The few whose roll touches other rows (`_needs_own_queries`) go through
+    `subscription_period_charge` one by one.
     """
     charges: dict[int, PeriodCharge] = {}
     payments, rolled, audits = [], [], []
     for subscription in subscriptions:
         start = next_period_start(subscription)
+        key = attempt if isinstance(attempt, str) else attempt[subscription.pk]
         if _needs_own_queries(subscription, start, with_credit):
             charges[subscription.pk] = subscription_period_charge(
                 subscription=subscription,
                 rules=policy_rules(subscription.policy),
                 now=now,
                 gateway=gateway,
-                attempt=attempt,
+                attempt=key,
                 policies=policies,
                 may_have_credit=subscription.workspace_id in with_credit,
             )
@@ -297,6 +302,7 @@ def subscriptions_period_charge_batch(
                 period_end=end,
                 paid_at=now,
                 provider=gateway.name,
+                credit_applied=ZERO,
             )
             payments.append(payment)
             try:
@@ -304,7 +310,7 @@ def subscriptions_period_charge_batch(
                     customer_reference=workspace_customer_reference(subscription.workspace_id),
                     amount=charge.amount,
                     currency=payment.currency,
-                    idempotency_key=_charge_key(subscription, start, attempt),
+                    idempotency_key=_charge_key(subscription, start, key),
                     description=f"{subscription.plan.name} {start:%Y-%m-%d} to {end:%Y-%m-%d}",
                 )
             except GatewayError as error:
@@ -321,9 +327,9 @@ def subscriptions_period_charge_batch(
             _renewal_audit(subscription, before=before, charge=charge, payment=payment, now=now)
         )
         charges[subscription.pk] = PeriodCharge(True, payment)
-    Payment.objects.bulk_create(payments)
+    rows_copy(Payment, payments)
     _write_rolled(rolled)
-    AuditRecord.objects.bulk_create(audits)
+    audit_records_write(audits)
     return charges
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
 
 from accounts.models import User, Workspace
 from accounts.services.audit import audit_record, snapshot_fields
@@ -39,7 +38,7 @@ from billing.selectors import policy_rules
 from billing.services.charging import subscription_period_charge
 from billing.services.fallback import subscription_fall_back
 from billing.services.lifecycle_emails import email_owners
-from billing.services.subscription_locks import subscription_id_batches, subscription_lock
+from billing.services.subscription_locks import subscription_lock
 from billing.states import SUBSCRIPTION_TRANSITIONS, ensure_transition
 
 S = Subscription.Status
@@ -130,65 +129,25 @@ class DunningSummary:
         )
 
 
-def dunning_due_queryset(now: datetime):
-    """Subscriptions in dunning with a step possibly due: a retry, or the grace period over
-    (expiry always comes after the grace period, so it is covered too)."""
-    return Subscription.objects.filter(status__in=IN_DUNNING).filter(
-        Q(next_retry_at__lte=now) | Q(grace_until__lte=now) | Q(grace_until__isnull=True)
-    )
-
-
-def dunning_run_due(
-    *, now: datetime, gateway: PaymentGateway | None = None, batch_size: int = 500
-) -> DunningSummary:
-    """Retry, suspend or expire every subscription in dunning whose next step is due.
-    Each subscription is one transaction; a second run the same day finds nothing due."""
-    gateway = gateway or get_gateway()
-    summary = DunningSummary()
-    for ids in dunning_batches(now=now, batch_size=batch_size):
-        summary.add(dunning_run_batch(subscription_ids=ids, now=now, gateway=gateway))
-    return summary
-
-
-def dunning_batches(*, now: datetime, batch_size: int):
-    """Ids of the subscriptions with a dunning step due, in keyset pages of `batch_size`."""
-    return subscription_id_batches(dunning_due_queryset(now), batch_size=batch_size)
-
-
-def dunning_run_batch(
-    *, subscription_ids: list[int], now: datetime, gateway: PaymentGateway | None = None
-) -> DunningSummary:
-    """The due steps of these subscriptions, each subscription in its own transaction (a
-    retry charges the gateway; a failure of one must not undo another's payment)."""
-    gateway = gateway or get_gateway()
-    summary = DunningSummary()
-    for pk in subscription_ids:
-        with transaction.atomic():
-            locked = subscription_lock(pk, status__in=IN_DUNNING)
-            if locked is None:
-                summary.skipped_locked += 1
-                continue
-            summary.examined += 1
-            _steps_apply(locked, policy_rules(locked.policy), now, gateway, summary)
-    return summary
-
-
-def _grace_until(subscription: Subscription, rules: PolicyRules) -> datetime:
+def dunning_grace_until(subscription: Subscription, rules: PolicyRules) -> datetime:
+    """When the grace period ends: as stored, or from the first failure by the policy."""
     since = subscription.past_due_since or subscription.current_period_end
     return subscription.grace_until or grace_end(rules.dunning, past_due_since=since)
 
 
-def _steps_apply(
+def dunning_steps_apply(
     subscription: Subscription,
     rules: PolicyRules,
     now: datetime,
     gateway: PaymentGateway,
     summary: DunningSummary,
 ) -> None:
+    """Apply the due steps of one locked subscription in dunning, one after the other (the
+    per-item path of `dunning_job`)."""
     steps = dunning_steps_due(
         rules.dunning,
         status=subscription.status,
-        grace_until=_grace_until(subscription, rules),
+        grace_until=dunning_grace_until(subscription, rules),
         next_retry=subscription.next_retry_at,
         now=now,
     )
@@ -266,7 +225,7 @@ def _retry(
         subscription,
         "dunning_retry_failed",
         failure=charge.failure_message,
-        grace_until=_grace_until(subscription, rules),
+        grace_until=dunning_grace_until(subscription, rules),
     )
     return False
 
@@ -385,7 +344,7 @@ def dunning_extend_grace(
         locked = _locked_in_dunning(subscription)
         rules = policy_rules(locked.policy)
         before = snapshot_fields(locked, *DUNNING_FIELDS)
-        locked.grace_until = _grace_until(locked, rules) + timedelta(days=days)
+        locked.grace_until = dunning_grace_until(locked, rules) + timedelta(days=days)
         if locked.status == S.SUSPENDED and locked.grace_until > now:
             ensure_transition(
                 SUBSCRIPTION_TRANSITIONS, S.SUSPENDED, S.PAST_DUE, what="The subscription"

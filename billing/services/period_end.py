@@ -1,22 +1,32 @@
-"""Changes that take effect at a moment that has come: due cancellations first, then
-period-end downgrades and add-on endings (`plan_changes_apply_due`), so a subscription that
-both cancels and downgrades at the same period end simply ends.
+"""Changes that take effect at a moment that has come: due cancellations
+(`cancellation_endings`), period-end downgrades and add-on endings (`period_end_plans`).
+
+Work is per batch of ids read with keyset pagination, one transaction per batch with a
+constant number of queries; the hourly task fans the batches out to Celery workers
+(`billing.end_subscriptions_batch`, `billing.apply_downgrades_batch`,
+`billing.check_addon_limits_batch`). The three kinds of batch may run in any order: a
+subscription whose cancellation is due is never downgraded, it simply ends.
 
 Idempotent: each change only selects live subscriptions whose moment has passed, and
 applying one makes it no longer selectable, so a second run changes nothing more.
 """
 
-import logging
+from __future__ import annotations
+
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from billing.errors import DomainError
 from billing.models import Subscription
 
-from .cancellations import cancellation_apply
-from .plan_changes import PlanChangeSummary, pending_downgrades_due, plan_changes_apply_due
-
-logger = logging.getLogger(__name__)
+from .cancellation_endings import cancellation_due, subscriptions_end_batch
+from .period_end_plans import (
+    PlanChangeSummary,
+    addon_endings_due,
+    pending_downgrades_due,
+    plan_changes_apply_due,
+)
+from .subscription_locks import subscription_id_batches
 
 
 @dataclass
@@ -37,43 +47,34 @@ class PeriodEndSummary:
         return f"{line}; {self.plan_changes.as_line()}"
 
 
-def due_cancellations(*, now: datetime):
-    return Subscription.objects.filter(
-        status__in=Subscription.LIVE_STATUSES,
-        cancel_effective_at__isnull=False,
-        cancel_effective_at__lte=now,
-    ).order_by("cancel_effective_at", "pk")
+def period_end_batches(*, now: datetime, batch_size: int) -> Iterator[tuple[str, list[int]]]:
+    """(kind, ids) of every batch due: "end" (cancellations), "downgrade", "addon_limits"."""
+    for kind, queryset in (
+        ("end", Subscription.objects.filter(cancellation_due(now))),
+        ("downgrade", pending_downgrades_due(now)),
+        ("addon_limits", addon_endings_due(now)),
+    ):
+        for ids in subscription_id_batches(queryset, batch_size=batch_size):
+            yield kind, ids
 
 
 def period_end_changes_apply(
     *, now: datetime, batch_size: int = 500, dry_run: bool = False
 ) -> PeriodEndSummary:
     """Apply every cancellation due at `now`, `batch_size` subscriptions at a time, then
-    the due downgrades and add-on endings.
+    the due downgrades and add-on endings, in this process (the command's path).
 
-    Each subscription is applied in its own transaction, so one failure (reported in the
-    summary) does not hold back the others.
-    """
+    A subscription that cannot end is reported in the summary and does not hold back the
+    others of its batch."""
     summary = PeriodEndSummary()
-    last_seen = 0
-    while True:
-        batch = list(
-            due_cancellations(now=now).filter(pk__gt=last_seen).order_by("pk")[:batch_size]
-        )
-        if not batch:
-            break
-        last_seen = batch[-1].pk
-        summary.cancellations_due += len(batch)
+    due = Subscription.objects.filter(cancellation_due(now))
+    for ids in subscription_id_batches(due, batch_size=batch_size):
+        summary.cancellations_due += len(ids)
         if dry_run:
             continue
-        for subscription in batch:
-            try:
-                cancellation_apply(subscription=subscription, now=now)
-            except DomainError as exc:
-                summary.failed.append((subscription.pk, exc.message))
-                logger.warning("subscription %s not ended: %s", subscription.pk, exc.message)
-            else:
-                summary.cancellations_applied += 1
+        ended = subscriptions_end_batch(subscription_ids=ids, now=now)
+        summary.cancellations_applied += ended.applied
+        summary.failed.extend(ended.failed)
     if dry_run:
         summary.downgrades_due = pending_downgrades_due(now).count()
     else:

@@ -15,26 +15,24 @@
 - A workspace over its limits after a change is restricted, with a message naming each
   limit and how to fix it; back within them, the restriction is lifted.
 
-`plan_changes_apply_due` (the period-end job) applies due downgrades and re-checks limits
-of subscriptions whose add-ons just ended.
+The period-end job applies due downgrades and re-checks limits of subscriptions whose
+add-ons just ended (`billing.services.period_end_plans`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
 
 from accounts.models import User, Workspace
 from accounts.services.audit import audit_record, snapshot_fields
-from accounts.services.workspaces import workspace_set_status
+from accounts.services.workspaces import StatusChange, workspace_set_status, workspaces_set_status
 from billing.errors import DomainError, InvalidTransition
 from billing.gateways import GatewayError, PaymentGateway, get_gateway
-from billing.models import AddOn, Payment, Plan, Subscription
+from billing.models import Payment, Plan, Subscription
 from billing.money import ZERO
 from billing.policy.engine import quote_plan_change
 from billing.policy.limits import LimitBreach, exceeded_limits, with_addons
@@ -45,14 +43,13 @@ from billing.selectors import policy_rules, subscription_snapshot
 from billing.services.change_limits import ensure_change_allowed
 from billing.services.charging import customer_reference
 from billing.services.credit import credit_add
+from billing.services.job_emails import JobEmails
 from billing.services.lifecycle_emails import email_owners
-from billing.services.subscription_locks import subscription_id_batches, subscription_lock
-from billing.usage import plan_limits, subscription_limits, workspace_usage
+from billing.services.subscription_locks import subscription_addons, subscription_lock
+from billing.usage import plan_limits, subscription_limits, workspace_usage, workspaces_usage
 
 S = Subscription.Status
 CHANGEABLE = (S.ACTIVE, S.TRIALING)
-# The period-end job looks this far back for ended add-ons, so a missed day is caught up.
-ADDON_END_LOOKBACK = timedelta(days=3)
 
 
 # --- limits -----------------------------------------------------------------------------
@@ -91,6 +88,43 @@ def workspace_limits_enforce(
             note="Back within the plan limits.",
         )
     return breaches
+
+
+def workspaces_limits_enforce_batch(
+    *, subscriptions: list[Subscription], now: datetime, actor: User | None = None
+) -> dict[int, tuple[LimitBreach, ...]]:
+    """`workspace_limits_enforce` for a batch of subscriptions loaded with their workspace
+    and add-ons (`subscriptions_lock(..., with_workspace=True)`): one usage query and the
+    statuses written by `workspaces_set_status`. Returns the breaches by subscription id."""
+    usage = workspaces_usage([s.workspace_id for s in subscriptions])
+    found, changes, emails = {}, [], JobEmails()
+    for subscription in subscriptions:
+        workspace = subscription.workspace
+        active = [
+            a for a in subscription_addons(subscription) if a.ends_at is None or a.ends_at > now
+        ]
+        limits = with_addons(plan_limits(subscription.plan), ((a.kind, a.quantity) for a in active))
+        used = dataclasses.replace(
+            usage[workspace.pk], orders_this_period=subscription.orders_used_this_period
+        )
+        breaches = found[subscription.pk] = exceeded_limits(used, limits)
+        if breaches and workspace.status == Workspace.Status.ACTIVE:
+            note = " ".join(b.message for b in breaches)
+            changes.append(StatusChange(workspace.pk, Workspace.Status.RESTRICTED, note=note))
+            emails.add("limits_restricted", subscription.pk, breaches=breaches)
+        elif (
+            not breaches
+            and workspace.status == Workspace.Status.RESTRICTED
+            and workspace.suspension_reason == ""
+        ):
+            changes.append(
+                StatusChange(
+                    workspace.pk, Workspace.Status.ACTIVE, note="Back within the plan limits."
+                )
+            )
+    workspaces_set_status(changes=changes, actor=actor, now=now)
+    emails.send_on_commit()
+    return found
 
 
 # --- plan changes -----------------------------------------------------------------------
@@ -322,77 +356,3 @@ def charge_now(
         provider=gateway.name,
         provider_reference=result.reference,
     )
-
-
-# --- the period-end job -----------------------------------------------------------------
-
-
-def downgrade_due(now: datetime) -> Q:
-    """A condition on the row, so the lock re-checks it (see `subscription_locks`)."""
-    return Q(
-        status__in=Subscription.LIVE_STATUSES,
-        pending_plan__isnull=False,
-        pending_plan_effective_at__lte=now,
-    )
-
-
-def pending_downgrades_due(now: datetime):
-    return Subscription.objects.filter(downgrade_due(now))
-
-
-def addon_endings_due(now: datetime):
-    """Live subscriptions with an add-on that ended in the last few days."""
-    ended = AddOn.objects.filter(ends_at__lte=now, ends_at__gt=now - ADDON_END_LOOKBACK)
-    return Subscription.objects.filter(
-        status__in=Subscription.LIVE_STATUSES, pk__in=ended.values("subscription_id")
-    )
-
-
-@dataclass
-class PlanChangeSummary:
-    downgrades_applied: int = 0
-    limits_checked: int = 0
-    over_limits: int = 0
-
-    def as_line(self) -> str:
-        return (
-            f"downgrades_applied={self.downgrades_applied} "
-            f"limits_checked={self.limits_checked} over_limits={self.over_limits}"
-        )
-
-
-def plan_changes_apply_due(*, now: datetime, batch_size: int = 500) -> PlanChangeSummary:
-    """Apply downgrades due at the period end, and re-check the limits of subscriptions
-    whose add-ons ended. Idempotent: an applied downgrade is no longer pending, and a
-    limits check of an unchanged workspace changes nothing."""
-    summary = PlanChangeSummary()
-    for ids in subscription_id_batches(pending_downgrades_due(now), batch_size=batch_size):
-        for pk in ids:
-            with transaction.atomic():
-                locked = subscription_lock(pk, downgrade_due(now))
-                if locked is None:
-                    continue
-                before = snapshot_fields(locked, "plan", "pending_plan")
-                locked.plan = locked.pending_plan
-                locked.pending_plan = None
-                locked.pending_plan_effective_at = None
-                locked.save(update_fields=["plan", "pending_plan", "pending_plan_effective_at"])
-                audit_record(
-                    actor=None,
-                    action="subscription.downgrade_applied",
-                    target=locked,
-                    now=now,
-                    before=before,
-                    after=snapshot_fields(locked, "plan", "pending_plan"),
-                )
-                summary.downgrades_applied += 1
-                summary.over_limits += bool(workspace_limits_enforce(subscription=locked, now=now))
-    for ids in subscription_id_batches(addon_endings_due(now), batch_size=batch_size):
-        for pk in ids:
-            with transaction.atomic():
-                locked = subscription_lock(pk)
-                if locked is None:
-                    continue
-                summary.limits_checked += 1
-                summary.over_limits += bool(workspace_limits_enforce(subscription=locked, now=now))
-    return summary

@@ -85,8 +85,6 @@ def subscriptions_renew_due(
     fans the same batches out to workers instead)."""
     gateway = gateway or get_gateway()
     summary = RenewalSummary()
-    # Pauses that ended become active first, so a period that ended meanwhile renews now.
-    subscriptions_resume_due(now=now, batch_size=batch_size)
     policies = policies_in_force(now)
     for ids in renewal_batches(now=now, batch_size=batch_size):
         summary.add(
@@ -98,7 +96,10 @@ def subscriptions_renew_due(
 
 
 def renewal_batches(*, now: datetime, batch_size: int) -> Iterator[list[int]]:
-    """Ids of the due subscriptions in keyset pages of `batch_size`."""
+    """Start a renewal run: pauses that ended become active first (so a period that ended
+    during a pause renews now), then the ids of the due subscriptions in keyset pages of
+    `batch_size`. The command's loop and the fanned-out task both start here."""
+    subscriptions_resume_due(now=now, batch_size=batch_size)
     return subscription_id_batches(renewals_due(now), batch_size=batch_size)
 
 

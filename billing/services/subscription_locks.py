@@ -14,9 +14,19 @@ has no row locks; its single writer serialises runs and the re-check keeps them 
 
 from collections.abc import Iterator
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from billing.models import Subscription
+from billing.models import AddOn, Subscription
+
+# The add-ons come with the lock as a plain list: Django's default prefetch builds a
+# related manager and a filtered queryset per subscription, a tenth of a renewal batch.
+ADDONS = Prefetch("addons", queryset=AddOn.objects.order_by("pk"), to_attr="addon_rows")
+
+
+def subscription_addons(subscription: Subscription) -> list[AddOn]:
+    """The subscription's add-ons: those loaded with its lock, or read now."""
+    rows = getattr(subscription, "addon_rows", None)
+    return rows if rows is not None else list(subscription.addons.all())
 
 
 def subscription_id_batches(queryset: QuerySet, *, batch_size: int) -> Iterator[list[int]]:
@@ -35,22 +45,24 @@ def subscription_id_batches(queryset: QuerySet, *, batch_size: int) -> Iterator[
 def _lockable():
     return Subscription.objects.select_related(
         "workspace", "workspace__owner", "plan", "pending_plan", "policy"
-    ).prefetch_related("addons")
+    ).prefetch_related(ADDONS)
 
 
-def subscriptions_lock(ids: list[int], *conditions: Q) -> list[Subscription]:
+def subscriptions_lock(
+    ids: list[int], *conditions: Q, with_workspace: bool = False, with_rules: bool = False
+) -> list[Subscription]:
     """Those of these subscriptions that still match `conditions` and that no one else
     holds, locked, in primary-key order, with their plans, policy and add-ons (two queries
-    for the whole batch). Call inside `transaction.atomic()`."""
-    # The workspace, its owner and the policy's rules are loaded (and the rules parsed) only
-    # for the few subscriptions whose renewal or failure needs them.
-    queryset = (
-        Subscription.objects.select_related("plan", "pending_plan", "policy")
-        .defer("policy__rules")
-        .prefetch_related("addons")
-        .filter(*conditions, pk__in=ids)
-        .order_by("pk")
-    )
+    for the whole batch), and their workspace or their policy's rules if asked. Call
+    inside `transaction.atomic()`."""
+    # By default the workspace, its owner and the policy's rules are loaded (and the rules
+    # parsed) only for the few renewals whose charge or failure needs them.
+    queryset = Subscription.objects.select_related("plan", "pending_plan", "policy")
+    if with_workspace:
+        queryset = queryset.select_related("workspace")
+    if not with_rules:
+        queryset = queryset.defer("policy__rules")
+    queryset = queryset.prefetch_related(ADDONS).filter(*conditions, pk__in=ids).order_by("pk")
     return list(queryset.select_for_update(skip_locked=True, of=("self",)))
 
 

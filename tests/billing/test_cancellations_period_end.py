@@ -78,14 +78,14 @@ def test_a_bad_now_names_the_option_and_exits_2():
     assert error.value.returncode == 2 and "--now" in str(error.value)
 
 
-def test_the_celery_task_runs_the_same_service():
+def test_the_celery_task_fans_the_due_cancellations_out_as_batch_tasks():
     free_plan("orgix")
     subscription = approved("orgix")
 
     with time_machine.travel("2026-04-01T00:00:01Z", tick=False):
         summary = apply_period_end_changes.delay().get()
 
-    assert summary.startswith("cancellations due: 1, applied: 1")
+    assert summary == "period-end batches queued: end=1 downgrade=0 addon_limits=0"
     subscription.refresh_from_db()
     assert subscription.status == Subscription.Status.CANCELLED
 

@@ -13,10 +13,10 @@ from billing.policy.presets import CONNEX
 from billing.services.dunning import (
     dunning_extend_grace,
     dunning_retry_now,
-    dunning_run_due,
     subscription_charge_failed,
     subscription_reinstate,
 )
+from billing.services.dunning_job import dunning_run_due
 from billing.services.renewals import subscriptions_renew_due
 from tests.factories import UserFactory
 from tests.factories.lifecycle import ScriptedGateway, family_plans, subscription_on

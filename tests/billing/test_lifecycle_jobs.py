@@ -2,6 +2,7 @@
 
 import datetime as dt
 from io import StringIO
+from smtplib import SMTPException
 
 import pytest
 import time_machine
@@ -58,7 +59,9 @@ def test_bad_job_arguments_name_the_option_and_exit_2(args, field):
 def test_tasks_call_the_same_services():
     assert tasks.renew_subscriptions.delay().get() == "renewal batches queued=0"
     assert tasks.run_dunning.delay().get() == "dunning batches queued=0"
-    assert "downgrades_applied=0 " in tasks.apply_period_end_changes.delay().get()
+    assert tasks.apply_period_end_changes.delay().get() == (
+        "period-end batches queued: end=0 downgrade=0 addon_limits=0"
+    )
 
 
 def test_the_jobs_are_in_the_beat_schedule():
@@ -95,3 +98,24 @@ def test_the_renewal_task_fans_the_due_subscriptions_out_in_batches(monkeypatch)
 
     assert queued == "renewal batches queued=2"
     assert Payment.objects.filter(subscription__in=subscriptions).count() == 3
+
+
+def test_the_emails_of_a_batch_are_sent_in_turn_and_a_refused_one_retried_alone(monkeypatch):
+    sent, retried = [], []
+
+    def email_send(*, kind, object_id, extra):
+        if object_id == 2:
+            raise SMTPException("421 try again later")
+        sent.append((kind, object_id))
+        return True
+
+    monkeypatch.setattr(tasks, "email_send", email_send)
+    monkeypatch.setattr(tasks.send_customer_email, "delay", lambda *args: retried.append(args))
+
+    result = tasks.send_customer_emails.delay(
+        [["dunning_suspended", 1, {}], ["dunning_suspended", 2, {}], ["dunning_expired", 3, {}]]
+    ).get()
+
+    assert result == "sent=2 of 3"
+    assert sent == [("dunning_suspended", 1), ("dunning_expired", 3)]
+    assert retried == [("dunning_suspended", 2, {})]

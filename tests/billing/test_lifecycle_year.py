@@ -22,9 +22,9 @@ from accounts.models import AuditRecord, Workspace
 from billing.models import Payment
 from billing.selectors import quote_for_subscription
 from billing.services.addons import addon_add, addon_remove
-from billing.services.dunning import dunning_run_due
+from billing.services.dunning_job import dunning_run_due
+from billing.services.period_end_plans import plan_changes_apply_due
 from billing.services.plan_changes import (
-    plan_changes_apply_due,
     subscription_downgrade,
     subscription_upgrade,
 )

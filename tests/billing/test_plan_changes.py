@@ -9,9 +9,9 @@ from accounts.models import AuditRecord, Workspace
 from billing.errors import DomainError
 from billing.models import AddOn, Payment
 from billing.services.addons import addon_add, addon_remove, order_pack_buy
+from billing.services.period_end_plans import plan_changes_apply_due
 from billing.services.plan_changes import (
     plan_change_preview,
-    plan_changes_apply_due,
     subscription_change_plan,
     subscription_downgrade,
     subscription_upgrade,

@@ -3,7 +3,7 @@ from datetime import datetime
 from django.core.management.base import CommandParser
 
 from backoffice.commands import ProjectCommand, add_job_arguments, now_or_default
-from billing.services.dunning import dunning_due_queryset, dunning_run_due
+from billing.services.dunning_job import dunning_due_queryset, dunning_run_due
 
 
 class Command(ProjectCommand):
