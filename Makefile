@@ -75,7 +75,7 @@ beat: install
 bench: install
 	$(BIN)/python -m bench
 
-# Sizes by argument, e.g. `make bench-jobs ARGS="--subscriptions 20000"`.
+# Sizes and job by argument, e.g. `make bench-jobs ARGS="--job period-end --subscriptions 20000"`.
 bench-jobs: install
 	$(BIN)/python -m bench.jobs $(ARGS)
 
