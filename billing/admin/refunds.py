@@ -124,17 +124,12 @@ class RefundAdmin(CsvExportAdmin, RecordButtonsAdmin, GuardedAdmin, LargeTableAd
         ),
         ("Quote (as the customer confirmed it)", {"fields": ["quote_lines"]}),
         ("Payment", {"fields": ["payment_history", "workspace_credit"]}),
+        ("Execution", {"fields": ["attempts", "failure_message", "completed_at"]}),
         (
-            "Execution",
-            {
-                "fields": [
-                    "attempts",
-                    "failure_message",
-                    "completed_at",
-                    "provider_reference",
-                    "idempotency_key",
-                ]
-            },
+            # For matching this refund with the provider's records: folded away, since
+            # agents deciding a refund never need them.
+            "Provider details",
+            {"fields": ["provider_reference", "idempotency_key"], "classes": ["collapse"]},
         ),
     ]
     amount_display = money("amount", description="amount")
