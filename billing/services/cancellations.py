@@ -360,8 +360,8 @@ def cancellation_apply(
         ended = subscriptions_end_locked(
             subscriptions=[locked], now=now, actor=actor, emails=JobEmails(one_task_each=True)
         )
-        for _pk, error in ended.failed:
-            raise error
+        if ended.failed:
+            raise ended.failed[0][1]
     return ended.requests.get(locked.pk)
 
 
