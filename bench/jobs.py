@@ -4,8 +4,8 @@
 default, or BENCH_DATABASE_URL) and, for each job, times on the local gateway, each in a
 fresh process on a freshly generated copy:
 
-- per item: one subscription per transaction, as the job did before it worked per batch
-  (renewals: `subscriptions_renew_batch` with one id; period-end:
+- per item: one subscription per transaction, the jobs' own code called for one id at a
+  time (renewals: `subscriptions_renew_batch` with one id; period-end:
   `subscriptions_end_each`; dunning: `dunning_run_each`);
 - batched, 1 worker: the job's batch function over keyset batches of 500 ids;
 - batched, W workers: the same batches shared by W processes, as Celery workers share the

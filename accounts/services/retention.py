@@ -46,15 +46,6 @@ def workspaces_refresh_retention(*, workspace_ids: Iterable[int]) -> int:
     return write_due_dates(changed)
 
 
-def workspace_refresh_retention(*, workspace: Workspace) -> bool:
-    """One workspace (after its subscription ended or changed policy); True if it moved."""
-    changed = workspaces_refresh_retention(workspace_ids=[workspace.pk])
-    workspace.deletion_due_at = Workspace.objects.values_list("deletion_due_at", flat=True).get(
-        pk=workspace.pk
-    )
-    return bool(changed)
-
-
 def workspaces_recompute_retention(*, batch_size: int = 1000) -> int:
     """Recompute every live workspace, keyset-paginated so memory stays flat."""
     changed, last_pk = 0, 0

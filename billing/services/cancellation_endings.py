@@ -1,18 +1,19 @@
-"""Ending a batch of subscriptions whose cancellation is due: the period-end job's
-`cancellation_apply`, for many subscriptions in one transaction.
+"""Ending subscriptions whose cancellation takes effect: the one implementation, for a
+batch of the period-end job (`subscriptions_end_batch`) as for one subscription
+(`cancellations.cancellation_apply`: an immediate cancellation, a lost dispute), both
+through `subscriptions_end_locked`.
 
-Invariants (the same end state, audit records and e-mails as `cancellation_apply`, one by
-one; `tests/billing/test_period_end_batches.py` compares the two):
-- a constant number of queries per batch: the batch's subscriptions (with plan, policy and
-  workspace), their approved requests and the Free plans are read in a few queries, and
-  every table is written with one statement per distinct value (a status, a fallback);
-- rows are claimed with SKIP LOCKED and the due condition is re-checked on the locked
+Invariants:
+- a constant number of queries whatever the number of subscriptions: their approved
+  requests and the Free plans are read in a few queries, and every table is written with
+  one statement per distinct value (a status, a fallback);
+- the batch claims rows with SKIP LOCKED and re-checks the due condition on the locked
   rows (`subscription_locks`), so concurrent runs split the work and a second run does
   nothing more;
 - an item that cannot end (no Free plan for its family, a status that cannot end) is
-  reported and left as it is, without holding back the others; an unexpected database
-  error rolls the batch back and the batch is applied again one subscription per
-  transaction, so no item is lost or applied twice.
+  refused before anything of it is written: a batch reports it and ends the others, one
+  subscription raises it; an unexpected database error rolls the batch back and the batch
+  is applied again one subscription per transaction, so no item is lost or applied twice.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from billing.errors import DomainError
 from billing.models import AddOn, CancellationRequest, RefundPolicy, Subscription
 from billing.policy.rules import Fallback
 from billing.selectors import policy_rules
-from billing.services.cancellations import cancellation_apply
 from billing.services.fallback import Ending, subscriptions_fall_back_batch
 from billing.services.job_emails import JobEmails
 from billing.services.subscription_locks import subscription_lock, subscriptions_lock
@@ -60,6 +60,22 @@ class EndingSummary:
     skipped: int = 0  # held by a concurrent run, or no longer due
     failed: list[tuple[int, str]] = field(default_factory=list)  # (subscription id, message)
 
+    def add(self, ended: Ended) -> None:
+        self.applied += len(ended.endings)
+        for pk, error in ended.failed:
+            self.failed.append((pk, error.message))
+            logger.warning("subscription %s not ended: %s", pk, error.message)
+
+
+@dataclass
+class Ended:
+    """What `subscriptions_end_locked` did: the subscriptions ended, those refused (with
+    the error, untouched) and the requests completed, by subscription id."""
+
+    endings: list[Ending] = field(default_factory=list)
+    failed: list[tuple[int, DomainError]] = field(default_factory=list)
+    requests: dict[int, CancellationRequest] = field(default_factory=dict)
+
 
 def subscriptions_end_batch(
     *, subscription_ids: list[int], now: datetime, actor: User | None = None
@@ -68,7 +84,13 @@ def subscriptions_end_batch(
     transaction (one by one if the batch hits a database error)."""
     try:
         with transaction.atomic():
-            return _end_batch(subscription_ids, now, actor)
+            summary = EndingSummary()
+            locked = subscriptions_lock(
+                subscription_ids, cancellation_due(now), with_workspace=True
+            )
+            summary.skipped = len(subscription_ids) - len(locked)
+            summary.add(subscriptions_end_locked(subscriptions=locked, now=now, actor=actor))
+            return summary
     except DatabaseError:
         logger.exception("period-end batch of %s failed: ending one by one", len(subscription_ids))
         return subscriptions_end_each(subscription_ids=subscription_ids, now=now, actor=actor)
@@ -77,8 +99,8 @@ def subscriptions_end_batch(
 def subscriptions_end_each(
     *, subscription_ids: list[int], now: datetime, actor: User | None = None
 ) -> EndingSummary:
-    """The same, one subscription per transaction through `cancellation_apply`: the
-    fallback of a failed batch, and the per-item baseline of `bench/jobs.py`."""
+    """The same, one subscription per transaction: the fallback of a failed batch, and
+    the per-item baseline of `bench/jobs.py`."""
     summary = EndingSummary()
     for pk in subscription_ids:
         try:
@@ -87,36 +109,42 @@ def subscriptions_end_each(
                 if locked is None:
                     summary.skipped += 1
                     continue
-                cancellation_apply(subscription=locked, now=now, actor=actor)
-        except (DomainError, DatabaseError) as error:
-            message = getattr(error, "message", str(error))
-            summary.failed.append((pk, message))
-            logger.warning("subscription %s not ended: %s", pk, message)
-        else:
-            summary.applied += 1
+                summary.add(subscriptions_end_locked(subscriptions=[locked], now=now, actor=actor))
+        except DatabaseError as error:
+            summary.failed.append((pk, str(error)))
+            logger.warning("subscription %s not ended: %s", pk, error)
     return summary
 
 
-def _end_batch(subscription_ids: list[int], now: datetime, actor: User | None) -> EndingSummary:
-    summary = EndingSummary()
-    locked = subscriptions_lock(subscription_ids, cancellation_due(now), with_workspace=True)
-    summary.skipped = len(subscription_ids) - len(locked)
-    requests: dict[int, CancellationRequest] = {}
+def subscriptions_end_locked(
+    *,
+    subscriptions: list[Subscription],
+    now: datetime,
+    actor: User | None,
+    emails: JobEmails | None = None,
+) -> Ended:
+    """End these locked live subscriptions now (loaded with plan, policy and workspace):
+    status cancelled or expired by the fallback of the approved request's quote (else of
+    the policy), add-ons ended, the workspace moved to its fallback, the request completed
+    and its "completed" e-mail queued (`emails`, one task per call by default). Call
+    inside `transaction.atomic()`."""
+    ended = Ended()
     # Only the quote's fallback is read: decoding each request's quote and snapshot JSON
     # would cost more than the rest of its ending.
     for request in (
         CancellationRequest.objects.select_for_update()
-        .filter(subscription__in=locked, status=CancellationRequest.Status.APPROVED)
+        .filter(subscription__in=subscriptions, status=CancellationRequest.Status.APPROVED)
         .defer("quote", "snapshot")
         .annotate(quoted_fallback=KeyTextTransform("fallback", "quote"))
         .order_by("created_at", "pk")
     ):
-        requests.setdefault(request.subscription_id, request)  # what `.first()` picks
-    free_plans = free_plans_for(s.plan.policy_slug for s in locked)
-    policy_fallbacks = _policy_fallbacks(s.policy_id for s in locked if s.pk not in requests)
-    endings: list[Ending] = []
-    for subscription in locked:
-        request = requests.get(subscription.pk)
+        ended.requests.setdefault(request.subscription_id, request)  # what `.first()` picks
+    free_plans = free_plans_for(s.plan.policy_slug for s in subscriptions)
+    policy_fallbacks = _policy_fallbacks(
+        s.policy_id for s in subscriptions if s.pk not in ended.requests
+    )
+    for subscription in subscriptions:
+        request = ended.requests.get(subscription.pk)
         fallback = (
             Fallback(request.quoted_fallback)
             if request is not None
@@ -133,17 +161,18 @@ def _end_batch(subscription_ids: list[int], now: datetime, actor: User | None) -
                     field="plan",
                 )
         except DomainError as error:
-            summary.failed.append((subscription.pk, error.message))
-            logger.warning("subscription %s not ended: %s", subscription.pk, error.message)
-            requests.pop(subscription.pk, None)
+            ended.failed.append((subscription.pk, error))
+            ended.requests.pop(subscription.pk, None)
             continue
-        endings.append(Ending(subscription, fallback))
+        ended.endings.append(Ending(subscription, fallback))
+    endings = ended.endings
     _write_ended(endings, now, actor)
     subscriptions_fall_back_batch(endings=endings, free_plans=free_plans, actor=actor, now=now)
-    _requests_complete(
-        [requests[e.subscription.pk] for e in endings if e.subscription.pk in requests], now, actor
-    )
-    if endings:  # one line per batch: a line per subscription costs more than its UPDATE
+    completed = [
+        ended.requests[pk] for pk in (e.subscription.pk for e in endings) if pk in ended.requests
+    ]
+    _requests_complete(completed, now, actor, emails or JobEmails())
+    if endings:  # one line per call: a line per subscription costs more than its UPDATE
         logger.info(
             "%s subscriptions ended (%s to %s): fallbacks %s",
             len(endings),
@@ -151,8 +180,7 @@ def _end_batch(subscription_ids: list[int], now: datetime, actor: User | None) -
             endings[-1].subscription.pk,
             dict(Counter(e.fallback.value for e in endings)),
         )
-    summary.applied = len(endings)
-    return summary
+    return ended
 
 
 def _policy_fallbacks(policy_ids) -> dict[int, Fallback]:
@@ -202,7 +230,7 @@ def _write_ended(endings: list[Ending], now: datetime, actor: User | None) -> No
 
 
 def _requests_complete(
-    requests: list[CancellationRequest], now: datetime, actor: User | None
+    requests: list[CancellationRequest], now: datetime, actor: User | None, emails: JobEmails
 ) -> None:
     """Approved → completed (always allowed), one UPDATE and one audit INSERT; the
     "completed" e-mail of each after commit."""
@@ -225,7 +253,6 @@ def _requests_complete(
         status=CancellationRequest.Status.COMPLETED, completed_at=now
     )
     audit_records_write(audits)
-    emails = JobEmails()
     for request in requests:
         emails.add("cancellation_completed", request.pk)
     emails.send_on_commit()

@@ -6,8 +6,10 @@ Invariants:
   constraint); submitting again returns the open one;
 - the quote stored on the request is the one the customer confirmed; approval acts on it
   (refund proposals, effective moment) rather than re-quoting;
-- `cancellation_apply` is the only code that ends a subscription because of a
-  cancellation; it is idempotent (a subscription that is no longer live is left alone).
+- `cancellation_apply` and the period-end batch are the only code that ends a
+  subscription because of a cancellation, and share one implementation
+  (`cancellation_endings.subscriptions_end_locked`); it is idempotent (a subscription
+  that is no longer live is left alone).
 """
 
 import logging
@@ -16,11 +18,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from accounts.models import User, Workspace
 from accounts.services.audit import audit_record, snapshot_fields
 from billing.errors import DomainError
-from billing.models import AddOn, CancellationRequest, Payment, Plan, Subscription
+from billing.models import CancellationRequest, Payment, Plan, Subscription
 from billing.policy.limits import LimitBreach, exceeded_limits
 from billing.policy.quotes import Quote
 from billing.policy.rules import Effective, Fallback, PolicyRules
@@ -31,10 +34,12 @@ from billing.selectors import (
     quote_with_snapshot,
     with_snapshot_flags,
 )
+from billing.services.cancellation_endings import subscriptions_end_locked
 from billing.services.customer_emails import customer_email_on_commit
-from billing.services.fallback import subscription_fall_back
+from billing.services.job_emails import JobEmails
 from billing.services.refunds import refund_propose
-from billing.states import CANCELLATION_TRANSITIONS, SUBSCRIPTION_TRANSITIONS, ensure_transition
+from billing.services.subscription_locks import subscription_lock
+from billing.states import CANCELLATION_TRANSITIONS, ensure_transition
 from billing.usage import free_plan_for, plan_limits, workspace_usage
 
 logger = logging.getLogger(__name__)
@@ -338,63 +343,26 @@ def cancellation_reject(
 def cancellation_apply(
     *, subscription: Subscription, now: datetime, actor: User | None = None
 ) -> CancellationRequest | None:
-    """End the subscription now and move the workspace to its fallback.
+    """End the subscription now and move the workspace to its fallback: the period-end
+    job's ending (`subscriptions_end_locked`) for this one subscription, waiting for its
+    lock, with its e-mail on a task of its own. Raises the domain error of a subscription
+    that cannot end.
 
     Returns the completed request (None if there was none). A subscription that is no
     longer live is left unchanged, so running this twice changes nothing more.
     """
     with transaction.atomic():
-        subscription = (
-            Subscription.objects.select_for_update()
-            .select_related("plan", "policy", "workspace")
-            .get(pk=subscription.pk)
+        locked = subscription_lock(
+            subscription.pk, Q(status__in=Subscription.LIVE_STATUSES), skip_locked=False
         )
-        if not subscription.is_live:
+        if locked is None:
             return None
-        request = (
-            CancellationRequest.objects.select_for_update()
-            .filter(subscription=subscription, status=CancellationRequest.Status.APPROVED)
-            .first()
+        ended = subscriptions_end_locked(
+            subscriptions=[locked], now=now, actor=actor, emails=JobEmails(one_task_each=True)
         )
-        if request is not None:
-            fallback = Fallback(request.quote["fallback"])
-        else:
-            fallback = policy_rules(subscription.policy).fallback
-        target = (
-            Subscription.Status.EXPIRED
-            if fallback == Fallback.EXPIRED
-            else Subscription.Status.CANCELLED
-        )
-        ensure_transition(
-            SUBSCRIPTION_TRANSITIONS, subscription.status, target, what="The subscription"
-        )
-        before = snapshot_fields(subscription, "status", "ended_at")
-        subscription.status = target
-        subscription.ended_at = now
-        subscription.cancelled_at = subscription.cancelled_at or now
-        subscription.save(update_fields=["status", "ended_at", "cancelled_at"])
-        AddOn.objects.filter(subscription=subscription, ends_at__isnull=True).update(ends_at=now)
-        AddOn.objects.filter(subscription=subscription, ends_at__gt=now).update(ends_at=now)
-        audit_record(
-            actor=actor,
-            action="subscription.cancel_apply",
-            target=subscription,
-            now=now,
-            before=before,
-            after={**snapshot_fields(subscription, "status", "ended_at"), "fallback": fallback},
-        )
-        subscription_fall_back(subscription=subscription, fallback=fallback, actor=actor, now=now)
-        if request is not None:
-            request = _move(
-                request,
-                CancellationRequest.Status.COMPLETED,
-                actor=actor,
-                now=now,
-                completed_at=now,
-            )
-            _email_on_commit(request.pk, "completed")
-    logger.info("subscription %s ended (fallback %s)", subscription.pk, fallback.value)
-    return request
+        if ended.failed:
+            raise ended.failed[0][1]
+    return ended.requests.get(locked.pk)
 
 
 def _email_on_commit(request_id: int, kind: str) -> None:

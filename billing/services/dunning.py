@@ -10,13 +10,13 @@ Entry point for failures reported from outside (the gateway webhook's
 `invoice.payment_failed`): `subscription_charge_failed`. It is idempotent: a subscription
 already in dunning keeps its schedule.
 
-The owner (and billing e-mail) is e-mailed at each step, after commit
-(`templates/emails/dunning_*.txt`).
+The steps (retry, suspend, expire) are `dunning_steps`, one implementation for the daily
+job (`dunning_job`) and for `dunning_retry_now`. The owner (and billing e-mail) is
+e-mailed at each step, after commit (`templates/emails/dunning_*.txt`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -27,24 +27,22 @@ from accounts.services.workspaces import workspace_set_status
 from billing.errors import DomainError, InvalidTransition
 from billing.gateways import PaymentGateway, get_gateway
 from billing.models import Subscription
-from billing.policy.lifecycle import (
-    DunningStep,
-    dunning_steps_due,
-    grace_end,
-    next_retry_at,
-)
-from billing.policy.rules import PolicyRules
+from billing.policy.lifecycle import grace_end, next_retry_at
 from billing.selectors import policy_rules
 from billing.services.charging import subscription_period_charge
-from billing.services.fallback import subscription_fall_back
+from billing.services.dunning_steps import (
+    DUNNING_FIELDS,
+    IN_DUNNING,
+    DunningSteps,
+    S,
+    dunning_grace_until,
+)
+from billing.services.job_emails import JobEmails
 from billing.services.lifecycle_emails import email_owners
 from billing.services.subscription_locks import subscription_lock
 from billing.states import SUBSCRIPTION_TRANSITIONS, ensure_transition
 
-S = Subscription.Status
-IN_DUNNING = (S.PAST_DUE, S.SUSPENDED)
 MAX_GRACE_EXTENSION_DAYS = 60
-DUNNING_FIELDS = ("status", "past_due_since", "dunning_attempts", "next_retry_at", "grace_until")
 NOT_REINSTATABLE = (
     "An expired subscription cannot be reinstated (prorated-credit §Troubleshooting). "
     "Buy a new subscription instead."
@@ -102,192 +100,6 @@ def subscription_charge_failed(
     return locked
 
 
-@dataclass
-class DunningSummary:
-    examined: int = 0
-    retried: int = 0
-    recovered: int = 0
-    suspended: int = 0
-    expired: int = 0
-    skipped_locked: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, other: DunningSummary) -> None:
-        self.examined += other.examined
-        self.retried += other.retried
-        self.recovered += other.recovered
-        self.suspended += other.suspended
-        self.expired += other.expired
-        self.skipped_locked += other.skipped_locked
-        self.errors.extend(other.errors)
-
-    def as_line(self) -> str:
-        return (
-            f"examined={self.examined} retried={self.retried} recovered={self.recovered} "
-            f"suspended={self.suspended} expired={self.expired} "
-            f"skipped_locked={self.skipped_locked}"
-        )
-
-
-def dunning_grace_until(subscription: Subscription, rules: PolicyRules) -> datetime:
-    """When the grace period ends: as stored, or from the first failure by the policy."""
-    since = subscription.past_due_since or subscription.current_period_end
-    return subscription.grace_until or grace_end(rules.dunning, past_due_since=since)
-
-
-def dunning_steps_apply(
-    subscription: Subscription,
-    rules: PolicyRules,
-    now: datetime,
-    gateway: PaymentGateway,
-    summary: DunningSummary,
-) -> None:
-    """Apply the due steps of one locked subscription in dunning, one after the other (the
-    per-item path of `dunning_job`)."""
-    steps = dunning_steps_due(
-        rules.dunning,
-        status=subscription.status,
-        grace_until=dunning_grace_until(subscription, rules),
-        next_retry=subscription.next_retry_at,
-        now=now,
-    )
-    for step in steps:
-        if step == DunningStep.RETRY:
-            summary.retried += 1
-            if _retry(subscription, rules, now, gateway, actor=None):
-                summary.recovered += 1
-                return
-        elif step == DunningStep.SUSPEND:
-            _suspend(subscription, now)
-            summary.suspended += 1
-        elif step == DunningStep.EXPIRE:
-            _expire(subscription, rules, now)
-            summary.expired += 1
-
-
-def _retry(
-    subscription: Subscription,
-    rules: PolicyRules,
-    now: datetime,
-    gateway: PaymentGateway,
-    *,
-    actor: User | None,
-) -> bool:
-    before = snapshot_fields(subscription, *DUNNING_FIELDS)
-    charge = subscription_period_charge(
-        subscription=subscription,
-        rules=rules,
-        now=now,
-        gateway=gateway,
-        attempt=f"retry-{subscription.dunning_attempts}",
-    )
-    if charge.succeeded:
-        subscription.past_due_since = None
-        subscription.dunning_attempts = 0
-        subscription.next_retry_at = None
-        subscription.grace_until = None
-        subscription.save(update_fields=list(DUNNING_FIELDS))
-        audit_record(
-            actor=actor,
-            action="subscription.recovered",
-            target=subscription,
-            now=now,
-            before=before,
-            after=snapshot_fields(subscription, *DUNNING_FIELDS),
-        )
-        workspace = subscription.workspace
-        if workspace.suspension_reason == Workspace.SuspensionReason.NON_PAYMENT:
-            workspace_set_status(
-                workspace=workspace,
-                status=Workspace.Status.ACTIVE,
-                actor=actor,
-                now=now,
-                note="Payment received: access restored.",
-            )
-        email_owners(subscription, "dunning_recovered", payment=charge.payment)
-        return True
-    since = subscription.past_due_since or now
-    subscription.dunning_attempts += 1
-    subscription.next_retry_at = next_retry_at(
-        rules.dunning, past_due_since=since, attempts=subscription.dunning_attempts
-    )
-    subscription.save(update_fields=["dunning_attempts", "next_retry_at"])
-    audit_record(
-        actor=actor,
-        action="subscription.retry_failed",
-        target=subscription,
-        now=now,
-        before=before,
-        after=snapshot_fields(subscription, *DUNNING_FIELDS),
-        note=charge.failure_message,
-    )
-    email_owners(
-        subscription,
-        "dunning_retry_failed",
-        failure=charge.failure_message,
-        grace_until=dunning_grace_until(subscription, rules),
-    )
-    return False
-
-
-def _suspend(subscription: Subscription, now: datetime) -> None:
-    ensure_transition(
-        SUBSCRIPTION_TRANSITIONS, subscription.status, S.SUSPENDED, what="The subscription"
-    )
-    before = snapshot_fields(subscription, *DUNNING_FIELDS)
-    subscription.status = S.SUSPENDED
-    subscription.save(update_fields=["status"])
-    audit_record(
-        actor=None,
-        action="subscription.suspend",
-        target=subscription,
-        now=now,
-        before=before,
-        after=snapshot_fields(subscription, *DUNNING_FIELDS),
-        note="Grace period over without payment.",
-    )
-    if subscription.workspace.status != Workspace.Status.DISABLED:
-        workspace_set_status(
-            workspace=subscription.workspace,
-            status=Workspace.Status.SUSPENDED,
-            reason=Workspace.SuspensionReason.NON_PAYMENT,
-            actor=None,
-            now=now,
-            note="Suspended for non-payment after the grace period.",
-        )
-    email_owners(subscription, "dunning_suspended")
-
-
-def _expire(subscription: Subscription, rules: PolicyRules, now: datetime) -> None:
-    ensure_transition(
-        SUBSCRIPTION_TRANSITIONS, subscription.status, S.EXPIRED, what="The subscription"
-    )
-    before = snapshot_fields(subscription, *DUNNING_FIELDS, "discount_void")
-    subscription.status = S.EXPIRED
-    subscription.ended_at = now
-    subscription.next_retry_at = None
-    subscription.discount_void = subscription.discount_void or rules.dunning.discount_void_on_expiry
-    subscription.save(update_fields=["status", "ended_at", "next_retry_at", "discount_void"])
-    audit_record(
-        actor=None,
-        action="subscription.expire",
-        target=subscription,
-        now=now,
-        before=before,
-        after=snapshot_fields(subscription, *DUNNING_FIELDS, "discount_void"),
-        note=f"Unpaid after the grace period; no refund ({rules.dunning.clause.ref}).",
-    )
-    note = subscription_fall_back(
-        subscription=subscription,
-        fallback=rules.fallback,
-        actor=None,
-        now=now,
-        reason=Workspace.SuspensionReason.NON_PAYMENT,
-        note="Disabled: the subscription expired unpaid.",
-    )
-    email_owners(subscription, "dunning_expired", fallback_note=note)
-
-
 def _locked_in_dunning(subscription: Subscription) -> Subscription:
     locked = subscription_lock(subscription.pk, skip_locked=False)
     if locked.status in (S.EXPIRED, S.CANCELLED):
@@ -307,12 +119,27 @@ def dunning_retry_now(
     now: datetime,
     gateway: PaymentGateway | None = None,
 ) -> bool:
-    """An agent (or the customer, by reinstating) retries the unpaid charge now."""
+    """An agent (or the customer, by reinstating) retries the unpaid charge now: the
+    job's retry step (`DunningSteps.retried`), due or not, with its e-mail on a task of
+    its own. True if the subscription recovered."""
     with transaction.atomic():
         locked = _locked_in_dunning(subscription)
         rules = policy_rules(locked.policy)
         audit_record(actor=actor, action="subscription.retry_now", target=locked, now=now)
-        return _retry(locked, rules, now, gateway or get_gateway(), actor=actor)
+        before = snapshot_fields(locked, *DUNNING_FIELDS)
+        charge = subscription_period_charge(
+            subscription=locked,
+            rules=rules,
+            now=now,
+            gateway=gateway or get_gateway(),
+            attempt=f"retry-{locked.dunning_attempts}",
+        )
+        steps = DunningSteps(
+            now=now, free_plans={}, actor=actor, emails=JobEmails(one_task_each=True)
+        )
+        recovered = steps.retried(locked, rules, charge, before)
+        steps.write()
+    return recovered
 
 
 def subscription_reinstate(

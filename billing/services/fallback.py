@@ -8,87 +8,23 @@ cancellation, an expiry after dunning): the policy's fallback.
   policy's retention after the end.
 - Expired (prorated-credit): the subscription is over and nothing replaces it.
 
-Call inside the transaction that ended the subscription.
+One implementation for every ending, one subscription or a batch
+(`subscriptions_fall_back_batch`). Call inside the transaction that ended the subscription.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from accounts.models import User, Workspace
-from accounts.services.audit import audit_entry, audit_record, audit_records_write
-from accounts.services.retention import workspace_refresh_retention, workspaces_refresh_retention
-from accounts.services.workspaces import StatusChange, workspace_set_status, workspaces_set_status
-from billing.errors import DomainError
+from accounts.services.audit import audit_entry, audit_records_write
+from accounts.services.retention import workspaces_refresh_retention
+from accounts.services.workspaces import StatusChange, workspaces_set_status
 from billing.models import Plan, Subscription
 from billing.policy.engine import add_months
 from billing.policy.limits import exceeded_limits
 from billing.policy.rules import Fallback
 from billing.services.bulk_copy import rows_copy
-from billing.usage import free_plan_for, plan_limits, workspace_usage, workspaces_usage
-
-
-def subscription_fall_back(
-    *,
-    subscription: Subscription,
-    fallback: Fallback,
-    actor: User | None,
-    now: datetime,
-    reason: str = "",
-    note: str = "",
-) -> str:
-    """Move the ended subscription's workspace to `fallback`; returns a note for the owner."""
-    workspace = subscription.workspace
-    if fallback == Fallback.FREE_PLAN:
-        note = _start_free_plan(subscription, actor=actor, now=now)
-        ended_at = None
-    else:
-        if fallback == Fallback.DISABLED:
-            workspace_set_status(
-                workspace=workspace,
-                status=Workspace.Status.DISABLED,
-                reason=reason,
-                actor=actor,
-                now=now,
-                note=note or "The policy disables the workspace when its subscription ends.",
-            )
-        ended_at = now
-    Workspace.objects.filter(pk=workspace.pk).update(ended_at=ended_at)
-    workspace.ended_at = ended_at
-    workspace_refresh_retention(workspace=workspace)
-    return note
-
-
-def _start_free_plan(subscription: Subscription, *, actor: User | None, now: datetime) -> str:
-    workspace = subscription.workspace
-    free_plan = free_plan_for(subscription.plan.policy_slug)
-    if free_plan is None:
-        raise DomainError(
-            f"No active Free plan exists for {subscription.plan.policy_slug}.", field="plan"
-        )
-    free = Subscription.objects.create(
-        workspace=workspace,
-        plan=free_plan,
-        policy=subscription.policy,
-        status=Subscription.Status.ACTIVE,
-        started_at=now,
-        current_period_start=now,
-        current_period_end=add_months(now, 1),
-    )
-    audit_record(
-        actor=actor,
-        action="subscription.create_free",
-        target=free,
-        now=now,
-        after={"plan": free_plan.code, "replaces": subscription.pk},
-    )
-    breaches = exceeded_limits(workspace_usage(workspace, free), plan_limits(free_plan))
-    if breaches:
-        note = "Moved to the Free plan. " + " ".join(b.message for b in breaches)
-        status = Workspace.Status.RESTRICTED
-    else:
-        note, status = "Moved to the Free plan.", Workspace.Status.ACTIVE
-    workspace_set_status(workspace=workspace, status=status, actor=actor, now=now, note=note)
-    return note
+from billing.usage import plan_limits, workspaces_usage
 
 
 @dataclass(frozen=True)
@@ -104,7 +40,7 @@ class Ending:
 def subscriptions_fall_back_batch(
     *, endings: list[Ending], free_plans: dict[str, Plan], actor: User | None, now: datetime
 ) -> dict[int, str]:
-    """`subscription_fall_back` for a batch of ended subscriptions, with a constant number
+    """Move the ended subscriptions' workspaces to their fallbacks, with a constant number
     of queries: one INSERT of Free subscriptions, one usage query, the workspaces' statuses
     (`workspaces_set_status`), two UPDATEs of `ended_at`, one retention refresh and one
     INSERT of audit records. Returns the note for each subscription's owner.

@@ -19,7 +19,6 @@ from accounts.retention import (
 )
 from accounts.services.retention import (
     workspace_place_legal_hold,
-    workspace_refresh_retention,
     workspaces_recompute_retention,
     workspaces_refresh_retention,
     write_due_dates,
@@ -132,11 +131,11 @@ def test_refresh_stores_the_due_date_of_the_latest_subscription_policy():
     assert Workspace.objects.get(pk=bare.pk).deletion_due_at == day(90)
 
     Workspace.objects.filter(pk=ws.pk).update(ended_at=day(-30))
-    assert workspace_refresh_retention(workspace=ws) is True
-    assert ws.deletion_due_at == day(60)
+    assert workspaces_refresh_retention(workspace_ids=[ws.pk]) == 1
+    assert Workspace.objects.get(pk=ws.pk).deletion_due_at == day(60)
     Workspace.objects.filter(pk=ws.pk).update(ended_at=None)
-    workspace_refresh_retention(workspace=ws)
-    assert ws.deletion_due_at == day(90)
+    workspaces_refresh_retention(workspace_ids=[ws.pk])
+    assert Workspace.objects.get(pk=ws.pk).deletion_due_at == day(90)
 
     ws.subscriptions.update(status=Subscription.Status.EXPIRED)
     SubscriptionFactory(

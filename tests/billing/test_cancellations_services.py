@@ -282,6 +282,46 @@ def test_reject_needs_a_reason_the_customer_sees(django_capture_on_commit_callba
     assert "Annual contract: ends in June" in mail.outbox[-1].body
 
 
+def test_apply_without_a_free_plan_raises_and_changes_nothing():
+    subscription = paid_subscription("orgix")  # orgix falls back to a Free plan: none here
+    request, _ = submit(subscription)
+    cancellation_approve(request=request, actor=make_agent(), now=MID_PERIOD)
+    audits = AuditRecord.objects.count()
+
+    with pytest.raises(DomainError) as error:
+        cancellation_apply(subscription=subscription, now=subscription.current_period_end)
+
+    assert (error.value.field, error.value.message) == (
+        "plan",
+        "No active Free plan exists for orgix.",
+    )
+    subscription.refresh_from_db()
+    request.refresh_from_db()
+    assert subscription.is_live and request.status == CancellationRequest.Status.APPROVED
+    assert AuditRecord.objects.count() == audits
+
+
+def test_apply_queues_its_completed_email_on_a_task_of_its_own(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    subscription = paid_subscription("orgix")
+    free_plan("orgix")
+    request, _ = submit(subscription)
+    cancellation_approve(request=request, actor=make_agent(), now=MID_PERIOD)
+    queued = []
+    monkeypatch.setattr(
+        "billing.tasks.send_customer_email.delay", lambda *args: queued.append(args)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        completed = cancellation_apply(
+            subscription=subscription, now=subscription.current_period_end
+        )
+
+    assert (completed.pk, completed.status) == (request.pk, CancellationRequest.Status.COMPLETED)
+    assert queued == [("cancellation_completed", request.pk, {})]
+
+
 def test_apply_twice_changes_nothing_more():
     subscription = paid_subscription("orgix")
     free_plan("orgix")

@@ -188,6 +188,41 @@ def test_an_agent_retries_now_and_it_is_audited():
     assert AuditRecord.objects.filter(action="subscription.retry_now", actor=agent).exists()
 
 
+def test_a_retry_now_is_the_jobs_retry_with_the_agent_and_an_email_task_of_its_own(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    subscription, _ = failed_renewal()
+    agent = UserFactory(is_staff=True)
+    queued = []
+    monkeypatch.setattr(
+        "billing.tasks.send_customer_email.delay", lambda *args: queued.append(args)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        recovered = dunning_retry_now(
+            subscription=subscription, actor=agent, now=day(2), gateway=ScriptedGateway()
+        )
+
+    assert recovered
+    subscription.refresh_from_db()
+    assert (subscription.past_due_since, subscription.dunning_attempts) == (None, 0)
+    assert workspace_of(subscription).status == "active"
+    for action in ("subscription.recovered", "workspace.status"):
+        assert AuditRecord.objects.filter(action=action, created_at=day(2)).get().actor == agent
+    assert [(kind, pk) for kind, pk, _payload in queued] == [("dunning_recovered", subscription.pk)]
+
+
+def test_a_declined_retry_now_schedules_the_next_retry():
+    subscription, gateway = failed_renewal()
+
+    assert not dunning_retry_now(subscription=subscription, actor=None, now=day(2), gateway=gateway)
+
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.dunning_attempts) == ("past_due", 2)
+    assert subscription.next_retry_at == day(3)
+    assert AuditRecord.objects.filter(action="subscription.retry_failed").count() == 1
+
+
 def test_an_agent_extends_the_grace_period_of_a_suspended_subscription():
     subscription, gateway = failed_renewal()
     dunning_run_due(now=day(14), gateway=gateway)

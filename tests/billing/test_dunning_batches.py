@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import AuditRecord, Workspace
 from billing.gateways import GatewayError
 from billing.models import Payment, Plan, Subscription
-from billing.services import dunning_job
+from billing.services import dunning_steps
 from billing.services.dunning_job import dunning_run_batch, dunning_run_each
 from tests.factories.billing import SubscriptionFactory
 from tests.factories.lifecycle import ScriptedGateway, family_plans
@@ -159,10 +159,16 @@ def test_a_failed_batch_runs_one_by_one_and_charges_each_retry_once(monkeypatch)
     gateway = DecliningSome()
     subscriptions = [in_dunning(kind, gateway) for kind in KINDS for _ in range(2)]
 
-    def broken(self):
-        raise DatabaseError("deadlock detected")
+    write = dunning_steps.DunningSteps.write
 
-    monkeypatch.setattr(dunning_job._Batch, "write", broken)
+    def deadlocked_when_many(self):
+        """A deadlock of the whole batch's rows: a transaction of one subscription (the
+        same code) gets through."""
+        if len(self.changed) + len(self.recovered) > 1:
+            raise DatabaseError("deadlock detected")
+        write(self)
+
+    monkeypatch.setattr(dunning_steps.DunningSteps, "write", deadlocked_when_many)
     summary = dunning_run_batch(
         subscription_ids=[s.pk for s in subscriptions], now=NOW, gateway=gateway
     )

@@ -178,11 +178,16 @@ def test_a_batch_that_hits_a_database_error_ends_each_subscription_once_one_by_o
     plans, monkeypatch
 ):
     subscriptions = endings(plans, 5)
+    complete = cancellation_endings._requests_complete
 
-    def broken(*args):
-        raise DatabaseError("deadlock detected")
+    def deadlocked_when_many(requests, *args):
+        """A deadlock of the whole batch's rows: a transaction of one subscription (the
+        same code) gets through."""
+        if len(requests) > 1:
+            raise DatabaseError("deadlock detected")
+        complete(requests, *args)
 
-    monkeypatch.setattr(cancellation_endings, "_requests_complete", broken)
+    monkeypatch.setattr(cancellation_endings, "_requests_complete", deadlocked_when_many)
     summary = subscriptions_end_batch(subscription_ids=[s.pk for s in subscriptions], now=FEB)
 
     assert (summary.applied, summary.failed, summary.skipped) == (5, [], 0)
