@@ -75,10 +75,23 @@ def unit_name(rule: SeatRule, units: int, total: int) -> str:
     return f"{units} seat-{unit}{'' if units == 1 else 's'} of a {total}-{unit} period"
 
 
-class PreparedSeats:
-    """What does not depend on the quoted moment, worked out once per snapshot and rule."""
+_UNSET = object()  # a memo not yet filled (None is a result: no credit)
 
-    __slots__ = ("advance", "arrears", "creditable", "inactive_starts", "rule", "total")
+
+class PreparedSeats:
+    """What does not depend on the quoted moment, worked out once per snapshot and rule;
+    also the credit up to the period end, the same for every moment (a run to the period
+    end asks for it on every quote)."""
+
+    __slots__ = (
+        "advance",
+        "arrears",
+        "credit_to_period_end",
+        "creditable",
+        "inactive_starts",
+        "rule",
+        "total",
+    )
 
     def __init__(self, rule: SeatRule, snapshot: SubscriptionSnapshot) -> None:
         start = snapshot.period_start
@@ -100,6 +113,7 @@ class PreparedSeats:
         self.inactive_starts = sorted(starts)[: self.creditable]
         self.arrears = arrears
         self.total = period_units(rule, snapshot.period_start, snapshot.period_end)
+        self.credit_to_period_end: tuple[str, Decimal, str] | None | object = _UNSET
 
 
 def prepared(rule: SeatRule, snapshot: SubscriptionSnapshot) -> PreparedSeats:
@@ -121,7 +135,16 @@ def inactive_seat_credit(
     if rule is None or not rule.credit_inactive or snapshot.seat_price <= 0:
         return None
     seats = prepared(rule, snapshot)
-    stop = min(end, snapshot.period_end)
+    if end < snapshot.period_end:
+        return _credit_until(rule, snapshot, seats, end)
+    if seats.credit_to_period_end is _UNSET:
+        seats.credit_to_period_end = _credit_until(rule, snapshot, seats, snapshot.period_end)
+    return seats.credit_to_period_end  # type: ignore[return-value]
+
+
+def _credit_until(
+    rule: SeatRule, snapshot: SubscriptionSnapshot, seats: PreparedSeats, stop: datetime
+) -> tuple[str, Decimal, str] | None:
     time = sum((stop - begins for begins in seats.inactive_starts if begins < stop), timedelta(0))
     units = _units(rule, time // MINUTE, round_up=False)
     if units <= 0:
