@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from billing.money import ZERO, round_money
+from billing.money import MINOR_UNITS, ZERO, round_money
 
 from .change_limits import limit_message, limit_reached
 from .charges import cancellation_charges
@@ -65,10 +65,14 @@ from .window_refunds import window_closes_at
 _NO_DESTINATION = Destination.NONE
 _CREDIT = Destination.CUSTOMER_CREDIT
 _PERIOD_END = Effective.PERIOD_END
+_IMMEDIATELY = Effective.IMMEDIATELY
 _EACH_PAYMENT = WindowFrom.EACH_PAYMENT
 _FROM_END = RetentionFrom.END
 _FREE_PLAN = Fallback.FREE_PLAN
 _SUBSCRIPTION = PaymentKind.SUBSCRIPTION
+
+# A zero per currency, rounded to its minor unit (one Decimal, shared by every quote).
+_ZEROS = {code: round_money(ZERO, code) for code in MINOR_UNITS}
 
 MISUSE = "suspended_for_misuse"
 CHARGEBACK = "open_chargeback"
@@ -98,8 +102,9 @@ def quote_cancellation(
     notes: list[tuple[str, Decimal, str]] = []
     if rules.variants:
         rules, variants = resolve(rules, snapshot, at, initiated_by)
-        names = tuple(v.name for v in variants)
-        notes = [(f"Applies: {v.name}", ZERO, v.clause.ref) for v in variants]
+        if variants:
+            names = tuple(v.name for v in variants)
+            notes = [(f"Applies: {v.name}", ZERO, v.clause.ref) for v in variants]
     if rules.limits and rules.fallback is _FREE_PLAN:
         reached = limit_reached(rules, LimitedChange.DOWNGRADE_TO_FREE, snapshot.changes, at)
         if reached is not None:
@@ -172,7 +177,7 @@ def _quote(
 
     currency = snapshot.currency
     # Each line is rounded once; sums of rounded amounts need no rounding again.
-    zero = round_money(ZERO, currency)
+    zero = _ZEROS.get(currency) or round_money(ZERO, currency)
     lines: list[QuoteLine] = []
     refunds: list[PaymentRefund] = []
     refund_total = tax_total = zero
@@ -219,14 +224,7 @@ def _quote(
         )
     expires = credit_expiry(credit, chosen, at, timing.ends_at) if credit else None
     if credit is not None and chosen is _CREDIT and not credit.cash_value:
-        until = f", usable until {_day(snapshot, expires)}" if expires else ""
-        lines.append(
-            quote_line(
-                f"Customer credit has no cash value and is not refundable{until}",
-                zero,
-                credit.clause.ref,
-            )
-        )
+        lines.append(_no_cash_value(snapshot, credit.clause.ref, expires, zero))
     retention = rules.retention
     if retention.partial or retention.counted_from is not _FROM_END:
         retained_until, parts = retention_dates(rules, at, timing.ends_at)
@@ -356,20 +354,28 @@ def _credit_inactive_seats(
     effective = (
         rules.cancellation_effective_with_refund if time_refund else rules.cancellation_effective
     )
-    end = at if effective == Effective.IMMEDIATELY else snapshot.period_end
+    end = at if effective == _IMMEDIATELY else snapshot.period_end
     credit = inactive_seat_credit(rules, snapshot, end)
     if credit is not None:
         pq.lines.append(credit)
         cap(pq)
 
 
-def _day(snapshot: SubscriptionSnapshot, moment: datetime) -> str:
-    """ "10 July 2022", formatted once per day and snapshot (strftime is slow)."""
+def _no_cash_value(
+    snapshot: SubscriptionSnapshot, clause: str, expires: datetime | None, zero: Decimal
+) -> QuoteLine:
+    """The line saying credit has no cash value, until the day it expires: made once per
+    day and snapshot (strftime is slow, and a quote and its alternative share the day)."""
     memo = snapshot.index.memo
-    key = ("day", moment.date())
-    if key not in memo:
-        memo[key] = f"{moment:%d %B %Y}"
-    return memo[key]
+    key = ("no_cash_value", expires.date() if expires else None, clause)
+    line = memo.get(key)
+    if line is None:
+        until = f", usable until {expires:%d %B %Y}" if expires else ""
+        line = quote_line(
+            f"Customer credit has no cash value and is not refundable{until}", zero, clause
+        )
+        memo[key] = line
+    return line
 
 
 def _refusal(rules: PolicyRules, code: str) -> Refusal | None:
