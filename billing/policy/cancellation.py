@@ -177,7 +177,9 @@ def _quote(
 
     currency = snapshot.currency
     # Each line is rounded once; sums of rounded amounts need no rounding again.
-    zero = _ZEROS.get(currency) or round_money(ZERO, currency)
+    zero = _ZEROS.get(currency)
+    if zero is None:  # an unknown currency: refused as ever
+        zero = round_money(ZERO, currency)
     lines: list[QuoteLine] = []
     refunds: list[PaymentRefund] = []
     refund_total = tax_total = zero

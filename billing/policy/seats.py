@@ -84,8 +84,8 @@ class PreparedSeats:
     """What does not depend on the quoted moment, worked out once per snapshot and rule;
     also the credit up to the period end, the same for every moment (a run to the period
     end asks for it on every quote), and, counted by day, the credit and the seat-time due
-    per number of seat-days (their labels and amounts depend on nothing else; at most one
-    entry per day of the period)."""
+    per number of seat-days (their labels and amounts depend on nothing else; at most the
+    seats times the days of the period)."""
 
     __slots__ = (
         "advance",
