@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from billing.money import ZERO, round_money
+from billing.money import MINOR_UNITS, ZERO, round_money
 
 from .change_limits import limit_message, limit_reached
 from .charges import cancellation_charges
@@ -34,7 +34,16 @@ from .closure import access_until, credit_expiry, retention_dates
 from .conditions import resolve
 from .payment_refunds import payment_refunds
 from .payment_work import KIND_LABELS, PaymentWork, cap
-from .quotes import NO_TERMS, Alternative, PaymentRefund, Quote, QuoteLine, QuoteTerms
+from .quotes import (
+    NO_TERMS,
+    Alternative,
+    PaymentRefund,
+    Quote,
+    QuoteLine,
+    QuoteTerms,
+    built,
+    quote_line,
+)
 from .rules import (
     Destination,
     Effective,
@@ -56,10 +65,14 @@ from .window_refunds import window_closes_at
 _NO_DESTINATION = Destination.NONE
 _CREDIT = Destination.CUSTOMER_CREDIT
 _PERIOD_END = Effective.PERIOD_END
+_IMMEDIATELY = Effective.IMMEDIATELY
 _EACH_PAYMENT = WindowFrom.EACH_PAYMENT
 _FROM_END = RetentionFrom.END
 _FREE_PLAN = Fallback.FREE_PLAN
 _SUBSCRIPTION = PaymentKind.SUBSCRIPTION
+
+# A zero per currency, rounded to its minor unit (one Decimal, shared by every quote).
+_ZEROS = {code: round_money(ZERO, code) for code in MINOR_UNITS}
 
 MISUSE = "suspended_for_misuse"
 CHARGEBACK = "open_chargeback"
@@ -89,8 +102,9 @@ def quote_cancellation(
     notes: list[tuple[str, Decimal, str]] = []
     if rules.variants:
         rules, variants = resolve(rules, snapshot, at, initiated_by)
-        names = tuple(v.name for v in variants)
-        notes = [(f"Applies: {v.name}", ZERO, v.clause.ref) for v in variants]
+        if variants:
+            names = tuple(v.name for v in variants)
+            notes = [(f"Applies: {v.name}", ZERO, v.clause.ref) for v in variants]
     if rules.limits and rules.fallback is _FREE_PLAN:
         reached = limit_reached(rules, LimitedChange.DOWNGRADE_TO_FREE, snapshot.changes, at)
         if reached is not None:
@@ -163,7 +177,9 @@ def _quote(
 
     currency = snapshot.currency
     # Each line is rounded once; sums of rounded amounts need no rounding again.
-    zero = round_money(ZERO, currency)
+    zero = _ZEROS.get(currency)
+    if zero is None:  # an unknown currency: refused as ever
+        zero = round_money(ZERO, currency)
     lines: list[QuoteLine] = []
     refunds: list[PaymentRefund] = []
     refund_total = tax_total = zero
@@ -173,28 +189,23 @@ def _quote(
         refund = zero
         for label, amount, clause in pq.lines:
             amount = round_money(amount, currency)
-            lines.append(QuoteLine(label, amount, clause, pay.ref))
+            lines.append(quote_line(label, amount, clause, pay.ref))
             refund += amount
         if refund > 0:
             tax = round_money(pay.tax * refund / pay.amount, currency) if pay.tax else zero
-            refunds.append(PaymentRefund(pay.ref, refund, tax))
+            refunds.append(built(PaymentRefund, payment_ref=pay.ref, amount=refund, tax=tax))
             refund_total += refund
             tax_total += tax
             time_refund = time_refund or pq.time_based
-    lines.extend(QuoteLine(label, zero, clause) for label, _, clause in notes)
+    lines.extend(quote_line(label, zero, clause) for label, _, clause in notes)
 
     timing = cancellation_timing(rules, snapshot, at, in_trial, time_refund)
     due_lines: list[QuoteLine] = []
     if timing.due:
-        lines.extend(QuoteLine(label, zero, ref) for label, _, ref in timing.due)
-        due_lines = [QuoteLine(label, amount, ref) for label, amount, ref in timing.due]
+        lines.extend(quote_line(label, zero, ref) for label, _, ref in timing.due)
+        due_lines = [quote_line(label, amount, ref) for label, amount, ref in timing.due]
     if rules.charges and not in_trial and misuse is None:
-        due_lines.extend(
-            QuoteLine(label, round_money(amount, currency), clause)
-            for label, amount, clause in cancellation_charges(
-                rules, snapshot, timing.ends_at, released=time_refund
-            )
-        )
+        due_lines.extend(_charge_lines(rules, snapshot, timing.ends_at, time_refund))
     amount_due = sum((line.amount for line in due_lines), zero) if due_lines else zero
     if refund_total > 0:
         chosen = rules.refund_destination
@@ -207,7 +218,7 @@ def _quote(
     if credit is not None and credit.paid_out_at_closure and snapshot.credit_balance > 0:
         payout = round_money(snapshot.credit_balance, currency)
         lines.append(
-            QuoteLine(
+            quote_line(
                 f"Customer credit balance paid out at closure ({payout} {currency})",
                 zero,
                 credit.clause.ref,
@@ -215,14 +226,7 @@ def _quote(
         )
     expires = credit_expiry(credit, chosen, at, timing.ends_at) if credit else None
     if credit is not None and chosen is _CREDIT and not credit.cash_value:
-        until = f", usable until {_day(snapshot, expires)}" if expires else ""
-        lines.append(
-            QuoteLine(
-                f"Customer credit has no cash value and is not refundable{until}",
-                zero,
-                credit.clause.ref,
-            )
-        )
+        lines.append(_no_cash_value(snapshot, credit.clause.ref, expires, zero))
     retention = rules.retention
     if retention.partial or retention.counted_from is not _FROM_END:
         retained_until, parts = retention_dates(rules, at, timing.ends_at)
@@ -230,7 +234,8 @@ def _quote(
         days = retention.after_end_days
         retained_until = None if days is None else timing.ends_at + timedelta(days=days)
         parts = ()
-    return Quote(
+    return built(
+        Quote,
         policy=policy_label,
         currency=currency,
         refund=refund_total,
@@ -252,14 +257,15 @@ def _quote(
         payment_refunds=tuple(refunds),
         refund_window_until=_window_until(rules, snapshot, at),
         terms=(
-            QuoteTerms(
-                tuple(due_lines),
-                variants,
-                expires,
-                payout,
-                parts,
-                rules.timing_choice,
-                alternative if timing.effective is not _PERIOD_END else None,
+            built(
+                QuoteTerms,
+                due_lines=tuple(due_lines),
+                variants=variants,
+                credit_expires_at=expires,
+                credit_payout=payout,
+                data_kept=parts,
+                timing_choice=rules.timing_choice,
+                alternative=alternative if timing.effective is not _PERIOD_END else None,
             )
             if due_lines or variants or expires or payout or parts or rules.timing_choice
             else NO_TERMS
@@ -283,6 +289,35 @@ def _run_to_end(rules: PolicyRules, snapshot: SubscriptionSnapshot) -> PolicyRul
         )
         memo["run_to_end", id(rules)] = entry
     return entry[1]
+
+
+def _charge_lines(
+    rules: PolicyRules, snapshot: SubscriptionSnapshot, ends_at: datetime, released: bool
+) -> tuple[QuoteLine, ...]:
+    """The charges' lines, rounded. Ending at the period end, they are the same for every
+    moment quoted: worked out once per snapshot and rules (a run to the period end, the
+    alternative of a timing choice, ends there on every quote)."""
+    if ends_at != snapshot.period_end:
+        return _rounded_charges(rules, snapshot, ends_at, released)
+    memo = snapshot.index.by_rule
+    key = ("charges", id(rules), released)
+    entry = memo.get(key)
+    if entry is None or entry[0] is not rules:
+        entry = (rules, _rounded_charges(rules, snapshot, ends_at, released))
+        memo[key] = entry
+    return entry[1]
+
+
+def _rounded_charges(
+    rules: PolicyRules, snapshot: SubscriptionSnapshot, ends_at: datetime, released: bool
+) -> tuple[QuoteLine, ...]:
+    currency = snapshot.currency
+    return tuple(
+        quote_line(label, round_money(amount, currency), clause)
+        for label, amount, clause in cancellation_charges(
+            rules, snapshot, ends_at, released=released
+        )
+    )
 
 
 def _keep_time(work: list[PaymentWork], rules: PolicyRules) -> None:
@@ -321,20 +356,28 @@ def _credit_inactive_seats(
     effective = (
         rules.cancellation_effective_with_refund if time_refund else rules.cancellation_effective
     )
-    end = at if effective == Effective.IMMEDIATELY else snapshot.period_end
+    end = at if effective == _IMMEDIATELY else snapshot.period_end
     credit = inactive_seat_credit(rules, snapshot, end)
     if credit is not None:
         pq.lines.append(credit)
         cap(pq)
 
 
-def _day(snapshot: SubscriptionSnapshot, moment: datetime) -> str:
-    """ "10 July 2022", formatted once per day and snapshot (strftime is slow)."""
+def _no_cash_value(
+    snapshot: SubscriptionSnapshot, clause: str, expires: datetime | None, zero: Decimal
+) -> QuoteLine:
+    """The line saying credit has no cash value, until the day it expires: made once per
+    day and snapshot (strftime is slow, and a quote and its alternative share the day)."""
     memo = snapshot.index.memo
-    key = ("day", moment.date())
-    if key not in memo:
-        memo[key] = f"{moment:%d %B %Y}"
-    return memo[key]
+    key = ("no_cash_value", expires.date() if expires else None, clause)
+    line = memo.get(key)
+    if line is None:
+        until = f", usable until {expires:%d %B %Y}" if expires else ""
+        line = quote_line(
+            f"Customer credit has no cash value and is not refundable{until}", zero, clause
+        )
+        memo[key] = line
+    return line
 
 
 def _refusal(rules: PolicyRules, code: str) -> Refusal | None:

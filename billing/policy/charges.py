@@ -22,6 +22,8 @@ from .seats import seat_time_due
 from .snapshot import SubscriptionSnapshot
 
 HUNDRED = Decimal(100)
+# Enum members looked up once: a member lookup on the class is slow on the hot path (3.11).
+_COMMITMENT, _SEAT_DAYS = ChargeKind.REMAINING_COMMITMENT, ChargeKind.SEAT_DAYS
 PERIOD_NAMES = {1: ("month", "months"), 12: ("year", "years")}
 
 
@@ -50,14 +52,14 @@ def cancellation_charges(
     lines = []
     currency = snapshot.currency
     for charge in rules.charges:
-        if charge.kind == ChargeKind.REMAINING_COMMITMENT:
+        if charge.kind == _COMMITMENT:
             if released:
                 continue
             periods = remaining_periods(snapshot, ends_at)
             base = snapshot.price * (1 - snapshot.discount_percent / HUNDRED) * periods
             one, many = PERIOD_NAMES[interval_months(snapshot.interval)]
             what = f"{periods} remaining {one if periods == 1 else many} of the commitment"
-        elif charge.kind == ChargeKind.SEAT_DAYS and rules.seats is not None:
+        elif charge.kind == _SEAT_DAYS and rules.seats is not None:
             base, time = seat_time_due(rules.seats, snapshot, ends_at)
             what = f"{time} not yet billed"
         else:

@@ -22,6 +22,8 @@ from .snapshot import SeatSnapshot, SubscriptionSnapshot
 
 MINUTE = timedelta(minutes=1)
 MINUTES_PER_DAY = 1440
+# Enum members looked up once: a member lookup on the class is slow on the hot path (3.11).
+_BY_DAY, _BY_MINUTE, _IN_ADVANCE = Proration.BY_DAY, Proration.BY_MINUTE, SeatBilling.IN_ADVANCE
 
 
 def inactive_from(seat: SeatSnapshot, rule: SeatRule) -> datetime | None:
@@ -58,31 +60,49 @@ def seat_time(
 
 
 def period_units(rule: SeatRule, start: datetime, end: datetime) -> int:
-    if rule.proration == Proration.BY_DAY:
+    if rule.proration == _BY_DAY:
         return max(round((end - start) / timedelta(days=1)), 1)
     return max((end - start) // MINUTE, 1)
 
 
 def _units(rule: SeatRule, minutes: int, *, round_up: bool) -> int:
-    if rule.proration == Proration.BY_MINUTE:
+    if rule.proration == _BY_MINUTE:
         return minutes
     return -(-minutes // MINUTES_PER_DAY) if round_up else minutes // MINUTES_PER_DAY
 
 
 def unit_name(rule: SeatRule, units: int, total: int) -> str:
     """ "5 seat-days of a 31-day period"."""
-    unit = "day" if rule.proration == Proration.BY_DAY else "minute"
+    unit = "day" if rule.proration == _BY_DAY else "minute"
     return f"{units} seat-{unit}{'' if units == 1 else 's'} of a {total}-{unit} period"
 
 
-class PreparedSeats:
-    """What does not depend on the quoted moment, worked out once per snapshot and rule."""
+_UNSET = object()  # a memo not yet filled (None is a result: no credit)
 
-    __slots__ = ("advance", "arrears", "creditable", "inactive_starts", "rule", "total")
+
+class PreparedSeats:
+    """What does not depend on the quoted moment, worked out once per snapshot and rule;
+    also the credit up to the period end, the same for every moment (a run to the period
+    end asks for it on every quote), and, counted by day, the credit and the seat-time due
+    per number of seat-days (their labels and amounts depend on nothing else; at most the
+    seats times the days of the period)."""
+
+    __slots__ = (
+        "advance",
+        "arrears",
+        "by_day",
+        "credit_to_period_end",
+        "creditable",
+        "credits",
+        "dues",
+        "inactive_starts",
+        "rule",
+        "total",
+    )
 
     def __init__(self, rule: SeatRule, snapshot: SubscriptionSnapshot) -> None:
         start = snapshot.period_start
-        in_advance = rule.billing == SeatBilling.IN_ADVANCE
+        in_advance = rule.billing == _IN_ADVANCE
         billed, starts, arrears = 0, [], []
         for seat in snapshot.seats:
             ends = inactive_from(seat, rule)
@@ -100,6 +120,10 @@ class PreparedSeats:
         self.inactive_starts = sorted(starts)[: self.creditable]
         self.arrears = arrears
         self.total = period_units(rule, snapshot.period_start, snapshot.period_end)
+        self.credit_to_period_end: tuple[str, Decimal, str] | None | object = _UNSET
+        self.by_day = rule.proration == _BY_DAY
+        self.credits: dict[int, tuple[str, Decimal, str]] = {}
+        self.dues: dict[int, tuple[Decimal, str]] = {}
 
 
 def prepared(rule: SeatRule, snapshot: SubscriptionSnapshot) -> PreparedSeats:
@@ -121,14 +145,28 @@ def inactive_seat_credit(
     if rule is None or not rule.credit_inactive or snapshot.seat_price <= 0:
         return None
     seats = prepared(rule, snapshot)
-    stop = min(end, snapshot.period_end)
+    if end < snapshot.period_end:
+        return _credit_until(rule, snapshot, seats, end)
+    if seats.credit_to_period_end is _UNSET:
+        seats.credit_to_period_end = _credit_until(rule, snapshot, seats, snapshot.period_end)
+    return seats.credit_to_period_end  # type: ignore[return-value]
+
+
+def _credit_until(
+    rule: SeatRule, snapshot: SubscriptionSnapshot, seats: PreparedSeats, stop: datetime
+) -> tuple[str, Decimal, str] | None:
     time = sum((stop - begins for begins in seats.inactive_starts if begins < stop), timedelta(0))
     units = _units(rule, time // MINUTE, round_up=False)
     if units <= 0:
         return None
-    amount = snapshot.seat_price * units / seats.total
-    label = f"Seats not used: {unit_name(rule, units, seats.total)}, credited"
-    return label, amount, rule.clause.ref
+    credit = seats.credits.get(units)
+    if credit is None:
+        amount = snapshot.seat_price * units / seats.total
+        label = f"Seats not used: {unit_name(rule, units, seats.total)}, credited"
+        credit = (label, amount, rule.clause.ref)
+        if seats.by_day:
+            seats.credits[units] = credit
+    return credit
 
 
 def seat_time_due(
@@ -141,7 +179,8 @@ def seat_time_due(
     stop = min(end, snapshot.period_end)
     advance, floor = seats.advance, rule.minimum_billed
     start = snapshot.period_start
-    if (floor <= advance) if rule.billing == SeatBilling.IN_ADVANCE else floor == 0:
+    in_advance = rule.billing == _IN_ADVANCE
+    if (floor <= advance) if in_advance else floor == 0:
         # No minimum to fill: every seat counts once, a plain sum.
         time = timedelta(0)
         for added, ends in seats.arrears:
@@ -149,9 +188,14 @@ def seat_time_due(
             if a < b:
                 time += b - a
     else:
-        paid = max(advance, floor) if rule.billing == SeatBilling.IN_ADVANCE else 0
+        paid = max(advance, floor) if in_advance else 0
         time = seat_time(
             seats.arrears, start, stop, lambda count: max(advance + count, floor) - paid
         )
     units = _units(rule, time // MINUTE, round_up=True)
-    return snapshot.seat_price * units / seats.total, unit_name(rule, units, seats.total)
+    due = seats.dues.get(units)
+    if due is None:
+        due = (snapshot.seat_price * units / seats.total, unit_name(rule, units, seats.total))
+        if seats.by_day:
+            seats.dues[units] = due
+    return due
