@@ -1,19 +1,16 @@
 """Records activity: the last time a member made a signed-in request, per seat (seat rules
-credit seats left unused) and per workspace (retention).
+credit seats left unused) and per workspace (retention), through
+`accounts.services.activity.members_touch_activity`.
 
 Two cache guards keep this off the hot path: a per-user key lets a user's requests write
-their seats and look up their workspaces at most once per ACTIVITY_WRITE_INTERVAL_SECONDS,
-and a per-workspace key lets each workspace be written at most once per interval however
-many members are busy; the other requests cost no query. On PostgreSQL these writes commit
-without waiting for their WAL flush (`synchronous_commit` off for that transaction only): a
-crash can lose the last fraction of a second of activity timestamps, which the next request
-writes again, while waiting for the disk made every user's first request pay a flush (most
-of the API's cost under write load).
+their seats at most once per ACTIVITY_WRITE_INTERVAL_SECONDS, and a per-workspace key lets
+each workspace be written at most once per interval however many members are busy; the
+other requests cost no query. The first request of an interval costs one statement per
+table on PostgreSQL (see the service for why they skip the WAL flush).
 """
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
 from django.utils import timezone
 
 
@@ -33,22 +30,12 @@ class WorkspaceActivityMiddleware:
         interval = settings.ACTIVITY_WRITE_INTERVAL_SECONDS
         if not cache.add(f"workspace-activity:user:{user_id}", 1, timeout=interval):
             return
-        from accounts.models import WorkspaceMember
-        from accounts.services.workspaces import workspaces_touch_activity
+        from accounts.services.activity import members_touch_activity
 
-        now = timezone.now()
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            WorkspaceMember.objects.filter(user_id=user_id).update(last_active_at=now)
-            seats = WorkspaceMember.objects.filter(user_id=user_id).values_list(
-                "workspace_id", flat=True
-            )
-            due = [
-                workspace_id
-                for workspace_id in seats
-                if cache.add(f"workspace-activity:workspace:{workspace_id}", 1, timeout=interval)
-            ]
-            if due:
-                workspaces_touch_activity(workspace_ids=due, now=now)
+        members_touch_activity(
+            user_id=user_id,
+            now=timezone.now(),
+            claim_workspace=lambda workspace_id: cache.add(
+                f"workspace-activity:workspace:{workspace_id}", 1, timeout=interval
+            ),
+        )

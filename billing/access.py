@@ -9,6 +9,7 @@ from django.db.models import F
 from django.http import Http404
 
 from accounts.models import User, Workspace, WorkspaceMember
+from backoffice.compiled import CompiledQuery
 from billing.models import CancellationRequest, Subscription
 from billing.selectors import with_snapshot_flags
 from billing.services.cancellations import cancellable_subscription
@@ -16,15 +17,21 @@ from billing.services.cancellations import cancellable_subscription
 
 def workspace_membership(user: User, slug: str) -> WorkspaceMember:
     """The user's seat in the workspace; 404 for non-members and deleted workspaces."""
-    membership = (
-        WorkspaceMember.objects.select_related("workspace")
-        .filter(user=user, workspace__slug=slug)
-        .exclude(workspace__status=Workspace.Status.DELETED)
-        .first()
-    )
+    found = _MEMBERSHIP.all(user_id=user.pk, slug=slug)
+    membership = found[0] if found else None
     if membership is None:
         raise Http404("No such workspace.")
     return membership
+
+
+_MEMBERSHIP = CompiledQuery(
+    lambda user_id, slug: WorkspaceMember.objects.select_related("workspace")
+    .filter(user_id=user_id, workspace__slug=slug)
+    .exclude(workspace__status=Workspace.Status.DELETED)
+    .order_by("pk")[:1],
+    user_id=-7_777_777,
+    slug="compiled-query-marker",
+)
 
 
 def billing_workspace(user: User, slug: str) -> Workspace:
@@ -39,20 +46,8 @@ def billing_cancellable_subscription(user: User, slug: str) -> Subscription:
     well: the user manages the workspace's billing and it has a live paid subscription not
     yet cancelled (the quote's hot path). Anything else asks again, one question at a time,
     and so answers with the same 404, 403 or error naming `subscription`."""
-    live = (
-        with_snapshot_flags(
-            Subscription.objects.select_related("plan", "policy", "workspace")
-            .filter(
-                workspace__slug=slug,
-                workspace__members__user=user,
-                status__in=Subscription.LIVE_STATUSES,
-            )
-            .exclude(workspace__status=Workspace.Status.DELETED)
-            .annotate(member_role=F("workspace__members__role"))
-        )
-        .order_by(*Subscription._meta.ordering, "pk")
-        .first()
-    )
+    found = _LIVE_SUBSCRIPTION.all(slug=slug, user_id=user.pk)
+    live = found[0] if found else None
     if (
         live is None
         or not WorkspaceMember(role=live.member_role).can_manage_billing
@@ -61,6 +56,25 @@ def billing_cancellable_subscription(user: User, slug: str) -> Subscription:
     ):
         return cancellable_subscription(billing_workspace(user, slug))
     return live
+
+
+def _live_subscription(*, slug: str, user_id: int):
+    return with_snapshot_flags(
+        Subscription.objects.select_related("plan", "policy", "workspace")
+        .filter(
+            workspace__slug=slug,
+            workspace__members__user_id=user_id,
+            status__in=Subscription.LIVE_STATUSES,
+        )
+        .exclude(workspace__status=Workspace.Status.DELETED)
+        .annotate(member_role=F("workspace__members__role"))
+    ).order_by(*Subscription._meta.ordering, "pk")[:1]
+
+
+# The quote's hot path: building and compiling this query cost five times running it.
+_LIVE_SUBSCRIPTION = CompiledQuery(
+    _live_subscription, slug="compiled-query-marker", user_id=-7_777_777
+)
 
 
 def billing_cancellation(user: User, pk: int) -> CancellationRequest:

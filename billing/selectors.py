@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from django.db.models import Exists, OuterRef, Sum
 
+from backoffice.compiled import CompiledQuery
 from billing.account_history import snapshot_extras
 from billing.models import (
     AddOn,
@@ -94,6 +95,23 @@ def with_snapshot_flags(subscriptions):
     )
 
 
+def live_subscription_with_flags(workspace_id: int) -> Subscription | None:
+    """The workspace's live subscription with its plan, policy and snapshot flags, or None
+    (at most one is live: a constraint). The submit's hot path: compiled once."""
+    found = _LIVE_WITH_FLAGS.all(workspace_id=workspace_id)
+    return found[0] if found else None
+
+
+_LIVE_WITH_FLAGS = CompiledQuery(
+    lambda workspace_id: with_snapshot_flags(
+        Subscription.objects.select_related("plan", "policy").filter(
+            workspace_id=workspace_id, status__in=Subscription.LIVE_STATUSES
+        )
+    ).order_by(*Subscription._meta.ordering, "pk")[:1],
+    workspace_id=-7_777_777,
+)
+
+
 def _children(subscription: Subscription, name: str):
     """`subscription.<name>.all()`, or nothing when `with_snapshot_flags` found none."""
     if getattr(subscription, f"has_{name}", True) is False:
@@ -114,7 +132,7 @@ def subscription_snapshot(
     `credit_balance` is read only where the policy pays credit out at closure, `seats` and
     `changes` where it has seat rules or limits (`account_history.snapshot_extras`)."""
     if payments is None:
-        payments = list(snapshot_payments(subscription))
+        payments = snapshot_payments(subscription)
     plan = subscription.plan
     interval = Interval.YEAR if plan.interval == Interval.YEAR else Interval.MONTH
     return SubscriptionSnapshot(
@@ -165,9 +183,10 @@ def subscription_snapshot(
     )
 
 
-def snapshot_payments(subscription: Subscription):
-    """Succeeded payments of a subscription, annotated with `has_open_dispute`."""
-    return snapshot_payments_of([subscription.pk])
+def snapshot_payments(subscription: Subscription) -> list[Payment]:
+    """Succeeded payments of a subscription, annotated with `has_open_dispute` (the quote's
+    and the submit's hot path: compiled once, see `backoffice.compiled`)."""
+    return _SNAPSHOT_PAYMENTS.all(subscription_id=subscription.pk)
 
 
 def snapshot_payments_of(subscription_ids: list[int]):
@@ -180,6 +199,11 @@ def snapshot_payments_of(subscription_ids: list[int]):
         .annotate(has_open_dispute=Exists(open_dispute))
         .order_by("paid_at", "pk")
     )
+
+
+_SNAPSHOT_PAYMENTS = CompiledQuery(
+    lambda subscription_id: snapshot_payments_of([subscription_id]), subscription_id=-7_777_777
+)
 
 
 def quote_for_subscription(

@@ -13,26 +13,6 @@ from accounts.models import User, Workspace
 from billing.errors import DomainError
 
 from .audit import audit_entry, audit_record, audit_records_write, snapshot_fields
-from .due_dates import due_dates, fact_rows, write_due_dates
-
-
-def workspaces_touch_activity(*, workspace_ids: Iterable[int], now: datetime) -> int:
-    """Mark these live workspaces as active now: one SELECT (dates and policy) and one UPDATE.
-
-    The UPDATE also moves `deletion_due_at` (computed from the policy for the new activity)
-    and clears a deletion warning: activity makes the warned deletion moot.
-    """
-    rows = fact_rows(
-        Workspace.objects.filter(pk__in=list(workspace_ids)).exclude(
-            status=Workspace.Status.DELETED
-        )
-    )
-    deadlines = due_dates(rows, last_activity_at=now)
-    return write_due_dates(
-        {pk: deadline.at if deadline else None for pk, deadline in deadlines.items()},
-        last_activity_at=now,
-        deletion_warning_sent_at=None,
-    )
 
 
 def workspace_set_status(

@@ -116,6 +116,10 @@ class CancellationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# As PREVIEW_RENDERER: built once, so the POST's response does not rebuild its fields.
+CANCELLATION_RENDERER = CancellationSerializer()
+
+
 class CustomerAPIView(APIView):
     throttle_classes = [CustomerRateThrottle]
 
@@ -183,7 +187,7 @@ class CancellationSubmitView(CustomerAPIView):
         if declined is not None:
             retention_session_cancelled(session=declined, cancellation=cancellation, now=now)
         return Response(
-            CancellationSerializer(cancellation).data,
+            CANCELLATION_RENDERER.to_representation(cancellation),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -195,7 +199,9 @@ class CancellationStatusView(CustomerAPIView):
         responses={200: CancellationSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(CancellationSerializer(billing_cancellation(request.user, pk)).data)
+        return Response(
+            CANCELLATION_RENDERER.to_representation(billing_cancellation(request.user, pk))
+        )
 
 
 class CancellationWithdrawView(CustomerAPIView):
@@ -209,4 +215,4 @@ class CancellationWithdrawView(CustomerAPIView):
         cancellation = cancellation_withdraw(
             request=billing_cancellation(request.user, pk), actor=request.user, now=timezone.now()
         )
-        return Response(CancellationSerializer(cancellation).data)
+        return Response(CANCELLATION_RENDERER.to_representation(cancellation))

@@ -29,10 +29,10 @@ from billing.policy.quotes import Quote
 from billing.policy.rules import Effective, Fallback, PolicyRules
 from billing.quote_snapshots import snapshot_json
 from billing.selectors import (
+    live_subscription_with_flags,
     policy_rules,
     quote_for_subscription,
     quote_with_snapshot,
-    with_snapshot_flags,
 )
 from billing.services.cancellation_endings import subscriptions_end_locked
 from billing.services.customer_emails import customer_email_on_commit
@@ -76,7 +76,7 @@ def cancellable_subscription(workspace: Workspace) -> Subscription:
     subscriptions = Subscription.objects.select_related("plan", "policy").filter(
         workspace=workspace
     )
-    live = with_snapshot_flags(subscriptions.filter(status__in=Subscription.LIVE_STATUSES)).first()
+    live = live_subscription_with_flags(workspace.pk)
     if live is None:
         latest = subscriptions.order_by("-started_at", "-pk").first()
         if latest is None:

@@ -176,7 +176,7 @@ def test_erasure_waits_the_notice_period_from_the_delivery_not_the_queueing(sett
 
 
 def test_a_warning_queued_before_new_activity_is_dropped_not_sent(settings):
-    from accounts.services.workspaces import workspaces_touch_activity
+    from accounts.services.activity import workspaces_touch_activity
 
     (ws,) = _due()
     settings.EMAIL_BACKEND = "tests.accounts.mail_backends.RefusingBackend"
@@ -199,7 +199,7 @@ def test_an_overdue_workspace_never_warned_is_warned_first_and_erased_a_notice_l
 
 
 def test_activity_after_the_warning_cancels_the_deletion():
-    from accounts.services.workspaces import workspaces_touch_activity
+    from accounts.services.activity import workspaces_touch_activity
 
     (ws,) = _warned()
     workspaces_touch_activity(workspace_ids=[ws.pk], now=DUE - dt.timedelta(days=1))

@@ -10,6 +10,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import connection
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -38,6 +39,10 @@ FREE_PLAN_FALLBACK = 2
 SUBMIT_QUERIES = 10
 # a services or an add-ons table read only for a subscription that has some
 PER_KIND_PRESENT = 1
+# a user's first request in the activity interval also stamps their seats and workspaces
+# (accounts.services.activity): one statement per table on PostgreSQL; SQLite reads the
+# seats, the workspaces' dates and their policies before writing
+FIRST_REQUEST_ACTIVITY = 2 if connection.vendor == "postgresql" else 5
 
 
 @pytest.fixture(autouse=True)
@@ -121,6 +126,19 @@ def test_the_submit_costs_ten_queries_whatever_the_payments(payments, django_ass
     assert response.status_code == 201
     request = CancellationRequest.objects.get(pk=response.json()["id"])
     assert len(request.snapshot["payments"]) == payments
+
+
+def test_a_user_s_first_request_adds_only_the_activity_write(django_assert_num_queries):
+    subscription = _with_history(3, policy="sync-with-connex")
+    client = _token_client(subscription.workspace.owner)
+
+    with django_assert_num_queries(QUOTE_QUERIES + FIRST_REQUEST_ACTIVITY):
+        assert _quote(client, subscription).status_code == 200
+    with django_assert_num_queries(QUOTE_QUERIES):
+        assert _quote(client, subscription).status_code == 200
+
+    subscription.workspace.refresh_from_db()
+    assert subscription.workspace.last_activity_at == MID_PERIOD
 
 
 @pytest.mark.parametrize("many", [1, 10])
