@@ -30,7 +30,8 @@ class DyingBackend(EmailBackend):
 
 class SlowFileBackend(EmailBackend):
     """One file per accepted message in `$MAIL_DIR`, written before the next is taken, with
-    a pause after each: a process killed mid-delivery leaves exactly the accepted ones."""
+    a pause after each: a process killed mid-delivery leaves exactly the accepted ones
+    (`*.eml`; a message being written is a `*.partial` file)."""
 
     def send_messages(self, messages):
         import os
@@ -39,7 +40,10 @@ class SlowFileBackend(EmailBackend):
 
         for message in messages:
             path = os.path.join(os.environ["MAIL_DIR"], f"{uuid.uuid4().hex}.eml")
-            with open(path, "wb") as file:
+            # Written aside, then renamed: a message is accepted whole or not at all, as
+            # with a mail server (a kill between open and write left an empty .eml).
+            with open(f"{path}.partial", "wb") as file:
                 file.write(message.message().as_bytes())
+            os.replace(f"{path}.partial", path)
             time.sleep(0.3)
         return len(messages)

@@ -498,14 +498,14 @@ def test_a_warning_process_killed_with_sigkill_leaves_no_workspace_warned_withou
         [sys.executable, "-c", WARNING_PASS.format(now=WARNED.isoformat())], env=env
     )
     deadline = time.monotonic() + 60
-    while len(list(tmp_path.iterdir())) < 3 and time.monotonic() < deadline:
+    while len(list(tmp_path.glob("*.eml"))) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
 
     def emailed_slugs() -> set[str]:
         slugs = set()
-        for path in tmp_path.iterdir():
+        for path in tmp_path.glob("*.eml"):
             body = email.message_from_bytes(path.read_bytes()).get_payload(decode=True).decode()
             slugs.add(body.split("/workspaces/")[1].split("/")[0])
         return slugs
