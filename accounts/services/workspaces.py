@@ -23,26 +23,13 @@ def workspace_set_status(
     now: datetime,
     reason: str = "",
     note: str = "",
-) -> Workspace:
-    with transaction.atomic():
-        locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
-        before = {"status": locked.status, "suspension_reason": locked.suspension_reason}
-        if before == {"status": status, "suspension_reason": reason}:
-            return locked
-        locked.status = status
-        locked.suspension_reason = reason
-        locked.save(update_fields=["status", "suspension_reason"])
-        audit_record(
-            actor=actor,
-            action="workspace.status",
-            target=locked,
-            now=now,
-            before=before,
-            after={"status": status, "suspension_reason": reason},
-            note=note,
-        )
-    workspace.status, workspace.suspension_reason = locked.status, locked.suspension_reason
-    return locked
+) -> None:
+    """One workspace's `workspaces_set_status` (one implementation for a request and for
+    the batch jobs); `workspace` in memory is brought to the status it now has."""
+    after = workspaces_set_status(
+        changes=[StatusChange(workspace.pk, status, reason, note)], actor=actor, now=now
+    )
+    workspace.status, workspace.suspension_reason = after[workspace.pk]
 
 
 @dataclass(frozen=True)
