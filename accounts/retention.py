@@ -6,8 +6,11 @@ Pure calculations: no database, no clock. The caller passes the workspace's date
 Invariants:
 - The deletion is due at the earliest of `ended_at + after_end_days` (data kept after the
   end of the subscription) and `last activity + inactivity_days` (GDPR inactivity), for the
-  parts of the rule that are defined. A workspace that never had activity counts from its
-  creation. No defined part means no scheduled deletion (only on request).
+  parts of the rule that are defined. A rule counted from the request counts its days from
+  the cancellation request instead (`cancelled_at`), but never deletes before the end:
+  data is not deleted while the subscription still runs. A workspace that never had
+  activity counts from its creation. No defined part means no scheduled deletion (only on
+  request). Parts of the data a rule keeps longer (`partial`) count the same way.
 - Nothing is deleted before a warning has been out for `warning_days`: the effective
   deletion date is the later of the due date and `warning sent + warning_days`.
 - A workspace without any subscription follows `HOUSE_DEFAULT_RETENTION`.
@@ -19,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from billing.policy.rules import Clause, RetentionRule
+from billing.policy.rules import Clause, RetainedData, RetentionFrom, RetentionRule
 
 HOUSE_DEFAULT_RETENTION = RetentionRule(
     after_end_days=None,
@@ -61,6 +64,8 @@ class RetentionFacts:
     legal_hold: bool = False
     warning_sent_at: datetime | None = None
     deleted: bool = False
+    # When the customer asked to end the latest subscription (its `cancelled_at`).
+    cancelled_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -116,16 +121,37 @@ def inactivity_start(facts: RetentionFacts) -> datetime:
     return facts.last_activity_at or facts.created_at
 
 
+def kept_after_end_until(
+    rule: RetentionRule, facts: RetentionFacts, days: int | None = None
+) -> datetime | None:
+    """When the data kept after the end goes: `after_end_days` (or `days`, a part's) from
+    the end, or from the cancellation request (never before the end) for a rule counted
+    from the request. None: not ended, or no such limit."""
+    days = rule.after_end_days if days is None else days
+    if days is None or facts.ended_at is None:
+        return None
+    if rule.counted_from == RetentionFrom.REQUEST and facts.cancelled_at is not None:
+        return max(facts.cancelled_at + timedelta(days=days), facts.ended_at)
+    return facts.ended_at + timedelta(days=days)
+
+
+def retained_parts(
+    rule: RetentionRule, facts: RetentionFacts
+) -> tuple[tuple[RetainedData, datetime | None], ...]:
+    """The parts of the data kept on their own horizon, with the date each goes (None:
+    kept indefinitely, or not ended yet)."""
+    return tuple(
+        (part, None if part.days is None else kept_after_end_until(rule, facts, part.days))
+        for part in rule.partial
+    )
+
+
 def deletion_deadline(rule: RetentionRule, facts: RetentionFacts) -> Deadline | None:
     """The earliest deadline the rule sets, with the clause that sets it."""
     candidates = []
-    if rule.after_end_days is not None and facts.ended_at is not None:
-        candidates.append(
-            Deadline(
-                facts.ended_at + timedelta(days=rule.after_end_days),
-                DeletionReason.RETENTION_ENDED,
-            )
-        )
+    kept = kept_after_end_until(rule, facts)
+    if kept is not None:
+        candidates.append(Deadline(kept, DeletionReason.RETENTION_ENDED))
     if rule.inactivity_days is not None:
         candidates.append(
             Deadline(
@@ -141,12 +167,17 @@ def data_kept_until(
 ) -> Deadline | None:
     """Until when the workspace's data is kept if its subscription ends at `ends_at` and
     nobody uses it after `active_at` (the moment the customer asked, or now): the purge's
-    own `deletion_deadline`, with the end taken as `ends_at` (or the end already recorded).
+    own `deletion_deadline`, with the end taken as `ends_at` and the request as `active_at`
+    (or the end and request already recorded).
     The cancellation request page and the subscription page both call it. None: kept
     until the customer asks (the rule sets no deadline)."""
     last = max(filter(None, (facts.last_activity_at, active_at)))
+    asked = facts.cancelled_at or active_at
     return deletion_deadline(
-        rule, replace(facts, ended_at=facts.ended_at or ends_at, last_activity_at=last)
+        rule,
+        replace(
+            facts, ended_at=facts.ended_at or ends_at, last_activity_at=last, cancelled_at=asked
+        ),
     )
 
 
@@ -204,11 +235,17 @@ def retention_timeline(
     events: list[tuple[datetime, str]] = [(facts.created_at, "Workspace created")]
     if facts.last_activity_at:
         events.append((facts.last_activity_at, "Last activity"))
+    if facts.cancelled_at and facts.cancelled_at != facts.ended_at:
+        events.append((facts.cancelled_at, "Cancellation requested"))
     if facts.ended_at:
         events.append((facts.ended_at, "Subscription ended"))
-        if rule.after_end_days is not None:
-            kept = facts.ended_at + timedelta(days=rule.after_end_days)
-            events.append((kept, f"End of retention ({rule.after_end_days} days after end)"))
+        since = "request" if rule.counted_from == RetentionFrom.REQUEST else "end"
+        kept = kept_after_end_until(rule, facts)
+        if kept is not None:
+            events.append((kept, f"End of retention ({rule.after_end_days} days after {since})"))
+        for part, until in retained_parts(rule, facts):
+            if until is not None:
+                events.append((until, f"{part.what} deleted ({part.days} days after {since})"))
     if rule.inactivity_days is not None:
         limit = inactivity_start(facts) + timedelta(days=rule.inactivity_days)
         events.append((limit, f"{rule.inactivity_days} days without activity"))

@@ -1,7 +1,8 @@
 """Read-only views of workspaces for retention: facts, rules, standing, the data export.
 
 Everything here reads; nothing writes. The retention rule of a workspace is the one of the
-policy of its latest subscription (`HOUSE_DEFAULT_RETENTION` when it never had one).
+policy of its latest subscription (`HOUSE_DEFAULT_RETENTION` when it never had one), or a
+variant of it that holds for that subscription (`billing.policy.retention_terms`).
 """
 
 from __future__ import annotations
@@ -25,42 +26,101 @@ from accounts.retention import (
     retention_timeline,
 )
 from billing.models import CreditEntry, Dispute, RefundPolicy, Subscription
-from billing.policy.rules import Clause, RetentionRule
+from billing.policy.retention_terms import RetentionSubject, RetentionTerms, retention_terms
+from billing.policy.rules import RetentionRule
+from billing.selectors import policy_rules
 
 
 def latest_policy_id() -> Subquery:
     """Annotation: the policy id of the workspace's latest subscription (or NULL)."""
+    return latest_subscription_value("policy_id")
+
+
+def latest_subscription_value(field: str) -> Subquery:
+    """Annotation: a field of the workspace's latest subscription (or NULL)."""
     return Subquery(
         Subscription.objects.filter(workspace=OuterRef("pk"))
         .order_by("-started_at", "-pk")
-        .values("policy_id")[:1]
+        .values(field)[:1]
     )
 
 
-RulesByPolicy = dict[int | None, tuple[RetentionRule, str]]
+TermsByPolicy = dict[int | None, tuple[RetentionTerms, str]]
+_HOUSE_TERMS = RetentionTerms(HOUSE_DEFAULT_RETENTION)
 
 
-def retention_rules(policy_ids: Iterable[int | None]) -> RulesByPolicy:
-    """Retention rule and policy label per policy id, in one query; `None` → house default."""
+def retention_rules(policy_ids: Iterable[int | None]) -> TermsByPolicy:
+    """Retention terms (the rule and the variants that replace it) and policy label per
+    policy id, in one query; `None` → house default. The rules are read by the policy
+    reader every quote uses (`billing.selectors.policy_rules`), so a retention field the
+    rules gain is read here too."""
     wanted = {pk for pk in policy_ids if pk is not None}
-    found: RulesByPolicy = {None: (HOUSE_DEFAULT_RETENTION, "")}
+    found: TermsByPolicy = {None: (_HOUSE_TERMS, "")}
     for policy in RefundPolicy.objects.filter(pk__in=wanted).only("slug", "version", "rules"):
-        found[policy.pk] = (_retention_of(policy.rules), policy.label)
+        found[policy.pk] = (retention_terms(policy_rules(policy)), policy.label)
     return found
 
 
-def _retention_of(rules: dict[str, Any]) -> RetentionRule:
-    data = rules.get("retention")
-    if not data:
-        return HOUSE_DEFAULT_RETENTION
-    return RetentionRule(
-        after_end_days=data.get("after_end_days"),
-        inactivity_days=data.get("inactivity_days"),
-        clause=Clause(**data.get("clause", {"ref": ""})),
+def retention_subjects(
+    workspace_ids: Iterable[int], *, decided_at: datetime | None = None
+) -> dict[int, RetentionSubject]:
+    """What retention variants read, per workspace, from its latest subscription, in one
+    query. `decided_at` stands for a cancellation asked now (a page showing what a
+    cancellation would keep); otherwise the request (`cancelled_at`) or the end decides."""
+    latest = Subscription.objects.filter(workspace=OuterRef("workspace_id")).order_by(
+        "-started_at", "-pk"
     )
+    rows = (
+        Subscription.objects.filter(
+            workspace_id__in=list(workspace_ids), pk=Subquery(latest.values("pk")[:1])
+        )
+        .values(
+            "workspace_id",
+            "purchase_channel",
+            "payment_method",
+            "workspace__country",
+            "plan__interval",
+            "plan__code",
+            "started_at",
+            "trial_end",
+            "cancelled_at",
+            "ended_at",
+        )
+        .order_by()
+    )
+    return {
+        row["workspace_id"]: RetentionSubject(
+            channel=row["purchase_channel"],
+            payment_method=row["payment_method"],
+            country=row["workspace__country"].upper(),
+            interval=row["plan__interval"],
+            plan_code=row["plan__code"],
+            subscribed_at=row["started_at"],
+            trial_end=row["trial_end"],
+            decided_at=decided_at or row["cancelled_at"] or row["ended_at"],
+        )
+        for row in rows
+    }
 
 
-def facts_of(workspace: Workspace) -> RetentionFacts:
+def rules_for_rows(rows: list[dict[str, Any]]) -> dict[int, tuple[RetentionRule, str]]:
+    """The retention rule and policy label for each of `fact_rows`' rows: one policy query,
+    and one subscription query only when a policy among them has retention variants."""
+    terms = retention_rules(row["policy_id"] for row in rows)
+    varied = [row["pk"] for row in rows if terms[row["policy_id"]][0].variants]
+    subjects = retention_subjects(varied) if varied else {}
+    return {
+        row["pk"]: (
+            terms[row["policy_id"]][0].rule_for(subjects.get(row["pk"])),
+            terms[row["policy_id"]][1],
+        )
+        for row in rows
+    }
+
+
+def facts_of(workspace: Workspace, *, cancelled_at: datetime | None = None) -> RetentionFacts:
+    """The workspace's retention facts; `cancelled_at`: its latest subscription's request
+    (read with the rule by `workspace_retention_rule`)."""
     return RetentionFacts(
         created_at=workspace.created_at,
         last_activity_at=workspace.last_activity_at,
@@ -68,25 +128,35 @@ def facts_of(workspace: Workspace) -> RetentionFacts:
         legal_hold=workspace.legal_hold,
         warning_sent_at=workspace.deletion_warning_sent_at,
         deleted=workspace.status == Workspace.Status.DELETED,
+        cancelled_at=cancelled_at,
     )
 
 
-def workspace_retention_rule(workspace: Workspace) -> tuple[RetentionRule, str]:
-    policy_id = (
+def workspace_retention_rule(
+    workspace: Workspace, *, decided_at: datetime | None = None
+) -> tuple[RetentionRule, str, datetime | None]:
+    """The rule the purge applies to this workspace, its policy's label, and the latest
+    subscription's cancellation request; `decided_at` as in `retention_subjects`."""
+    latest = (
         Subscription.objects.filter(workspace=workspace)
         .order_by("-started_at", "-pk")
-        .values_list("policy_id", flat=True)
+        .values_list("policy_id", "cancelled_at")
         .first()
     )
-    return retention_rules([policy_id])[policy_id]
+    policy_id, cancelled_at = latest or (None, None)
+    terms, label = retention_rules([policy_id])[policy_id]
+    subject = None
+    if terms.variants:
+        subject = retention_subjects([workspace.pk], decided_at=decided_at).get(workspace.pk)
+    return terms.rule_for(subject), label, cancelled_at
 
 
 def workspace_retention(
     workspace: Workspace, *, now: datetime
 ) -> tuple[RetentionStatus, tuple[TimelineEvent, ...], RetentionRule, str]:
     """Status computed from the policy (not the stored copy), the timeline, rule and label."""
-    rule, label = workspace_retention_rule(workspace)
-    facts = facts_of(workspace)
+    rule, label, cancelled_at = workspace_retention_rule(workspace)
+    facts = facts_of(workspace, cancelled_at=cancelled_at)
     deadline = deletion_deadline(rule, facts)
     warning_days = settings.PURGE_WARNING_DAYS
     status = retention_status(

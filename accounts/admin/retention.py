@@ -107,12 +107,14 @@ class RetentionAdminMixin:
                 for e in timeline
             ),
         )
+        forever = ", ".join(part.what for part in rule.partial if part.days is None)
         return format_html(
-            "<p>{} (rule: {}{})</p><ul>{}</ul>",
+            "<p>{} (rule: {}{})</p><ul>{}</ul>{}",
             status.label,
             rule.clause.ref,
             f", {label}" if label else "",
             rows,
+            format_html("<p>Kept indefinitely: {}</p>", forever) if forever else "",
         )
 
     @admin.display(description="standing")

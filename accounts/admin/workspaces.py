@@ -27,6 +27,7 @@ from backoffice.admin_mixins import (
     money,
 )
 from backoffice.admin_queues import CsvExportAdmin
+from backoffice.display import local_date
 from billing.errors import DomainError
 
 # Each backed by an index on PostgreSQL, so a search never scans the table: the slug's
@@ -207,4 +208,30 @@ class DeletionTombstoneAdmin(AppendOnlyAdmin):
     list_filter = ["rule"]
     search_fields = ["policy__startswith"]
     search_id_fields = ("workspace_id",)
-    readonly_fields = [f.name for f in DeletionTombstone._meta.fields]
+    readonly_fields = [
+        *(f.name for f in DeletionTombstone._meta.fields if f.name not in ("counts", "retained")),
+        "removed",
+        "kept_longer",
+    ]
+
+    @admin.display(description="what was removed")
+    def removed(self, obj: DeletionTombstone) -> str:
+        return (
+            ", ".join(
+                f"{count} {kind.replace('_', ' ')}" for kind, count in obj.counts.items() if count
+            )
+            or "Nothing but the workspace's own fields"
+        )
+
+    @admin.display(description="kept longer")
+    def kept_longer(self, obj: DeletionTombstone) -> str:
+        """What the policy keeps beyond the erasure, as words and dates."""
+        return (
+            "; ".join(
+                f"{part['what']} until {local_date(part['until'])} ({part['clause']})"
+                if part["until"]
+                else f"{part['what']} indefinitely ({part['clause']})"
+                for part in obj.retained
+            )
+            or "Nothing"
+        )

@@ -17,6 +17,12 @@ class DeletionTombstone(models.Model):
     rule = models.CharField(max_length=24, choices=Rule.choices)
     policy = models.CharField(max_length=80, blank=True, help_text="slug@version")
     counts = models.JSONField(default=dict, help_text="What was removed, by kind.")
+    retained = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Parts of the data the policy keeps longer (backups, credentials): "
+        '[{"what", "until" (ISO date; null: indefinitely), "clause"}].',
+    )
 
     class Meta:
         ordering = ["-deleted_at"]

@@ -25,6 +25,7 @@ from django.db import connection
 from accounts.models import Workspace, WorkspaceMember
 from accounts.retention import HOUSE_DEFAULT_RETENTION
 from billing.models import RefundPolicy, Subscription
+from billing.policy.rules import RetentionFrom
 
 from .batching import pg_int_array
 from .due_dates import due_dates, fact_rows, write_due_dates
@@ -60,13 +61,22 @@ def members_touch_activity(
 def workspaces_touch_activity(*, workspace_ids: Iterable[int], now: datetime) -> int:
     """Mark these live workspaces as active now and move their `deletion_due_at` (computed
     from the policy for the new activity); clear a deletion warning: activity makes the
-    warned deletion moot. One UPDATE on PostgreSQL; a SELECT (dates and policy), a policy
-    read and an UPDATE elsewhere."""
+    warned deletion moot. One UPDATE on PostgreSQL (then the way below for what it leaves:
+    workspaces under a policy with retention variants); a SELECT (dates and policy), a
+    policy read and an UPDATE elsewhere."""
     ids = list(workspace_ids)
     if not ids:
         return 0
     if connection.vendor == "postgresql":
-        return _touch_in_sql(ids, now)
+        done = _touch_in_sql(ids, now)
+        ids = [pk for pk in ids if pk not in done]
+        if not ids:
+            return len(done)
+        return len(done) + _touch_in_python(ids, now)
+    return _touch_in_python(ids, now)
+
+
+def _touch_in_python(ids: list[int], now: datetime) -> int:
     rows = fact_rows(Workspace.objects.filter(pk__in=ids).exclude(status=Workspace.Status.DELETED))
     deadlines = due_dates(rows, last_activity_at=now)
     return write_due_dates(
@@ -76,41 +86,53 @@ def workspaces_touch_activity(*, workspace_ids: Iterable[int], now: datetime) ->
     )
 
 
-def _touch_in_sql(ids: list[int], now: datetime) -> int:
+def _touch_in_sql(ids: list[int], now: datetime) -> set[int]:
     """`accounts.retention.deletion_deadline` in SQL, with `accounts.selectors`' rule
     lookup: the retention rule is the latest subscription's policy's `rules.retention`
-    (the house default without a subscription or without a non-empty retention object);
-    the deadline is the earliest of `ended_at + after_end_days` and `now + inactivity_days`
-    for the parts defined (LEAST skips NULLs; none defined: NULL). Days are 24 hours, as
-    Python's timedelta, whatever the session's time zone."""
+    (the house default without a subscription; stored rules always hold one, the policy
+    services validate them with the one reader, `billing.policy.codec`);
+    the deadline is the earliest of the end of the data kept after the end and `now +
+    inactivity_days`, for the parts defined (LEAST skips NULLs; none defined: NULL). Kept
+    after the end: `ended_at + after_end_days`, or for a rule counted from the request
+    `cancelled_at + after_end_days` but never before `ended_at`. Days are 24 hours, as
+    Python's timedelta, whatever the session's time zone. A policy with retention variants
+    is left to Python (`retention_terms` decides them): the ids updated come back."""
     workspace = Workspace._meta.db_table
-    custom = "jsonb_typeof(policy.retention) = 'object' AND policy.retention <> '{}'::jsonb"
+    custom = "policy.retention IS NOT NULL"
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH {_NO_FLUSH}, rule AS ("
-            f" SELECT w.id, CASE WHEN {custom}"
+            f" SELECT w.id, policy.cancelled_at, CASE WHEN {custom}"
             "  THEN (policy.retention ->> 'after_end_days')::int ELSE %s::int END AS after_end,"
             f" CASE WHEN {custom}"
-            "  THEN (policy.retention ->> 'inactivity_days')::int ELSE %s::int END AS inactive"
+            "  THEN (policy.retention ->> 'inactivity_days')::int ELSE %s::int END AS inactive,"
+            f" {custom} AND policy.retention ->> 'counted_from' = %s AS from_request"
             f" FROM {workspace} AS w LEFT JOIN LATERAL ("
-            "  SELECT p.rules -> 'retention' AS retention"
+            "  SELECT p.rules -> 'retention' AS retention, s.cancelled_at,"
+            "   jsonb_path_exists(p.rules, '$.variants[*].rules.retention') AS varied"
             f"  FROM {Subscription._meta.db_table} AS s"
             f"  JOIN {RefundPolicy._meta.db_table} AS p ON p.id = s.policy_id"
             "  WHERE s.workspace_id = w.id ORDER BY s.started_at DESC, s.id DESC LIMIT 1"
             " ) AS policy ON true"
             " WHERE w.id = ANY(%s::bigint[]) AND w.status <> %s"
+            "  AND policy.varied IS NOT TRUE"
             f") UPDATE {workspace} AS w SET last_activity_at = %s,"
             " deletion_warning_sent_at = NULL,"
-            " deletion_due_at = LEAST(w.ended_at + rule.after_end * interval '24 hours',"
+            " deletion_due_at = LEAST("
+            "  CASE WHEN w.ended_at IS NULL OR rule.after_end IS NULL THEN NULL"
+            "   WHEN rule.from_request AND rule.cancelled_at IS NOT NULL THEN GREATEST("
+            "    rule.cancelled_at + rule.after_end * interval '24 hours', w.ended_at)"
+            "   ELSE w.ended_at + rule.after_end * interval '24 hours' END,"
             "  %s::timestamptz + rule.inactive * interval '24 hours')"
-            " FROM rule, no_flush WHERE w.id = rule.id",
+            " FROM rule, no_flush WHERE w.id = rule.id RETURNING w.id",
             [
                 HOUSE_DEFAULT_RETENTION.after_end_days,
                 HOUSE_DEFAULT_RETENTION.inactivity_days,
+                RetentionFrom.REQUEST.value,
                 pg_int_array(ids),
                 Workspace.Status.DELETED,
                 now,
                 now,
             ],
         )
-        return cursor.rowcount
+        return {row[0] for row in cursor.fetchall()}

@@ -16,26 +16,30 @@ from django.db.models import BigIntegerField, Case, DateTimeField, F, Func, Valu
 
 from accounts.models import Workspace
 from accounts.retention import RetentionFacts, deletion_deadline
-from accounts.selectors import latest_policy_id, retention_rules
+from accounts.selectors import latest_policy_id, latest_subscription_value, rules_for_rows
 
 from .batching import id_list, pg_int_array
 
 FACT_FIELDS = ("pk", "created_at", "last_activity_at", "ended_at", "deletion_due_at")
 
 
-DATE_FIELDS = FACT_FIELDS[1:]
+# The rows also carry the latest subscription's `cancelled_at` (retention counted from it).
+DATE_FIELDS = (*FACT_FIELDS[1:], "cancelled_at")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def fact_rows(queryset) -> list[dict[str, Any]]:
-    """`FACT_FIELDS` and the latest subscription's `policy_id` of each workspace.
+    """`FACT_FIELDS` and the latest subscription's `policy_id` and `cancelled_at` of each
+    workspace.
 
     On PostgreSQL the dates travel as integer microseconds since the epoch: the driver
     decodes an integer in C, while each timestamptz goes through Django's time-zone loader
     in Python, which made decoding the rows cost more than the query in the purge."""
-    queryset = queryset.annotate(policy_id=latest_policy_id())
+    queryset = queryset.annotate(
+        policy_id=latest_policy_id(), cancelled_at=latest_subscription_value("cancelled_at")
+    )
     if connection.vendor != "postgresql":
-        return list(queryset.values(*FACT_FIELDS, "policy_id"))
+        return list(queryset.values(*FACT_FIELDS, "policy_id", "cancelled_at"))
     micros = {f"{name}_us": _Microseconds(name) for name in DATE_FIELDS}
     return [
         {
@@ -56,21 +60,27 @@ def _moment(microseconds: int | None) -> datetime | None:
     return None if microseconds is None else _EPOCH + timedelta(microseconds=microseconds)
 
 
-def due_dates(rows: list[dict[str, Any]], *, last_activity_at: datetime | None = None) -> dict:
-    """Deadline per workspace id for rows of `FACT_FIELDS` + `policy_id` (one policy query).
+def row_facts(row: dict[str, Any], *, last_activity_at: datetime | None = None) -> RetentionFacts:
+    """The retention facts of one of `fact_rows`' rows; `last_activity_at`, when given,
+    replaces the row's own (the activity being recorded)."""
+    return RetentionFacts(
+        created_at=row["created_at"],
+        last_activity_at=last_activity_at or row["last_activity_at"],
+        ended_at=row["ended_at"],
+        cancelled_at=row["cancelled_at"],
+    )
 
-    `last_activity_at`, when given, replaces the rows' own (the activity being recorded).
-    """
-    rules = retention_rules(row["policy_id"] for row in rows)
-    deadlines = {}
-    for row in rows:
-        facts = RetentionFacts(
-            created_at=row["created_at"],
-            last_activity_at=last_activity_at or row["last_activity_at"],
-            ended_at=row["ended_at"],
+
+def due_dates(rows: list[dict[str, Any]], *, last_activity_at: datetime | None = None) -> dict:
+    """Deadline per workspace id for `fact_rows`' rows (`rules_for_rows`: one policy query,
+    one more only for policies with retention variants)."""
+    rules = rules_for_rows(rows)
+    return {
+        row["pk"]: deletion_deadline(
+            rules[row["pk"]][0], row_facts(row, last_activity_at=last_activity_at)
         )
-        deadlines[row["pk"]] = deletion_deadline(rules[row["policy_id"]][0], facts)
-    return deadlines
+        for row in rows
+    }
 
 
 def write_due_dates(due_by_id: dict[int, datetime | None], **also: Any) -> int:

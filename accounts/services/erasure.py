@@ -14,6 +14,7 @@ Invariants:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter, defaultdict
 from datetime import datetime
@@ -34,12 +35,13 @@ from accounts.models import (
     WorkspaceMember,
     WorkspaceModule,
 )
-from accounts.retention import DeletionReason
-from accounts.selectors import retention_rules
+from accounts.retention import DeletionReason, retained_parts
+from accounts.selectors import rules_for_rows
 from billing.models import IdempotencyKey
+from billing.policy.rules import RetentionRule
 
 from .batching import id_list, pg_int_array
-from .due_dates import fact_rows
+from .due_dates import fact_rows, row_facts
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +149,7 @@ def workspaces_erase(
     batch = id_list(workspace_ids)
     if rows is None:
         rows = fact_rows(Workspace.objects.filter(pk__in=batch))
-    labels = retention_rules(row["policy_id"] for row in rows)
+    rules = rules_for_rows(rows)
     orphan_ids = orphan_users(workspace_ids)
     orphans = id_list(orphan_ids)
     counts: dict[int, Counter] = defaultdict(Counter)
@@ -183,8 +185,9 @@ def workspaces_erase(
         (
             row,
             str(reasons[row["pk"]]),
-            labels[row["policy_id"]][1],
+            rules[row["pk"]][1],
             {kind: counts[row["pk"]].get(kind, 0) for kind in _COUNT_KINDS},
+            _retained(rules[row["pk"]][0], row),
         )
         for row in rows
     ]
@@ -193,10 +196,27 @@ def workspaces_erase(
     return len(tombstones)
 
 
-def _insert_tombstones(tombstones: list[tuple[dict, str, str, dict]], *, now: datetime) -> None:
-    """One INSERT of (fact row, rule, policy label, counts). On PostgreSQL the dates are
-    read from the workspace rows themselves and the rest travels as four array parameters:
-    binding thousands of placeholders (or datetimes) costs more than the insert itself."""
+def _retained(rule: RetentionRule, row: dict[str, Any]) -> list[dict[str, str | None]]:
+    """The parts of the data this workspace's rule keeps beyond the erasure, for its
+    tombstone: they live outside what the purge erases (backups, the provider's records
+    of credentials), so the tombstone says what remains, until when, and by which clause."""
+    return [
+        {
+            "what": part.what,
+            "until": until.isoformat() if until else None,
+            "clause": part.clause.ref,
+        }
+        for part, until in retained_parts(rule, row_facts(row))
+    ]
+
+
+def _insert_tombstones(
+    tombstones: list[tuple[dict, str, str, dict, list]], *, now: datetime
+) -> None:
+    """One INSERT of (fact row, rule, policy label, counts, retained parts). On PostgreSQL
+    the dates are read from the workspace rows themselves and the rest travels as array
+    parameters: binding thousands of placeholders (or datetimes) costs more than the
+    insert itself."""
     if not tombstones:
         return
     if connection.vendor != "postgresql":
@@ -210,29 +230,32 @@ def _insert_tombstones(tombstones: list[tuple[dict, str, str, dict]], *, now: da
                 rule=rule,
                 policy=policy,
                 counts=counts,
+                retained=retained,
             )
-            for row, rule, policy, counts in tombstones
+            for row, rule, policy, counts, retained in tombstones
         )
         return
     kinds = _COUNT_KINDS
     pairs = ", ".join(f"'{kind}', b.{kind}" for kind in kinds)
     arrays = ", ".join(
-        ["%s::bigint[]", "%s::text[]", "%s::text[]"] + ["%s::int[]"] * len(_COUNT_KINDS)
+        ["%s::bigint[]", "%s::text[]", "%s::text[]", "%s::text[]"]
+        + ["%s::int[]"] * len(_COUNT_KINDS)
     )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {DeletionTombstone._meta.db_table} (workspace_id, "
             "workspace_created_at, last_activity_at, ended_at, deleted_at, rule, policy, "
-            "counts) SELECT w.id, w.created_at, w.last_activity_at, w.ended_at, %s, b.rule, "
-            f"b.policy, jsonb_build_object({pairs}) FROM unnest({arrays}) "
-            f"AS b(id, rule, policy, {', '.join(_COUNT_KINDS)}) "
+            "counts, retained) SELECT w.id, w.created_at, w.last_activity_at, w.ended_at, %s, "
+            f"b.rule, b.policy, jsonb_build_object({pairs}), b.retained::jsonb "
+            f"FROM unnest({arrays}) AS b(id, rule, policy, retained, {', '.join(_COUNT_KINDS)}) "
             f"JOIN {Workspace._meta.db_table} w ON w.id = b.id",
             [
                 now,
                 pg_int_array(row["pk"] for row, *_ in tombstones),
-                [rule for _, rule, _, _ in tombstones],
-                [policy for _, _, policy, _ in tombstones],
-                *[pg_int_array(c[kind] for *_, c in tombstones) for kind in _COUNT_KINDS],
+                [rule for _, rule, *_ in tombstones],
+                [policy for _, _, policy, *_ in tombstones],
+                [json.dumps(retained) for *_, retained in tombstones],
+                *[pg_int_array(t[3][kind] for t in tombstones) for kind in _COUNT_KINDS],
             ],
         )
 

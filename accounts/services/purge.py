@@ -22,12 +22,12 @@ from datetime import datetime
 from django.db import transaction
 
 from accounts.models import Workspace
-from accounts.retention import RetentionFacts, deletion_deadline
-from accounts.selectors import latest_policy_id, retention_rules
+from accounts.retention import deletion_deadline
+from accounts.selectors import latest_policy_id, latest_subscription_value, rules_for_rows
 
 from .batching import due_id_batches, id_list, lock_skipping_taken
 from .deletion_warnings import purge_send_warnings
-from .due_dates import due_dates, fact_rows, write_due_dates
+from .due_dates import due_dates, fact_rows, row_facts, write_due_dates
 from .erasure import workspaces_erase
 from .purge_selection import blocked_counts, due_for_deletion, due_for_warning, notice
 from .retention import workspaces_recompute_retention
@@ -103,8 +103,10 @@ def _plan_rows(ids: list[int]) -> list[dict]:
     found = {
         row["pk"]: row
         for row in Workspace.objects.filter(pk__in=id_list(ids))
-        .annotate(policy_id=latest_policy_id())
-        .values("pk", *PLAN_FIELDS, "policy_id")
+        .annotate(
+            policy_id=latest_policy_id(), cancelled_at=latest_subscription_value("cancelled_at")
+        )
+        .values("pk", *PLAN_FIELDS, "policy_id", "cancelled_at")
     }
     return [found[pk] for pk in ids if pk in found]
 
@@ -137,16 +139,11 @@ def purge_plan(
     ):
         for ids in due_id_batches(queryset, batch_size=batch_size, limit=limit):
             rows = _plan_rows(ids)
-            rules = retention_rules(row["policy_id"] for row in rows)
+            rules = rules_for_rows(rows)
             horizon = now if action == "delete" else now + notice()
             for row in rows:
-                rule, label = rules[row["policy_id"]]
-                facts = RetentionFacts(
-                    created_at=row["created_at"],
-                    last_activity_at=row["last_activity_at"],
-                    ended_at=row["ended_at"],
-                )
-                deadline = deletion_deadline(rule, facts)
+                rule, label = rules[row["pk"]]
+                deadline = deletion_deadline(rule, row_facts(row))
                 late = deadline is None or deadline.at > horizon
                 yield PlannedAction(
                     workspace_id=row["pk"],

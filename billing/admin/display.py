@@ -8,6 +8,7 @@ their quote, and it reads the deletion rule the purge applies (`accounts.retenti
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,10 +17,11 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from accounts.models import Workspace
-from accounts.retention import data_kept_until
-from accounts.selectors import facts_of, retention_rules
+from accounts.retention import data_kept_until, retained_parts
+from accounts.selectors import facts_of, retention_rules, retention_subjects
 from backoffice.display import local_datetime
 from billing.money import format_money
+from billing.policy.rules import RetentionFrom
 
 LABELS: dict[str, str] = {
     "original_payment_method": "Original payment method",
@@ -56,22 +58,35 @@ def money_text(amount: Decimal | str | None, currency: str) -> str:
 def data_kept_line(
     workspace: Workspace, policy_id: int | None, ends_at: datetime | str, *, active_at: datetime
 ) -> str:
-    """Until when the workspace's data is kept once its subscription ends at `ends_at`,
-    naming the clause; the legal hold comes first."""
+    """Until when the workspace's data is kept once its subscription ends at `ends_at`
+    (asked for at `active_at`), naming the clause, then the parts kept on their own
+    horizon; the legal hold comes first."""
     if workspace.legal_hold:
         return f"Until the legal hold is lifted ({workspace.legal_hold_reason})"
     if isinstance(ends_at, str):
         ends_at = datetime.fromisoformat(ends_at)
-    rule, policy = retention_rules([policy_id])[policy_id]
-    deadline = data_kept_until(rule, facts_of(workspace), ends_at=ends_at, active_at=active_at)
+    terms, policy = retention_rules([policy_id])[policy_id]
+    subjects = retention_subjects([workspace.pk], decided_at=active_at) if terms.variants else {}
+    rule = terms.rule_for(subjects.get(workspace.pk))
+    facts = facts_of(workspace)
+    deadline = data_kept_until(rule, facts, ends_at=ends_at, active_at=active_at)
     clause = rule.clause.ref or policy or "house default"
     if deadline is None:
-        return f"Until the customer asks for deletion (no deletion date: {clause})"
-    if deadline.reason == "retention_ended":
-        why = f"{rule.after_end_days} days after the subscription ends"
+        line = f"Until the customer asks for deletion (no deletion date: {clause})"
     else:
-        why = f"{rule.inactivity_days} days without activity"
-    return f"{local_datetime(deadline.at)} ({why}; {clause})"
+        if deadline.reason != "retention_ended":
+            why = f"{rule.inactivity_days} days without activity"
+        elif rule.counted_from == RetentionFrom.REQUEST:
+            why = f"{rule.after_end_days} days after the cancellation request"
+        else:
+            why = f"{rule.after_end_days} days after the subscription ends"
+        line = f"{local_datetime(deadline.at)} ({why}; {clause})"
+    ended = replace(facts, ended_at=facts.ended_at or ends_at, cancelled_at=active_at)
+    parts = [
+        f"{part.what} until {local_datetime(until)}" if until else f"{part.what} indefinitely"
+        for part, until in retained_parts(rule, ended)
+    ]
+    return "; ".join([line, *parts]) if parts else line
 
 
 def render_stored_quote(

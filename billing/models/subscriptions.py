@@ -60,7 +60,11 @@ class Subscription(models.Model):
     current_period_end = models.DateTimeField(db_index=True)
     cancel_at_period_end = models.BooleanField(default=False)
     cancel_effective_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the customer asked to cancel (or the end, for an end without a request).",
+    )
     ended_at = models.DateTimeField(null=True, blank=True)
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     discount_void = models.BooleanField(default=False)

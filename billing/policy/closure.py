@@ -35,20 +35,23 @@ def access_until(rules: PolicyRules, access_end: datetime) -> datetime:
 def retention_dates(
     rules: PolicyRules, at: datetime, ends_at: datetime
 ) -> tuple[datetime | None, tuple[RetainedPart, ...]]:
-    """When the data is deleted (None: not stated), and the parts kept on other horizons."""
+    """When the data is deleted (None: not stated), and the parts kept on other horizons.
+    Counted from the request, a date is never before the end: nothing is deleted while
+    the subscription runs (`accounts.retention.kept_after_end_until`, which the purge
+    applies, says the same)."""
     retention = rules.retention
-    start = at if retention.counted_from is _REQUEST else ends_at
-    days = retention.after_end_days
-    until = None if days is None else start + timedelta(days=days)
-    if not retention.partial:
-        return until, ()
+    from_request = retention.counted_from is _REQUEST
+
+    def after(days: int | None) -> datetime | None:
+        if days is None:
+            return None
+        if from_request:
+            return max(at + timedelta(days=days), ends_at)
+        return ends_at + timedelta(days=days)
+
+    until = after(retention.after_end_days)
     parts = tuple(
-        RetainedPart(
-            part.what,
-            None if part.days is None else start + timedelta(days=part.days),
-            part.clause.ref,
-        )
-        for part in retention.partial
+        RetainedPart(part.what, after(part.days), part.clause.ref) for part in retention.partial
     )
     return until, parts
 

@@ -5,7 +5,8 @@ too): counts of days are never negative, amounts are never negative, a fixed amo
 currency (its own `currency` field, or the nearest enclosing rule's, up to the policy's),
 a currency is one we bill in. Specific checks read known rules where they exist: the service
 deduction schedule runs in service order and never deducts less for a later service, and
-the dunning ladder retries in increasing order and stops before the subscription expires.
+the dunning ladder retries in increasing order and stops before the subscription expires,
+and a variant that sets retention is conditioned only on what the purge can decide.
 Pure: no database, no clock.
 """
 
@@ -20,7 +21,8 @@ from typing import Any
 from billing.money import MINOR_UNITS
 
 from .codec import CodecError, from_json
-from .rules import PolicyRules
+from .retention_terms import RETENTION_CRITERIA
+from .rules import Condition, PolicyRules
 
 
 @dataclass(frozen=True)
@@ -183,4 +185,26 @@ def _dunning_ladder(rules: PolicyRules) -> list[Problem]:
     return problems
 
 
-SPECIFIC_CHECKS = (_deduction_schedule, _dunning_ladder)
+def _retention_variants(rules: PolicyRules) -> list[Problem]:
+    """A variant that sets `retention` is applied by the purge from stored columns, so it
+    may only be conditioned on what they decide (`retention_terms`)."""
+    problems: list[Problem] = []
+    defaults = Condition()
+    for i, variant in enumerate(getattr(rules, "variants", ())):
+        if "retention" not in variant.rules:
+            continue
+        for name in sorted(f.name for f in dataclasses.fields(Condition)):
+            if name in RETENTION_CRITERIA or getattr(variant.when, name) == getattr(defaults, name):
+                continue
+            problems.append(
+                Problem(
+                    f"variants.{i}.when.{name}",
+                    "a variant that sets retention can only be conditioned on "
+                    f"{', '.join(sorted(RETENTION_CRITERIA))}: the purge applies it long "
+                    "after the quote; put the other rules in a variant of their own",
+                )
+            )
+    return problems
+
+
+SPECIFIC_CHECKS = (_deduction_schedule, _dunning_ladder, _retention_variants)

@@ -296,7 +296,9 @@ def cancellation_approve(
         before = snapshot_fields(subscription, "cancel_at_period_end", "cancel_effective_at")
         subscription.cancel_at_period_end = quote.get("effective") == Effective.PERIOD_END
         subscription.cancel_effective_at = max(request.effective_at, now)
-        subscription.cancelled_at = now
+        # The customer's request, not this approval: retention counted from the request
+        # (`RetentionFrom.REQUEST`) counts from the moment its quote was made.
+        subscription.cancelled_at = min(request.created_at, now)
         subscription.save(
             update_fields=["cancel_at_period_end", "cancel_effective_at", "cancelled_at"]
         )

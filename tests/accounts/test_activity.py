@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 3, 1, 12, 30, tzinfo=dt.UTC)
 ENDED = dt.datetime(2026, 2, 10, tzinfo=dt.UTC)
+EPOCH_TRIAL = dt.datetime(2025, 12, 1, tzinfo=dt.UTC)
 # PostgreSQL: the seats' UPDATE (returning their workspaces) and the workspaces' UPDATE.
 # SQLite: the seats' UPDATE and SELECT, the workspaces' dates, their policies and UPDATE.
 ACTIVITY_QUERIES = 2 if connection.vendor == "postgresql" else 5
@@ -68,8 +69,7 @@ def test_workspaces_the_guard_refuses_keep_their_stamp_and_cost_no_statement():
 
 
 def _policy_with_retention(retention, *, version: int):
-    """A copy of a preset whose `rules.retention` is `retention` (the house default's
-    triggers: missing, null, empty)."""
+    """A copy of a preset whose `rules.retention` is `retention`."""
     policy = policy_version("orgix")
     policy.pk, policy.version = None, version
     policy.rules = {**policy.rules, "retention": retention}
@@ -80,8 +80,9 @@ def _policy_with_retention(retention, *, version: int):
 @pytest.mark.parametrize("ended", [None, ENDED])
 def test_the_stored_deadline_is_the_retention_rule_s_for_every_kind_of_rule(ended):
     """connex (after end and inactivity), sync-with-connex (inactivity only), orgix (after
-    end only), prorated-credit (neither), no subscription and empty or null retention (the
-    house default); the latest subscription's policy counts, not an older one's."""
+    end only), prorated-credit (neither), no subscription (the house default), rules
+    counted from the request, a policy with retention variants; the latest subscription's
+    policy counts, not an older one's."""
     workspaces = []
     for slug in ("connex", "sync-with-connex", "orgix", "prorated-credit"):
         subscription = SubscriptionFactory(
@@ -89,11 +90,6 @@ def test_the_stored_deadline_is_the_retention_rule_s_for_every_kind_of_rule(ende
         )
         workspaces.append(subscription.workspace)
     workspaces.append(WorkspaceFactory(ended_at=ended))
-    for version, retention in enumerate(({}, None), start=90):
-        subscription = SubscriptionFactory(workspace__ended_at=ended)
-        subscription.policy = _policy_with_retention(retention, version=version)
-        subscription.save(update_fields=["policy"])
-        workspaces.append(subscription.workspace)
     older = SubscriptionFactory(
         plan=PlanFactory(policy_slug="orgix"),
         workspace__ended_at=ended,
@@ -106,6 +102,32 @@ def test_the_stored_deadline_is_the_retention_rule_s_for_every_kind_of_rule(ende
         started_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC),
     )
     workspaces.append(older.workspace)
+    # Counted from the request: a request long before the end (the end decides, never
+    # earlier), one shortly before it, none recorded; and Atlassian, whose trial variant
+    # leaves the workspace to Python, cancelled in the trial and after it.
+    from_request = {
+        "after_end_days": 60,
+        "inactivity_days": None,
+        "clause": {"ref": "request"},
+        "counted_from": "request",
+        "partial": [],
+    }
+    for version, asked in enumerate(
+        (ENDED - dt.timedelta(days=90), ENDED - dt.timedelta(days=5), None), start=80
+    ):
+        subscription = SubscriptionFactory(workspace__ended_at=ended, cancelled_at=asked)
+        subscription.policy = _policy_with_retention(from_request, version=version)
+        subscription.save(update_fields=["policy"])
+        workspaces.append(subscription.workspace)
+    for asked in (EPOCH_TRIAL + dt.timedelta(days=3), EPOCH_TRIAL + dt.timedelta(days=40)):
+        subscription = SubscriptionFactory(
+            workspace__ended_at=ended,
+            plan=PlanFactory(policy_slug="example-atlassian"),
+            trial_end=EPOCH_TRIAL + dt.timedelta(days=14),
+            started_at=EPOCH_TRIAL,
+            cancelled_at=asked,
+        )
+        workspaces.append(subscription.workspace)
     Workspace.objects.update(deletion_warning_sent_at=NOW - dt.timedelta(days=1))
 
     assert workspaces_touch_activity(workspace_ids=[w.pk for w in workspaces], now=NOW) == len(
@@ -115,8 +137,8 @@ def test_the_stored_deadline_is_the_retention_rule_s_for_every_kind_of_rule(ende
     expected, stored = {}, {}
     for workspace in workspaces:
         workspace.refresh_from_db()
-        rule, _ = workspace_retention_rule(workspace)
-        deadline = deletion_deadline(rule, facts_of(workspace))
+        rule, _, cancelled_at = workspace_retention_rule(workspace)
+        deadline = deletion_deadline(rule, facts_of(workspace, cancelled_at=cancelled_at))
         expected[workspace.pk] = deadline.at if deadline else None
         stored[workspace.pk] = workspace.deletion_due_at
         assert (workspace.last_activity_at, workspace.deletion_warning_sent_at) == (NOW, None)

@@ -35,6 +35,9 @@ def _shot(page, name: str) -> None:
 
 
 def _no_horizontal_scroll(page) -> bool:
+    # A click that navigates returns once the new URL is committed, before the new document
+    # has its root element; measuring then read `null` once in CI.
+    page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
