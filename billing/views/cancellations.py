@@ -116,6 +116,10 @@ def _status(
         "refunds": refund_progress(cancellation),
         "quoted_refund": quoted_refund(cancellation),
         "data_kept_until": _data_kept_until(cancellation),
+        "kept_longer": [
+            (part["what"], datetime.fromisoformat(part["until"]) if part["until"] else None)
+            for part in cancellation.quote.get("data_kept", [])
+        ],
         "error": error,
     }
     return render(request, "billing/cancellation_status.html", context, status=status)

@@ -270,3 +270,18 @@ def test_the_review_form_without_a_workspace_asks_for_its_name_and_email():
     html = response.content.decode()
     assert "Workspace name: Name the workspace and its billing email." in html
     assert RefundReviewRequest.objects.count() == 0
+
+
+def test_the_customer_sees_the_parts_of_the_data_kept_longer_before_and_after_asking():
+    """external.md §6 HEY: data kept 60 days, some account data indefinitely."""
+    workspace = paid_subscription("example-basecamp").workspace
+    client = signed_in(workspace.owner)
+    form = client.get(reverse("billing:cancellation", args=[workspace.slug])).content.decode()
+    submit(workspace)
+
+    status = client.get(
+        reverse("billing:cancellation-status", args=[workspace.slug])
+    ).content.decode()
+
+    for page in (form, status):
+        assert '<th>Account credentials kept</th><td class="kept-longer">indefinitely' in page
