@@ -114,6 +114,20 @@ def purchase_date_holds(condition: Condition, snapshot: SubscriptionSnapshot, ti
     )
 
 
+def purchase_terms_hold(c: Condition, subject, time_zone: str) -> bool:
+    """The criteria fixed at purchase (channel, payment method, place, interval, plan,
+    purchase date), read from anything with those attributes: the snapshot here, the
+    stored columns the purge reads (`retention_terms.RetentionSubject`)."""
+    return (
+        (not c.channels or subject.channel in c.channels)
+        and (not c.payment_methods or subject.payment_method in c.payment_methods)
+        and in_place(c, subject.country)
+        and (not c.intervals or subject.interval in c.intervals)
+        and (not c.plans or subject.plan_code in c.plans)
+        and purchase_date_holds(c, subject, time_zone)
+    )
+
+
 def matches(
     condition: Condition,
     snapshot: SubscriptionSnapshot,
@@ -126,17 +140,12 @@ def matches(
         snapshot.period_end, at
     )
     return (
-        (not c.channels or snapshot.channel in c.channels)
-        and (not c.payment_methods or snapshot.payment_method in c.payment_methods)
-        and in_place(c, snapshot.country)
-        and (not c.intervals or snapshot.interval in c.intervals)
-        and (not c.plans or snapshot.plan_code in c.plans)
+        purchase_terms_hold(c, snapshot, time_zone)
         and (c.committed is None or c.committed == committed)
         and (not c.trial or trial_state(snapshot, at) in c.trial)
         and (not c.initiated_by or initiated_by in c.initiated_by)
         and (c.past_due is None or c.past_due == (snapshot.status == "past_due"))
         and phase_holds(c.phase, snapshot, at)
-        and purchase_date_holds(c, snapshot, time_zone)
         and (
             c.used_since_payment is None or c.used_since_payment == used_since_payment(snapshot, at)
         )

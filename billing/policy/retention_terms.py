@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .conditions import in_place, purchase_date_holds
+from .conditions import purchase_terms_hold
 from .rules import Condition, PolicyRules, RetentionRule, TrialState
 
 # The `Condition` fields a retention variant may use; every other one must stay unset.
@@ -91,12 +91,6 @@ def _trial_state(subject: RetentionSubject) -> TrialState | None:
 
 
 def _holds(c: Condition, subject: RetentionSubject, time_zone: str) -> bool:
-    return (
-        (not c.channels or subject.channel in c.channels)
-        and (not c.payment_methods or subject.payment_method in c.payment_methods)
-        and in_place(c, subject.country)
-        and (not c.intervals or subject.interval in c.intervals)
-        and (not c.plans or subject.plan_code in c.plans)
-        and (not c.trial or _trial_state(subject) in c.trial)
-        and purchase_date_holds(c, subject, time_zone)
+    return purchase_terms_hold(c, subject, time_zone) and (
+        not c.trial or _trial_state(subject) in c.trial
     )
