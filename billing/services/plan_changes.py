@@ -26,13 +26,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.models import User, Workspace
 from accounts.services.audit import audit_record, snapshot_fields
-from accounts.services.workspaces import StatusChange, workspace_set_status, workspaces_set_status
+from accounts.services.workspaces import StatusChange, workspaces_set_status
 from billing.errors import DomainError, InvalidTransition
 from billing.gateways import GatewayError, PaymentGateway, get_gateway
-from billing.models import Payment, Plan, Subscription
+from billing.models import AddOn, Payment, Plan, Subscription
 from billing.money import ZERO
 from billing.policy.engine import quote_plan_change
 from billing.policy.limits import LimitBreach, exceeded_limits, with_addons
@@ -44,9 +45,8 @@ from billing.services.change_limits import ensure_change_allowed
 from billing.services.charging import customer_reference
 from billing.services.credit import credit_add
 from billing.services.job_emails import JobEmails
-from billing.services.lifecycle_emails import email_owners
-from billing.services.subscription_locks import subscription_addons, subscription_lock
-from billing.usage import plan_limits, subscription_limits, workspace_usage, workspaces_usage
+from billing.services.subscription_locks import subscription_lock
+from billing.usage import plan_limits, workspace_usage, workspaces_usage
 
 S = Subscription.Status
 CHANGEABLE = (S.ACTIVE, S.TRIALING)
@@ -58,52 +58,34 @@ CHANGEABLE = (S.ACTIVE, S.TRIALING)
 def workspace_limits_enforce(
     *, subscription: Subscription, now: datetime, actor: User | None = None
 ) -> tuple[LimitBreach, ...]:
-    """Restrict the workspace if it is over its plan and add-on limits (the message names
-    each limit and the fix); lift a limits restriction once it is back within them.
-    Restrictions for non-payment or suspensions are left alone."""
-    workspace = subscription.workspace
-    breaches = exceeded_limits(
-        workspace_usage(workspace, subscription), subscription_limits(subscription, now=now)
-    )
-    if breaches and workspace.status == Workspace.Status.ACTIVE:
-        note = " ".join(b.message for b in breaches)
-        workspace_set_status(
-            workspace=workspace,
-            status=Workspace.Status.RESTRICTED,
-            actor=actor,
-            now=now,
-            note=note,
-        )
-        email_owners(subscription, "limits_restricted", breaches=breaches)
-    elif (
-        not breaches
-        and workspace.status == Workspace.Status.RESTRICTED
-        and workspace.suspension_reason == ""
-    ):
-        workspace_set_status(
-            workspace=workspace,
-            status=Workspace.Status.ACTIVE,
-            actor=actor,
-            now=now,
-            note="Back within the plan limits.",
-        )
-    return breaches
+    """One subscription's `workspaces_limits_enforce_batch`: a request (an add-on bought, a
+    plan changed, a file removed) and the batch jobs share one implementation."""
+    return workspaces_limits_enforce_batch(subscriptions=[subscription], now=now, actor=actor)[
+        subscription.pk
+    ]
 
 
 def workspaces_limits_enforce_batch(
     *, subscriptions: list[Subscription], now: datetime, actor: User | None = None
 ) -> dict[int, tuple[LimitBreach, ...]]:
-    """`workspace_limits_enforce` for a batch of subscriptions loaded with their workspace
-    and add-ons (`subscriptions_lock(..., with_workspace=True)`): one usage query and the
-    statuses written by `workspaces_set_status`. Returns the breaches by subscription id."""
+    """Restrict each workspace that is over its plan and add-on limits (the message names
+    each limit and the fix); lift a limits restriction once it is back within them.
+    Restrictions for non-payment or suspensions are left alone.
+
+    The subscriptions come with their workspace. One usage query and one add-on query
+    for the batch, read now (a purchase may have just added an add-on, a renewal ended
+    one), the statuses written by `workspaces_set_status` and brought up to date on the
+    workspaces in memory. Returns the breaches by subscription id."""
     usage = workspaces_usage([s.workspace_id for s in subscriptions])
+    addons: dict[int, list[tuple[str, int]]] = {s.pk: [] for s in subscriptions}
+    for subscription_id, kind, quantity in AddOn.objects.filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now), subscription_id__in=list(addons)
+    ).values_list("subscription_id", "kind", "quantity"):
+        addons[subscription_id].append((kind, quantity))
     found, changes, emails = {}, [], JobEmails()
     for subscription in subscriptions:
         workspace = subscription.workspace
-        active = [
-            a for a in subscription_addons(subscription) if a.ends_at is None or a.ends_at > now
-        ]
-        limits = with_addons(plan_limits(subscription.plan), ((a.kind, a.quantity) for a in active))
+        limits = with_addons(plan_limits(subscription.plan), addons[subscription.pk])
         used = dataclasses.replace(
             usage[workspace.pk], orders_this_period=subscription.orders_used_this_period
         )
@@ -122,7 +104,11 @@ def workspaces_limits_enforce_batch(
                     workspace.pk, Workspace.Status.ACTIVE, note="Back within the plan limits."
                 )
             )
-    workspaces_set_status(changes=changes, actor=actor, now=now)
+    after = workspaces_set_status(changes=changes, actor=actor, now=now)
+    for subscription in subscriptions:
+        if subscription.workspace_id in after:
+            workspace = subscription.workspace
+            workspace.status, workspace.suspension_reason = after[workspace.pk]
     emails.send_on_commit()
     return found
 
