@@ -10,6 +10,7 @@ from datetime import datetime
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.core.cache import cache
 from django.utils import timezone
 
 from billing.emails import email_send
@@ -137,17 +138,30 @@ def send_customer_email(kind: str, object_id: int, extra: dict | None = None) ->
     return f"{kind} #{object_id}: {'sent' if sent else 'record gone'}"
 
 
-@shared_task(name="billing.send_customer_emails", acks_late=True)
-def send_customer_emails(emails: list[list]) -> str:
+# Longer than a broker's redelivery of an unacknowledged task (Redis' visibility timeout: 1 h).
+EMAIL_MARK_SECONDS = 2 * 24 * 3600
+
+
+@shared_task(name="billing.send_customer_emails", acks_late=True, bind=True)
+def send_customer_emails(self, emails: list[list]) -> str:
     """The e-mails of one batch of a job (`billing.services.job_emails`), sent in turn; one
-    the mail server refuses is handed to `send_customer_email`, which retries it alone."""
+    the mail server refuses is handed to `send_customer_email`, which retries it alone.
+
+    The task is acknowledged late, so a worker that dies mid-batch has it delivered again:
+    each e-mail handled is marked in the cache under the task's id, and the redelivery
+    skips those, instead of sending the whole batch a second time."""
+    marks = [f"customer-emails:{self.request.id}:{i}" for i in range(len(emails))]
+    done = cache.get_many(marks)
     sent = 0
-    for kind, object_id, extra in emails:
+    for mark, (kind, object_id, extra) in zip(marks, emails, strict=True):
+        if mark in done:
+            continue
         try:
             sent += email_send(kind=kind, object_id=object_id, extra=extra)
         except (SMTPException, OSError):
             send_customer_email.delay(kind, object_id, extra)
-    return f"sent={sent} of {len(emails)}"
+        cache.set(mark, 1, timeout=EMAIL_MARK_SECONDS)
+    return f"sent={sent} of {len(emails)}" + (f" ({len(done)} already sent)" if done else "")
 
 
 @shared_task(name="billing.replay_policy")

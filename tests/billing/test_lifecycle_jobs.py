@@ -119,3 +119,28 @@ def test_the_emails_of_a_batch_are_sent_in_turn_and_a_refused_one_retried_alone(
     assert result == "sent=2 of 3"
     assert sent == [("dunning_suspended", 1), ("dunning_expired", 3)]
     assert retried == [("dunning_suspended", 2, {})]
+
+
+def test_a_batch_redelivered_after_its_worker_died_sends_only_what_was_left(monkeypatch):
+    sent, died = [], []
+
+    class WorkerDied(BaseException):
+        """Like the SIGKILL of a worker: nothing in the task catches it."""
+
+    def dies_at_the_third(*, kind, object_id, extra):
+        if object_id == 3 and not died:
+            died.append(object_id)
+            raise WorkerDied
+        sent.append(object_id)
+        return True
+
+    monkeypatch.setattr(tasks, "email_send", dies_at_the_third)
+    emails = [["dunning_suspended", n, {}] for n in (1, 2, 3, 4)]
+    with pytest.raises(WorkerDied):
+        tasks.send_customer_emails.apply(args=[emails], task_id="batch-1", throw=True)
+
+    result = tasks.send_customer_emails.apply(args=[emails], task_id="batch-1").get()
+    again = tasks.send_customer_emails.apply(args=[emails], task_id="batch-2").get()
+
+    assert sent == [1, 2, 3, 4, 1, 2, 3, 4]  # batch-1 twice, then batch-2 whole
+    assert (result, again) == ("sent=2 of 4 (2 already sent)", "sent=4 of 4")
