@@ -41,7 +41,7 @@ from billing.services.job_emails import JobEmails
 from billing.services.refunds import refund_propose
 from billing.services.subscription_locks import subscription_lock
 from billing.states import CANCELLATION_TRANSITIONS, ensure_transition
-from billing.usage import free_plan_for, plan_limits, workspace_usage
+from billing.usage import free_plan_with_usage, plan_limits
 
 logger = logging.getLogger(__name__)
 
@@ -74,12 +74,11 @@ def cancellable_subscription(workspace: Workspace) -> Subscription:
 
     Loaded with its plan, policy and snapshot flags: quoting it reads only its payments
     (and its services or add-ons when it has some)."""
-    subscriptions = Subscription.objects.select_related("plan", "policy").filter(
-        workspace=workspace
-    )
     live = live_subscription_with_flags(workspace.pk)
     if live is None:
-        latest = subscriptions.order_by("-started_at", "-pk").first()
+        latest = (
+            Subscription.objects.filter(workspace=workspace).order_by("-started_at", "-pk").first()
+        )
         if latest is None:
             raise DomainError("This workspace has no subscription to cancel.", field="subscription")
         raise DomainError(
@@ -123,11 +122,10 @@ def cancellation_preview(*, subscription: Subscription, at: datetime) -> Cancell
     free_plan = None
     exceeded: tuple[LimitBreach, ...] = ()
     if quote.fallback == Fallback.FREE_PLAN:
-        free_plan = free_plan_for(subscription.plan.policy_slug)
-        if free_plan is not None:
-            exceeded = exceeded_limits(
-                workspace_usage(subscription.workspace), plan_limits(free_plan)
-            )
+        found = free_plan_with_usage(subscription.plan.policy_slug, subscription.workspace)
+        if found is not None:
+            free_plan, usage = found
+            exceeded = exceeded_limits(usage, plan_limits(free_plan))
     rules = policy_rules(subscription.policy)
     return CancellationPreview(
         subscription=subscription,

@@ -30,9 +30,9 @@ pytestmark = pytest.mark.django_db
 # token (with its user), the subscription with its workspace, the caller's seat, plan,
 # policy and whether it has services or add-ons, its payments with their open disputes
 QUOTE_QUERIES = 3
-# where the policy falls back to a Free plan: that plan, and the seats and modules the
-# workspace would keep on it (counted in one query)
-FREE_PLAN_FALLBACK = 2
+# where the policy falls back to a Free plan: that plan with the seats and modules the
+# workspace would keep on it (counted in the same query)
+FREE_PLAN_FALLBACK = 1
 # token, seat, then in one transaction (2 statements: begin and commit, or a savepoint
 # and its release): the workspace lock with the open request's id, subscription, payments,
 # and the request with its audit record (one statement on PostgreSQL, two saves elsewhere)

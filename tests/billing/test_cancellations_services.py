@@ -28,6 +28,7 @@ from billing.services.restrictions import (
     workspace_ensure_allowed,
     workspace_restrictions,
 )
+from billing.usage import free_plan_with_usage, workspace_usage
 from tests.factories import SubscriptionFactory, WorkspaceFactory
 from tests.factories.cancellations import (
     INSIDE_NOTICE,
@@ -38,6 +39,7 @@ from tests.factories.cancellations import (
     paid_subscription,
     refundable_connex,
 )
+from tests.factories.retention import WorkspaceModuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +64,25 @@ def test_preview_lists_the_free_plan_limits_the_workspace_would_exceed():
     assert preview.quote.fallback == "free_plan" and preview.free_plan.name == "Free"
     assert [breach.limit for breach in preview.exceeded] == ["seats"]
     assert preview.notice == ""
+
+
+@pytest.mark.parametrize(("seats", "modules"), [(1, 0), (4, 3)])
+def test_the_free_plan_comes_with_the_usage_workspace_usage_reads(seats, modules):
+    subscription = paid_subscription("orgix")
+    plan = free_plan("orgix")
+    workspace = subscription.workspace
+    crowd(workspace, seats=seats)
+    for _ in range(modules):
+        WorkspaceModuleFactory(workspace=workspace)
+    other = paid_subscription("orgix").workspace  # another workspace's rows are not counted
+    crowd(other, seats=3)
+    WorkspaceModuleFactory(workspace=other)
+
+    found = free_plan_with_usage("orgix", workspace)
+
+    assert found == (plan, workspace_usage(workspace))
+    assert (found[1].seats, found[1].modules) == (seats, modules)
+    assert free_plan_with_usage("no-such-family", workspace) is None
 
 
 def test_preview_inside_the_notice_window_says_it_ends_a_period_later():
