@@ -76,7 +76,6 @@ def run(pool: list[dict], baseline: dict, passes: int, profile: str | None) -> N
             _reset(baseline)
             profiler.enable()
         profiler.disable()
-        profiler.dump_stats("/tmp/s4_last.prof")
         stats = pstats.Stats(profiler, stream=sys.stdout)
         stats.sort_stats("cumulative").print_stats(60)
         stats.sort_stats("tottime").print_stats(40)
