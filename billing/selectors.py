@@ -14,7 +14,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
-from django.db.models import Exists, OuterRef, Sum
+from django.contrib.postgres.aggregates import JSONBAgg
+from django.db import connection
+from django.db.models import Exists, JSONField, OuterRef, Subquery, Sum, TextField
+from django.db.models.functions import Cast, JSONArray
 
 from backoffice.compiled import CompiledQuery
 from billing.account_history import snapshot_extras
@@ -95,6 +98,32 @@ def with_snapshot_flags(subscriptions):
     )
 
 
+def with_snapshot_payments(subscriptions):
+    """On PostgreSQL, annotate `payment_rows`: the succeeded payments' snapshot columns
+    (`_PAYMENT_COLUMNS`, amounts as text) as one JSON array in `snapshot_payments_of`'s
+    order, so the snapshot of a subscription read on the quote's or the submit's path costs
+    no query of its own (one round trip less); elsewhere the queryset is unchanged."""
+    if connection.vendor != "postgresql":
+        return subscriptions
+    open_dispute = Dispute.objects.filter(payment=OuterRef("pk"), status=Dispute.Status.OPEN)
+    columns = [
+        Cast(name, TextField()) if name in _AMOUNT_COLUMNS else name
+        for name in _PAYMENT_COLUMNS
+        if name != "has_open_dispute"
+    ]
+    columns.insert(_PAYMENT_COLUMNS.index("has_open_dispute"), Exists(open_dispute))
+    rows = (
+        Payment.objects.filter(
+            subscription_id=OuterRef("pk"), status__in=REFUNDABLE_PAYMENT_STATUSES
+        )
+        .order_by()
+        .values("subscription_id")
+        .annotate(rows=JSONBAgg(JSONArray(*columns), order_by=("paid_at", "pk")))
+        .values("rows")
+    )
+    return subscriptions.annotate(payment_rows=Subquery(rows, output_field=JSONField()))
+
+
 def live_subscription_with_flags(workspace_id: int) -> Subscription | None:
     """The workspace's live subscription with its plan, policy and snapshot flags, or None
     (at most one is live: a constraint). The submit's hot path: compiled once."""
@@ -103,9 +132,11 @@ def live_subscription_with_flags(workspace_id: int) -> Subscription | None:
 
 
 _LIVE_WITH_FLAGS = CompiledQuery(
-    lambda workspace_id: with_snapshot_flags(
-        Subscription.objects.select_related("plan", "policy").filter(
-            workspace_id=workspace_id, status__in=Subscription.LIVE_STATUSES
+    lambda workspace_id: with_snapshot_payments(
+        with_snapshot_flags(
+            Subscription.objects.select_related("plan", "policy").filter(
+                workspace_id=workspace_id, status__in=Subscription.LIVE_STATUSES
+            )
         )
     ).order_by(*Subscription._meta.ordering, "pk")[:1],
     workspace_id=-7_777_777,
@@ -151,12 +182,11 @@ def subscription_snapshot(
     changes: tuple[ChangeEvent, ...] = (),
 ) -> SubscriptionSnapshot:
     """The engine's view of a subscription. Pass `payments` to reuse rows already loaded;
-    they must carry the `has_open_dispute` annotation (see `snapshot_payments`).
+    they must carry the `has_open_dispute` annotation (see `snapshot_payments_of`).
     `credit_balance` is read only where the policy pays credit out at closure, `seats` and
-    `changes` where it has seat rules or limits (`account_history.snapshot_extras`)."""
-    if payments is None:
-        payment_snapshots = snapshot_payments(subscription)
-    else:
+    `changes` where it has seat rules or limits (`account_history.snapshot_extras`).
+    A subscription read through `with_snapshot_payments` brings its payments along."""
+    if payments is not None:
         payment_snapshots = tuple(
             _payment_snapshot(
                 p.pk,
@@ -171,6 +201,12 @@ def subscription_snapshot(
             )
             for p in payments
         )
+    elif hasattr(subscription, "payment_rows"):
+        payment_snapshots = tuple(
+            _payment_snapshot_from_json(*row) for row in subscription.payment_rows or ()
+        )
+    else:
+        payment_snapshots = snapshot_payments(subscription)
     plan = subscription.plan
     interval = Interval.YEAR if plan.interval == Interval.YEAR else Interval.MONTH
     return SubscriptionSnapshot(
@@ -225,6 +261,26 @@ _PAYMENT_COLUMNS = (
     "period_start",
     "period_end",
 )
+
+
+_AMOUNT_COLUMNS = frozenset({"amount", "tax", "amount_refunded"})
+
+
+def _payment_snapshot_from_json(
+    pk, kind, amount, paid_at, tax, refunded, disputed, period_start, period_end
+) -> PaymentSnapshot:
+    """A `with_snapshot_payments` row: amounts as text, moments as ISO 8601 (UTC)."""
+    return _payment_snapshot(
+        pk,
+        kind,
+        Decimal(amount),
+        datetime.fromisoformat(paid_at),
+        Decimal(tax),
+        Decimal(refunded),
+        disputed,
+        None if period_start is None else datetime.fromisoformat(period_start),
+        None if period_end is None else datetime.fromisoformat(period_end),
+    )
 
 
 def _payment_snapshot(
