@@ -19,15 +19,15 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 
 
-def run(pool: list[dict], baseline: dict, passes: int, profile: str | None) -> None:
+def run(pool: list[dict], reset: Callable[[], None], passes: int, profile: str | None) -> None:
+    """`reset()` deletes the requests and audit records the POSTs created."""
     import django
 
     django.setup()
     from django.test import Client
-
-    from bench.api import _reset
 
     client = Client()
     body = json.dumps({"reason": "too_expensive"})
@@ -51,7 +51,7 @@ def run(pool: list[dict], baseline: dict, passes: int, profile: str | None) -> N
     for call in requests:  # returning users; warm the compiled queries and connection
         for one in call.values():
             one()
-    _reset(baseline)
+    reset()
 
     def one_pass(name: str) -> float:
         started = time.process_time()
@@ -60,7 +60,7 @@ def run(pool: list[dict], baseline: dict, passes: int, profile: str | None) -> N
             if status >= 300:
                 raise SystemExit(f"{name}: status {status}")
         elapsed = time.process_time() - started
-        _reset(baseline)
+        reset()
         return elapsed / len(requests)
 
     if profile:
@@ -73,7 +73,7 @@ def run(pool: list[dict], baseline: dict, passes: int, profile: str | None) -> N
             for call in requests:
                 call[profile]()
             profiler.disable()
-            _reset(baseline)
+            reset()
             profiler.enable()
         profiler.disable()
         stats = pstats.Stats(profiler, stream=sys.stdout)

@@ -31,6 +31,7 @@ request before the rounds, so no request in them writes activity.
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import itertools
 import json
@@ -323,7 +324,8 @@ def run(argv: list[str] | None = None) -> None:
         from bench import _api_cpu
 
         given = json.load(sys.stdin)
-        _api_cpu.run(given["pool"], given["baseline"], args.cpu_passes, args.cpu_profile)
+        reset = functools.partial(_reset, given["baseline"])
+        _api_cpu.run(given["pool"], reset, args.cpu_passes, args.cpu_profile)
         return
     url = _database_url()
     workspaces = int(os.environ.get("BENCH_API_WORKSPACES", DEFAULT_WORKSPACES))
