@@ -23,11 +23,15 @@ cache (as in production; keys under a prefix of this run) and every owner makes 
 request before the rounds, so no request in them writes activity.
 
     python -m bench.api [--seconds S] [--rounds R] [--clients C] [--workers W] [--returning]
+    python -m bench.api --cpu [--cpu-workspaces N] [--cpu-passes P] [--cpu-profile ENDPOINT]
+
+`--cpu` measures the CPU time per request in process instead (bench/_api_cpu.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import itertools
 import json
@@ -175,8 +179,9 @@ def _reset_sql(url: str, baseline: dict) -> None:
         conn.execute("DELETE FROM accounts_auditrecord WHERE id > %s", [baseline["audit"]])
 
 
-def _start_server(url: str, workers: int, returning: bool) -> subprocess.Popen:
-    env = {
+def _server_env(url: str) -> dict:
+    """The production server's environment (DEBUG off), on the bench database."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench._api_settings",
         "DEBUG": "false",
@@ -191,6 +196,10 @@ def _start_server(url: str, workers: int, returning: bool) -> subprocess.Popen:
         "EMAIL_HOST": "localhost",
         "SECURE_SSL_REDIRECT": "false",
     }
+
+
+def _start_server(url: str, workers: int, returning: bool) -> subprocess.Popen:
+    env = _server_env(url)
     if returning:
         # A cache shared by the workers, as production's (docs/operations.md), so one
         # pass over the owners records everyone's activity for both workers.
@@ -297,10 +306,26 @@ def run(argv: list[str] | None = None) -> None:
         action="store_true",
         help="every user made a request just before (shared Redis cache): no activity writes",
     )
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="instead of the server: CPU time per request in process (bench/_api_cpu.py)",
+    )
+    parser.add_argument("--cpu-workspaces", type=int, default=40)
+    parser.add_argument("--cpu-passes", type=int, default=15)
+    parser.add_argument("--cpu-profile", metavar="ENDPOINT", help="cProfile one endpoint")
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--cpu-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv if argv is not None else [])
     if args.prepare:
         prepare()
+        return
+    if args.cpu_child:
+        from bench import _api_cpu
+
+        given = json.load(sys.stdin)
+        reset = functools.partial(_reset, given["baseline"])
+        _api_cpu.run(given["pool"], reset, args.cpu_passes, args.cpu_profile)
         return
     url = _database_url()
     workspaces = int(os.environ.get("BENCH_API_WORKSPACES", DEFAULT_WORKSPACES))
@@ -324,6 +349,16 @@ def run(argv: list[str] | None = None) -> None:
         ).stdout.splitlines()[-1]
     )
     pool, baseline = prepared["pool"], prepared["baseline"]
+    if args.cpu:
+        child = [sys.executable, "-m", "bench.api", "--cpu-child", "--cpu-passes"]
+        child += [str(args.cpu_passes)]
+        if args.cpu_profile:
+            child += ["--cpu-profile", args.cpu_profile]
+        given = json.dumps({"pool": pool[: args.cpu_workspaces], "baseline": baseline})
+        cpu_env = {**_server_env(url), "ALLOWED_HOSTS": "testserver"}
+        subprocess.run(child, env=cpu_env, input=given, text=True, check=True)
+        print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+        return
     server = _start_server(url, args.workers, args.returning)
     names = ["bare view", "API floor", "cancellation POST", "quote GET"]
     results = {

@@ -11,7 +11,7 @@ from django.http import Http404
 from accounts.models import User, Workspace, WorkspaceMember
 from backoffice.compiled import CompiledQuery
 from billing.models import CancellationRequest, Subscription
-from billing.selectors import with_snapshot_flags
+from billing.selectors import with_snapshot_flags, with_snapshot_payments
 from billing.services.cancellations import cancellable_subscription
 
 
@@ -59,15 +59,17 @@ def billing_cancellable_subscription(user: User, slug: str) -> Subscription:
 
 
 def _live_subscription(*, slug: str, user_id: int):
-    return with_snapshot_flags(
-        Subscription.objects.select_related("plan", "policy", "workspace")
-        .filter(
-            workspace__slug=slug,
-            workspace__members__user_id=user_id,
-            status__in=Subscription.LIVE_STATUSES,
+    return with_snapshot_payments(
+        with_snapshot_flags(
+            Subscription.objects.select_related("plan", "policy", "workspace")
+            .filter(
+                workspace__slug=slug,
+                workspace__members__user_id=user_id,
+                status__in=Subscription.LIVE_STATUSES,
+            )
+            .exclude(workspace__status=Workspace.Status.DELETED)
+            .annotate(member_role=F("workspace__members__role"))
         )
-        .exclude(workspace__status=Workspace.Status.DELETED)
-        .annotate(member_role=F("workspace__members__role"))
     ).order_by(*Subscription._meta.ordering, "pk")[:1]
 
 

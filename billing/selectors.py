@@ -14,7 +14,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
-from django.db.models import Exists, OuterRef, Sum
+from django.contrib.postgres.aggregates import JSONBAgg
+from django.db import connection
+from django.db.models import Exists, JSONField, OuterRef, Subquery, Sum, TextField
+from django.db.models.functions import Cast, JSONArray
 
 from backoffice.compiled import CompiledQuery
 from billing.account_history import snapshot_extras
@@ -95,6 +98,32 @@ def with_snapshot_flags(subscriptions):
     )
 
 
+def with_snapshot_payments(subscriptions):
+    """On PostgreSQL, annotate `payment_rows`: the succeeded payments' snapshot columns
+    (`_PAYMENT_COLUMNS`, amounts as text) as one JSON array in `snapshot_payments_of`'s
+    order, so the snapshot of a subscription read on the quote's or the submit's path costs
+    no query of its own (one round trip less); elsewhere the queryset is unchanged."""
+    if connection.vendor != "postgresql":
+        return subscriptions
+    open_dispute = Dispute.objects.filter(payment=OuterRef("pk"), status=Dispute.Status.OPEN)
+    columns = [
+        Cast(name, TextField()) if name in _AMOUNT_COLUMNS else name
+        for name in _PAYMENT_COLUMNS
+        if name != "has_open_dispute"
+    ]
+    columns.insert(_PAYMENT_COLUMNS.index("has_open_dispute"), Exists(open_dispute))
+    rows = (
+        Payment.objects.filter(
+            subscription_id=OuterRef("pk"), status__in=REFUNDABLE_PAYMENT_STATUSES
+        )
+        .order_by()
+        .values("subscription_id")
+        .annotate(rows=JSONBAgg(JSONArray(*columns), order_by=("paid_at", "pk")))
+        .values("rows")
+    )
+    return subscriptions.annotate(payment_rows=Subquery(rows, output_field=JSONField()))
+
+
 def live_subscription_with_flags(workspace_id: int) -> Subscription | None:
     """The workspace's live subscription with its plan, policy and snapshot flags, or None
     (at most one is live: a constraint). The submit's hot path: compiled once."""
@@ -103,20 +132,45 @@ def live_subscription_with_flags(workspace_id: int) -> Subscription | None:
 
 
 _LIVE_WITH_FLAGS = CompiledQuery(
-    lambda workspace_id: with_snapshot_flags(
-        Subscription.objects.select_related("plan", "policy").filter(
-            workspace_id=workspace_id, status__in=Subscription.LIVE_STATUSES
+    lambda workspace_id: with_snapshot_payments(
+        with_snapshot_flags(
+            Subscription.objects.select_related("plan", "policy").filter(
+                workspace_id=workspace_id, status__in=Subscription.LIVE_STATUSES
+            )
         )
     ).order_by(*Subscription._meta.ordering, "pk")[:1],
     workspace_id=-7_777_777,
 )
 
 
-def _children(subscription: Subscription, name: str):
-    """`subscription.<name>.all()`, or nothing when `with_snapshot_flags` found none."""
+def _children(subscription: Subscription, name: str) -> list[tuple]:
+    """The snapshot's columns of `subscription.<name>.all()` (services or add-ons): the
+    prefetched objects', none when `with_snapshot_flags` found none, else from a query
+    compiled once (the quote's and the submit's path, for subscriptions that have some)."""
     if getattr(subscription, f"has_{name}", True) is False:
-        return ()
-    return getattr(subscription, name).all()
+        return []
+    columns, compiled = _CHILDREN[name]
+    if name in getattr(subscription, "_prefetched_objects_cache", {}):
+        children = getattr(subscription, name).all()
+        return [tuple(getattr(child, column) for column in columns) for child in children]
+    return compiled.all(subscription_id=subscription.pk)
+
+
+def _compiled_children(model, columns: tuple[str, ...]) -> tuple[tuple[str, ...], CompiledQuery]:
+    """The columns and the compiled query of one kind of `_children` (the model's order)."""
+    query = CompiledQuery(
+        lambda subscription_id: model.objects.filter(subscription_id=subscription_id).values_list(
+            *columns
+        ),
+        subscription_id=-7_777_777,
+    )
+    return columns, query
+
+
+_CHILDREN = {
+    "services": _compiled_children(OnboardingService, ("kind", "completed_at", "price")),
+    "addons": _compiled_children(AddOn, ("kind", "quantity", "price", "started_at", "ends_at")),
+}
 
 
 def subscription_snapshot(
@@ -128,11 +182,31 @@ def subscription_snapshot(
     changes: tuple[ChangeEvent, ...] = (),
 ) -> SubscriptionSnapshot:
     """The engine's view of a subscription. Pass `payments` to reuse rows already loaded;
-    they must carry the `has_open_dispute` annotation (see `snapshot_payments`).
+    they must carry the `has_open_dispute` annotation (see `snapshot_payments_of`).
     `credit_balance` is read only where the policy pays credit out at closure, `seats` and
-    `changes` where it has seat rules or limits (`account_history.snapshot_extras`)."""
-    if payments is None:
-        payments = snapshot_payments(subscription)
+    `changes` where it has seat rules or limits (`account_history.snapshot_extras`).
+    A subscription read through `with_snapshot_payments` brings its payments along."""
+    if payments is not None:
+        payment_snapshots = tuple(
+            _payment_snapshot(
+                p.pk,
+                p.kind,
+                p.amount,
+                p.paid_at,
+                p.tax,
+                p.amount_refunded,
+                getattr(p, "has_open_dispute", False),
+                p.period_start,
+                p.period_end,
+            )
+            for p in payments
+        )
+    elif hasattr(subscription, "payment_rows"):
+        payment_snapshots = tuple(
+            _payment_snapshot_from_json(*row) for row in subscription.payment_rows or ()
+        )
+    else:
+        payment_snapshots = snapshot_payments(subscription)
     plan = subscription.plan
     interval = Interval.YEAR if plan.interval == Interval.YEAR else Interval.MONTH
     return SubscriptionSnapshot(
@@ -143,28 +217,12 @@ def subscription_snapshot(
         trial_end=subscription.trial_end,
         period_start=subscription.current_period_start,
         period_end=subscription.current_period_end,
-        payments=tuple(
-            PaymentSnapshot(
-                ref=str(p.pk),
-                kind=PaymentKind(p.kind),
-                amount=p.amount,
-                paid_at=p.paid_at,
-                tax=p.tax,
-                refunded=p.amount_refunded,
-                disputed=bool(getattr(p, "has_open_dispute", False)),
-                period_start=p.period_start,
-                period_end=p.period_end,
-            )
-            for p in payments
-        ),
+        payments=payment_snapshots,
         services=tuple(
-            ServiceSnapshot(ServiceKind(s.kind), s.completed_at, s.price)
-            for s in _children(subscription, "services")
+            ServiceSnapshot(ServiceKind(kind), completed_at, price)
+            for kind, completed_at, price in _children(subscription, "services")
         ),
-        addons=tuple(
-            AddOnSnapshot(a.kind, a.quantity, a.price, a.started_at, a.ends_at)
-            for a in _children(subscription, "addons")
-        ),
+        addons=tuple(AddOnSnapshot(*row) for row in _children(subscription, "addons")),
         discount_percent=(
             Decimal("0") if subscription.discount_void else Decimal(subscription.discount_percent)
         ),
@@ -183,10 +241,62 @@ def subscription_snapshot(
     )
 
 
-def snapshot_payments(subscription: Subscription) -> list[Payment]:
-    """Succeeded payments of a subscription, annotated with `has_open_dispute` (the quote's
-    and the submit's hot path: compiled once, see `backoffice.compiled`)."""
-    return _SNAPSHOT_PAYMENTS.all(subscription_id=subscription.pk)
+def snapshot_payments(subscription: Subscription) -> tuple[PaymentSnapshot, ...]:
+    """The engine's view of the subscription's succeeded payments (the quote's and the
+    submit's hot path: compiled once, see `backoffice.compiled`, and read as the columns the
+    snapshot takes, not as `Payment` objects, whose building cost more than the query)."""
+    rows = _SNAPSHOT_PAYMENTS.all(subscription_id=subscription.pk)
+    return tuple(_payment_snapshot(*row) for row in rows)
+
+
+# What a PaymentSnapshot takes from a payment row, in `_payment_snapshot`'s order.
+_PAYMENT_COLUMNS = (
+    "pk",
+    "kind",
+    "amount",
+    "paid_at",
+    "tax",
+    "amount_refunded",
+    "has_open_dispute",
+    "period_start",
+    "period_end",
+)
+
+
+_AMOUNT_COLUMNS = frozenset({"amount", "tax", "amount_refunded"})
+
+
+def _payment_snapshot_from_json(
+    pk, kind, amount, paid_at, tax, refunded, disputed, period_start, period_end
+) -> PaymentSnapshot:
+    """A `with_snapshot_payments` row: amounts as text, moments as ISO 8601 (UTC)."""
+    return _payment_snapshot(
+        pk,
+        kind,
+        Decimal(amount),
+        datetime.fromisoformat(paid_at),
+        Decimal(tax),
+        Decimal(refunded),
+        disputed,
+        None if period_start is None else datetime.fromisoformat(period_start),
+        None if period_end is None else datetime.fromisoformat(period_end),
+    )
+
+
+def _payment_snapshot(
+    pk, kind, amount, paid_at, tax, refunded, disputed, period_start, period_end
+) -> PaymentSnapshot:
+    return PaymentSnapshot(
+        ref=str(pk),
+        kind=PaymentKind(kind),
+        amount=amount,
+        paid_at=paid_at,
+        tax=tax,
+        refunded=refunded,
+        disputed=bool(disputed),
+        period_start=period_start,
+        period_end=period_end,
+    )
 
 
 def snapshot_payments_of(subscription_ids: list[int]):
@@ -202,7 +312,8 @@ def snapshot_payments_of(subscription_ids: list[int]):
 
 
 _SNAPSHOT_PAYMENTS = CompiledQuery(
-    lambda subscription_id: snapshot_payments_of([subscription_id]), subscription_id=-7_777_777
+    lambda subscription_id: snapshot_payments_of([subscription_id]).values_list(*_PAYMENT_COLUMNS),
+    subscription_id=-7_777_777,
 )
 
 

@@ -2,9 +2,11 @@
 
 from datetime import datetime
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Subquery
+from django.db.models.functions import Coalesce
 
-from accounts.models import Workspace
+from accounts.models import Workspace, WorkspaceMember, WorkspaceModule
+from backoffice.compiled import CompiledQuery
 from billing.models import Plan, Subscription
 from billing.policy.limits import Limits, Usage, with_addons
 
@@ -66,13 +68,50 @@ def subscription_limits(subscription: Subscription, *, now: datetime) -> Limits:
 
 
 def free_plan_for(policy_slug: str) -> Plan | None:
-    return Plan.objects.filter(
-        policy_slug=policy_slug, interval=Plan.Interval.NONE, is_active=True
-    ).first()
+    return _free_plans(policy_slug).first()
+
+
+def _free_plans(policy_slug: str):
+    return Plan.objects.filter(policy_slug=policy_slug, interval=Plan.Interval.NONE, is_active=True)
+
+
+def free_plan_with_usage(policy_slug: str, workspace: Workspace) -> tuple[Plan, Usage] | None:
+    """`free_plan_for(policy_slug)` with the `workspace_usage(workspace)` to hold against
+    it, in one query (the quote's Free-plan fallback, compiled once); None without a plan."""
+    found = _FREE_PLAN_WITH_USAGE.all(
+        policy_slug=policy_slug, seats_of=workspace.pk, modules_of=workspace.pk
+    )
+    if not found:
+        return None
+    plan = found[0]
+    usage = Usage(
+        seats=plan.workspace_seats,
+        storage_mb=workspace.storage_used_mb,
+        modules=plan.workspace_modules,
+        orders_this_period=0,
+    )
+    return plan, usage
+
+
+def _count_of(model, workspace_id: int) -> Coalesce:
+    rows = model.objects.filter(workspace_id=workspace_id).order_by().values("workspace_id")
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
+
+
+_FREE_PLAN_WITH_USAGE = CompiledQuery(
+    lambda policy_slug, seats_of, modules_of: _free_plans(policy_slug).annotate(
+        workspace_seats=_count_of(WorkspaceMember, seats_of),
+        workspace_modules=_count_of(WorkspaceModule, modules_of),
+    )[:1],
+    policy_slug="compiled-query-marker",
+    seats_of=-7_777_777,
+    modules_of=-7_777_778,
+)
 
 
 __all__ = [
     "free_plan_for",
+    "free_plan_with_usage",
     "free_plans_for",
     "plan_limits",
     "subscription_limits",

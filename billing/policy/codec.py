@@ -33,10 +33,17 @@ class CodecError(ValueError):
         self.message = message
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # exactly these types: an enum is not
+
+
 def to_json(value: Any) -> Any:
     """A JSON-ready copy of `value` (dataclasses become objects, in field order)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    names = _field_names(kind)
+    if names is not None:
+        return {name: to_json(getattr(value, name)) for name in names}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Decimal):
@@ -48,6 +55,15 @@ def to_json(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): to_json(v) for k, v in value.items()}
     return value
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """A dataclass's field names, None for any other type (cached: a stored snapshot has a
+    dataclass per payment, and `dataclasses.fields` walks the class on every call)."""
+    if dataclasses.is_dataclass(kind):
+        return tuple(f.name for f in dataclasses.fields(kind))
+    return None
 
 
 @cache

@@ -18,10 +18,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from accounts.models import User, Workspace
-from accounts.services.audit import audit_record, snapshot_fields
+from accounts.services.audit import audit_record, insert_with_audit_record, snapshot_fields
+from backoffice.compiled import CompiledQuery
 from billing.errors import DomainError
 from billing.models import CancellationRequest, Payment, Plan, Subscription
 from billing.policy.limits import LimitBreach, exceeded_limits
@@ -40,7 +41,7 @@ from billing.services.job_emails import JobEmails
 from billing.services.refunds import refund_propose
 from billing.services.subscription_locks import subscription_lock
 from billing.states import CANCELLATION_TRANSITIONS, ensure_transition
-from billing.usage import free_plan_for, plan_limits, workspace_usage
+from billing.usage import free_plan_with_usage, plan_limits
 
 logger = logging.getLogger(__name__)
 
@@ -73,12 +74,11 @@ def cancellable_subscription(workspace: Workspace) -> Subscription:
 
     Loaded with its plan, policy and snapshot flags: quoting it reads only its payments
     (and its services or add-ons when it has some)."""
-    subscriptions = Subscription.objects.select_related("plan", "policy").filter(
-        workspace=workspace
-    )
     live = live_subscription_with_flags(workspace.pk)
     if live is None:
-        latest = subscriptions.order_by("-started_at", "-pk").first()
+        latest = (
+            Subscription.objects.filter(workspace=workspace).order_by("-started_at", "-pk").first()
+        )
         if latest is None:
             raise DomainError("This workspace has no subscription to cancel.", field="subscription")
         raise DomainError(
@@ -122,11 +122,10 @@ def cancellation_preview(*, subscription: Subscription, at: datetime) -> Cancell
     free_plan = None
     exceeded: tuple[LimitBreach, ...] = ()
     if quote.fallback == Fallback.FREE_PLAN:
-        free_plan = free_plan_for(subscription.plan.policy_slug)
-        if free_plan is not None:
-            exceeded = exceeded_limits(
-                workspace_usage(subscription.workspace), plan_limits(free_plan)
-            )
+        found = free_plan_with_usage(subscription.plan.policy_slug, subscription.workspace)
+        if found is not None:
+            free_plan, usage = found
+            exceeded = exceeded_limits(usage, plan_limits(free_plan))
     rules = policy_rules(subscription.policy)
     return CancellationPreview(
         subscription=subscription,
@@ -158,15 +157,12 @@ def cancellation_submit(
         # No savepoint of its own: a concurrent submit that wins the partial unique
         # constraint rolls this whole block back, and its request is returned instead.
         with transaction.atomic():
-            list(Workspace.objects.select_for_update().filter(pk=workspace.pk).values_list("pk"))
-            open_request = CancellationRequest.objects.filter(
-                workspace=workspace, status__in=CancellationRequest.OPEN_STATUSES
-            ).first()
+            open_request = _lock_workspace_open_request(workspace.pk)
             if open_request is not None:
                 return open_request, False
             subscription = cancellable_subscription(workspace)
             quote, snapshot = quote_with_snapshot(subscription, at=now)
-            request = CancellationRequest.objects.create(
+            request = CancellationRequest(
                 workspace=workspace,
                 subscription=subscription,
                 requested_by=actor,
@@ -179,10 +175,10 @@ def cancellation_submit(
                 effective_at=quote.ends_at,
                 created_at=now,
             )
-            audit_record(
+            insert_with_audit_record(
+                request,
                 actor=actor,
                 action="cancellation.submit",
-                target=request,
                 now=now,
                 after={
                     "status": request.status,
@@ -198,6 +194,40 @@ def cancellation_submit(
         ), False
     logger.info("cancellation %s submitted for workspace %s", request.pk, workspace.pk)
     return request, True
+
+
+def _lock_workspace_open_request(workspace_id: int) -> CancellationRequest | None:
+    """Lock the workspace row (submits of one workspace take turns) and return its open
+    request, if any: one statement, the open request's id read with the lock.
+
+    That id comes from the statement's snapshot, taken before the lock was granted: a
+    concurrent submit that held the lock and committed its request is not seen, and this
+    one's insert then fails on `one_open_cancellation_per_subscription` and returns the
+    winner (`cancellation_submit`'s IntegrityError). A request seen open but closed since
+    (only code that does not take this lock closes one) is checked again by its row."""
+    found = _WORKSPACE_LOCK.all(workspace_id=workspace_id)
+    if not found or found[0] is None:
+        return None
+    return CancellationRequest.objects.filter(
+        pk=found[0], status__in=CancellationRequest.OPEN_STATUSES
+    ).first()
+
+
+_WORKSPACE_LOCK = CompiledQuery(
+    lambda workspace_id: Workspace.objects.select_for_update(of=("self",))
+    .filter(pk=workspace_id)
+    .annotate(
+        open_request_id=Subquery(
+            CancellationRequest.objects.filter(
+                workspace_id=OuterRef("pk"), status__in=CancellationRequest.OPEN_STATUSES
+            )
+            .order_by(*CancellationRequest._meta.ordering, "pk")
+            .values("pk")[:1]
+        )
+    )
+    .values_list("open_request_id", flat=True),
+    workspace_id=-7_777_777,
+)
 
 
 def _move(

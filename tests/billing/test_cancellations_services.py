@@ -3,11 +3,12 @@
 import datetime as dt
 import logging
 import threading
+import time
 from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import connections
+from django.db import connections, transaction
 
 from accounts.models import AuditRecord, Workspace
 from billing.errors import DomainError, InvalidTransition
@@ -27,6 +28,7 @@ from billing.services.restrictions import (
     workspace_ensure_allowed,
     workspace_restrictions,
 )
+from billing.usage import free_plan_with_usage, workspace_usage
 from tests.factories import SubscriptionFactory, WorkspaceFactory
 from tests.factories.cancellations import (
     INSIDE_NOTICE,
@@ -37,6 +39,7 @@ from tests.factories.cancellations import (
     paid_subscription,
     refundable_connex,
 )
+from tests.factories.retention import WorkspaceModuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +64,25 @@ def test_preview_lists_the_free_plan_limits_the_workspace_would_exceed():
     assert preview.quote.fallback == "free_plan" and preview.free_plan.name == "Free"
     assert [breach.limit for breach in preview.exceeded] == ["seats"]
     assert preview.notice == ""
+
+
+@pytest.mark.parametrize(("seats", "modules"), [(1, 0), (4, 3)])
+def test_the_free_plan_comes_with_the_usage_workspace_usage_reads(seats, modules):
+    subscription = paid_subscription("orgix")
+    plan = free_plan("orgix")
+    workspace = subscription.workspace
+    crowd(workspace, seats=seats)
+    for _ in range(modules):
+        WorkspaceModuleFactory(workspace=workspace)
+    other = paid_subscription("orgix").workspace  # another workspace's rows are not counted
+    crowd(other, seats=3)
+    WorkspaceModuleFactory(workspace=other)
+
+    found = free_plan_with_usage("orgix", workspace)
+
+    assert found == (plan, workspace_usage(workspace))
+    assert (found[1].seats, found[1].modules) == (seats, modules)
+    assert free_plan_with_usage("no-such-family", workspace) is None
 
 
 def test_preview_inside_the_notice_window_says_it_ends_a_period_later():
@@ -397,3 +419,44 @@ def test_concurrent_submits_create_one_request():
     assert sorted(created for _, created in results) == [False, True]
     assert len({request.pk for request, _ in results}) == 1
     assert CancellationRequest.objects.count() == 1
+
+
+def _blocked_on_a_lock(timeout: float = 10.0) -> bool:
+    """Whether another session of this database waits on a lock (polled until `timeout`)."""
+    deadline = time.monotonic() + timeout
+    with connections["default"].cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else read once per transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.02)
+    return False
+
+
+@pytest.mark.postgres("row locks (SQLite serialises writers)")
+@pytest.mark.django_db(transaction=True)
+def test_a_submit_that_waited_for_the_lock_returns_the_request_committed_meanwhile():
+    subscription = paid_subscription("orgix")
+    results = []
+
+    def waiting():
+        try:
+            results.append(submit(subscription))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=waiting)
+    with transaction.atomic():
+        winner, created = submit(subscription)  # holds the workspace's lock until commit
+        thread.start()
+        assert _blocked_on_a_lock()
+    thread.join()
+
+    assert created and results == [(winner, False)]
+    assert results[0][0].status == CancellationRequest.Status.SUBMITTED
+    assert CancellationRequest.objects.count() == 1
+    assert AuditRecord.objects.filter(action="cancellation.submit").count() == 1
