@@ -42,12 +42,13 @@ def workspaces_usage(workspace_ids: list[int]) -> dict[int, Usage]:
 
 
 def free_plans_for(policy_slugs) -> dict[str, Plan]:
-    """`free_plan_for` of several policy families in one query."""
+    """The Free plan of several policy families in one query (the one
+    `free_plan_with_usage` picks)."""
     found: dict[str, Plan] = {}
     for plan in Plan.objects.filter(
         policy_slug__in=set(policy_slugs), interval=Plan.Interval.NONE, is_active=True
     ).order_by("policy_slug", "tier_rank", "interval", "pk"):
-        found.setdefault(plan.policy_slug, plan)  # the one `free_plan_for` would pick
+        found.setdefault(plan.policy_slug, plan)  # the first in `Plan.Meta.ordering`
     return found
 
 
@@ -67,16 +68,13 @@ def subscription_limits(subscription: Subscription, *, now: datetime) -> Limits:
     return with_addons(plan_limits(subscription.plan), active.values_list("kind", "quantity"))
 
 
-def free_plan_for(policy_slug: str) -> Plan | None:
-    return _free_plans(policy_slug).first()
-
-
 def _free_plans(policy_slug: str):
+    """A policy family's Free plans; the first in `Plan.Meta.ordering` is the one used."""
     return Plan.objects.filter(policy_slug=policy_slug, interval=Plan.Interval.NONE, is_active=True)
 
 
 def free_plan_with_usage(policy_slug: str, workspace: Workspace) -> tuple[Plan, Usage] | None:
-    """`free_plan_for(policy_slug)` with the `workspace_usage(workspace)` to hold against
+    """The Free plan of `policy_slug` with the `workspace_usage(workspace)` to hold against
     it, in one query (the quote's Free-plan fallback, compiled once); None without a plan."""
     found = _FREE_PLAN_WITH_USAGE.all(
         policy_slug=policy_slug, seats_of=workspace.pk, modules_of=workspace.pk
@@ -110,7 +108,6 @@ _FREE_PLAN_WITH_USAGE = CompiledQuery(
 
 
 __all__ = [
-    "free_plan_for",
     "free_plan_with_usage",
     "free_plans_for",
     "plan_limits",
