@@ -43,6 +43,12 @@ class PaymentRefundSerializer(serializers.Serializer):
     tax = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
+class RetainedPartSerializer(serializers.Serializer):
+    what = serializers.CharField()
+    until = serializers.DateTimeField(allow_null=True, help_text="null: kept indefinitely")
+    clause = serializers.CharField()
+
+
 class QuoteSerializer(serializers.Serializer):
     policy = serializers.CharField()
     currency = serializers.CharField()
@@ -54,6 +60,11 @@ class QuoteSerializer(serializers.Serializer):
     ends_at = serializers.DateTimeField()
     access_until = serializers.DateTimeField()
     data_retained_until = serializers.DateTimeField(allow_null=True)
+    data_kept = RetainedPartSerializer(
+        many=True,
+        required=False,
+        help_text="Parts of the data kept on their own horizon (backups, credentials).",
+    )
     fallback = serializers.CharField()
     notice_applied = serializers.BooleanField()
     refusal = serializers.CharField(allow_null=True)

@@ -67,6 +67,24 @@ def test_quote_shows_refund_due_end_fallback_and_notice():
     assert "7 days" in body["notice"] and body["quote"]["fallback"] == "disabled"
 
 
+def test_the_quote_names_the_parts_of_the_data_kept_longer():
+    """external.md §6 HEY: some account data indefinitely; orgix keeps no part longer."""
+    hey = paid_subscription("example-basecamp")
+    orgix = paid_subscription("orgix")
+
+    kept = client_for(hey.workspace.owner).get(quote_url(hey)).json()["quote"]["data_kept"]
+    none = client_for(orgix.workspace.owner).get(quote_url(orgix)).json()["quote"]["data_kept"]
+
+    assert kept == [
+        {
+            "what": "Account credentials",
+            "until": None,
+            "clause": "external.md §6 HEY: some data indefinitely",
+        }
+    ]
+    assert none == []
+
+
 def test_submit_creates_then_returns_the_open_request(django_capture_on_commit_callbacks):
     subscription = refundable_connex()
     client = client_for(subscription.workspace.owner)
