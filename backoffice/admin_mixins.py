@@ -170,7 +170,7 @@ class LargeTableAdmin(admin.ModelAdmin):
         if term and self._searches_by_ids(request, term):
             fields = _fields_for_term(list(self.get_search_fields(request)), term)
             by_relation = _search_fields_by_relation(self.model, fields)
-            matches = self.model._default_manager.filter(
+            matches = searched_rows(self.model).filter(
                 _relation_first_search(self.model, by_relation, term)
             )
             ids = matches.order_by().values_list("pk", flat=True)[:SEARCH_MATCH_LIMIT]
@@ -201,6 +201,15 @@ class LargeTableAdmin(admin.ModelAdmin):
             if self._searches_by_ids(request, term):
                 return ["-pk"]
         return super().get_ordering(request)
+
+
+def searched_rows(model):
+    """The rows of `model` a search looks among: those its secondary indexes hold, when a
+    model keeps them for some rows only and names them `LIVE` (a `Q`; the workspace's erased
+    shells are in none). Looking among every row would leave those indexes unused."""
+    live = getattr(model, "LIVE", None)
+    manager = model._default_manager
+    return manager.all() if live is None else manager.filter(live)
 
 
 def is_email(term: str) -> bool:
@@ -245,7 +254,7 @@ def _relation_first_search(model, by_relation: dict[str, list[str]], term: str) 
         for name in hops:
             path.append((related, name))
             related = related._meta.get_field(name).related_model
-        ids = related._default_manager.filter(match).order_by().values_list("pk", flat=True)
+        ids = searched_rows(related).filter(match).order_by().values_list("pk", flat=True)
         ids = list(ids[:RELATED_SEARCH_LIMIT])
         # Through several hops (an add-on's subscription's workspace), the ids of each
         # intermediate table are looked up in turn, each on its foreign key's index: a

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ORDER_VAR, SEARCH_VAR
 from django.utils import timezone
 
 from accounts.admin.retention import RETENTION_ACTIONS, RetentionAdminMixin, RetentionFilter
@@ -28,6 +29,7 @@ from backoffice.admin_mixins import (
 )
 from backoffice.admin_queues import CsvExportAdmin
 from backoffice.display import local_date
+from backoffice.identifiers import parse_id
 from billing.errors import DomainError
 
 # Each backed by an index on PostgreSQL, so a search never scans the table: the slug's
@@ -42,6 +44,31 @@ RELATED_SEARCH_HELP = (
     "Finds the rows of workspaces matched by a word of the name, the start of the slug or "
     f"the exact billing email (the first {RELATED_SEARCH_LIMIT} workspaces matched)."
 )
+
+
+class WorkspaceStatusFilter(admin.SimpleListFilter):
+    """Live workspaces unless the deleted are asked for: the secondary indexes (the name
+    order, the searches, the filters) hold live workspaces only (`Workspace.LIVE`), so the
+    erased shells, which the purge adds by the hundred thousand, are listed on their own.
+    A numeric search finds the workspace with that id whatever its status."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return Workspace.Status.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(status=self.value())
+        if parse_id(request.GET.get(SEARCH_VAR, "").strip()) is not None:
+            return queryset
+        return queryset.filter(Workspace.LIVE)
+
+    def choices(self, changelist):
+        every, *statuses = super().choices(changelist)
+        yield {**every, "display": "All but deleted"}
+        yield from statuses
 
 
 class MemberInline(ReadOnlyInline):
@@ -72,7 +99,7 @@ class WorkspaceAdmin(
         "retention_column",
     ]
     # Only choice fields: a filter on a free-text column would run SELECT DISTINCT over it.
-    list_filter = ["status", RetentionFilter, "suspension_reason", "legal_hold"]
+    list_filter = [WorkspaceStatusFilter, RetentionFilter, "suspension_reason", "legal_hold"]
     search_fields = WORKSPACE_SEARCH
     search_help_text = WORKSPACE_SEARCH_HELP
     search_id_fields = ("id",)
@@ -85,6 +112,14 @@ class WorkspaceAdmin(
     actions = [*RETENTION_ACTIONS]
     change_list_template = "admin/queue_change_list.html"
     csv_filename = "workspaces"
+
+    def get_ordering(self, request):
+        """Erased shells newest first: the name index holds live workspaces only, and the
+        primary key returns a page of shells in order."""
+        status = request.GET.get(WorkspaceStatusFilter.parameter_name)
+        if status == Workspace.Status.DELETED and ORDER_VAR not in request.GET:
+            return ["-pk"]
+        return super().get_ordering(request)
 
     def save_editable(self, request, obj, changes):
         try:

@@ -14,7 +14,6 @@ Invariants:
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter, defaultdict
 from datetime import datetime
@@ -42,6 +41,7 @@ from billing.policy.rules import RetentionRule
 
 from .batching import id_list, pg_int_array
 from .due_dates import fact_rows, row_facts
+from .erasure_sql import erase_in_one_statement, erase_statement
 
 logger = logging.getLogger(__name__)
 
@@ -58,23 +58,10 @@ def _delete_counting(model, workspace_ids: list[int], anonymised: list[int]) -> 
     """`DELETE FROM <leaf table> WHERE workspace_id IN batch`, one statement that never goes
     through Django's collector (the tables are leaves: nothing references them), returning
     per workspace how many rows it removed and, for seats, how many of them belonged to
-    the `anonymised` users: `(workspace_id, removed, anonymised)`.
-
-    On PostgreSQL the counting happens in the statement (`WITH d AS (DELETE ... RETURNING)
-    SELECT ... GROUP BY`): one row per workspace comes back instead of one per seat or file.
-    """
+    the `anonymised` users: `(workspace_id, removed, anonymised)`."""
     table = connection.ops.quote_name(model._meta.db_table)
     seats = model is WorkspaceMember
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            user_count = "count(*) FILTER (WHERE user_id = ANY(%s::bigint[]))" if seats else "0"
-            cursor.execute(
-                f"WITH d AS (DELETE FROM {table} WHERE workspace_id = ANY(%s::bigint[]) "
-                f"RETURNING workspace_id{', user_id' if seats else ''}) "
-                f"SELECT workspace_id, count(*), {user_count} FROM d GROUP BY workspace_id",
-                [pg_int_array(workspace_ids)] + ([pg_int_array(anonymised)] if seats else []),
-            )
-            return cursor.fetchall()
         cursor.execute(
             f"DELETE FROM {table} WHERE workspace_id IN ({', '.join(['%s'] * len(workspace_ids))}) "
             f"RETURNING workspace_id{', user_id' if seats else ''}",
@@ -96,13 +83,44 @@ def erased_owner_id() -> int:
     return user.pk
 
 
+# The batch's people (seats and owners), less staff and those with a seat in, or owning
+# a live, other workspace. Each check is a LATERAL probe with LIMIT 1, which PostgreSQL
+# cannot turn into a join: a handful of index entries per person through the seat's user
+# index and the owner index. Written as NOT EXISTS, it becomes an anti-join that hashes
+# every seat and workspace of the table for every batch.
+ORPHANS_SQL = """
+WITH people AS MATERIALIZED (
+    SELECT u.id FROM {user} u WHERE NOT u.is_staff AND NOT u.is_superuser AND u.id IN (
+        SELECT m.user_id FROM {member} m
+        WHERE m.workspace_id IN (SELECT unnest(%(batch)s::bigint[]))
+        UNION ALL SELECT w.owner_id FROM {workspace} w
+        WHERE w.id IN (SELECT unnest(%(batch)s::bigint[])))
+)
+SELECT p.id FROM people p
+LEFT JOIN LATERAL (SELECT 1 AS kept FROM {member} m WHERE m.user_id = p.id
+    AND m.workspace_id <> ALL(%(batch)s::bigint[]) LIMIT 1) seat ON true
+LEFT JOIN LATERAL (SELECT 1 AS kept FROM {workspace} w WHERE w.owner_id = p.id
+    AND w.status <> 'deleted' AND w.id <> ALL(%(batch)s::bigint[]) LIMIT 1) owned ON true
+WHERE seat.kept IS NULL AND owned.kept IS NULL
+ORDER BY p.id
+"""
+
+
 def orphan_users(workspace_ids: list[int]) -> list[int]:
     """Customers of these workspaces who have no seat in, and own no live, other workspace.
 
-    Staff are never touched: they are our agents, not the customer's data. Two queries,
-    both driven from the batch's few people through the user and owner indexes: written as
-    NOT EXISTS, PostgreSQL would hash-join every seat and workspace for every batch.
+    Staff are never touched: they are our agents, not the customer's data. On PostgreSQL
+    one statement (`ORPHANS_SQL`); elsewhere the people, then those of them kept.
     """
+    if connection.vendor == "postgresql":
+        tables = {
+            "member": WorkspaceMember._meta.db_table,
+            "workspace": Workspace._meta.db_table,
+            "user": User._meta.db_table,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(ORPHANS_SQL.format(**tables), {"batch": pg_int_array(workspace_ids)})
+            return [pk for (pk,) in cursor.fetchall()]
     batch = id_list(workspace_ids)
     people = set(
         WorkspaceMember.objects.filter(workspace_id__in=batch)
@@ -142,15 +160,35 @@ def workspaces_erase(
     """Erase the personal data of these (locked) workspaces and leave a tombstone each.
 
     Must run inside the caller's transaction. A fixed number of statements whatever the
-    workspaces hold: one DELETE per table (counting what it removed), one UPDATE for
-    users, one for the shells, one INSERT for the tombstones. `rows` are the workspaces'
-    `fact_rows` when the caller already has them.
+    workspaces hold: on PostgreSQL the orphans' query and one statement for the rest
+    (`erasure_sql`); elsewhere one DELETE per table (counting what it removed), one UPDATE
+    for users, one for the shells, one INSERT for the tombstones. `rows` are the
+    workspaces' `fact_rows` when the caller already has them.
     """
     batch = id_list(workspace_ids)
     if rows is None:
         rows = fact_rows(Workspace.objects.filter(pk__in=batch))
     rules = rules_for_rows(rows)
     orphan_ids = orphan_users(workspace_ids)
+    if connection.vendor == "postgresql":
+        erased = erase_in_one_statement(
+            statement=erase_statement(PERSONAL_DATA, tuple(_COUNT_KINDS)),
+            tombstones=[
+                (
+                    row,
+                    str(reasons[row["pk"]]),
+                    rules[row["pk"]][1],
+                    _retained(rules[row["pk"]][0], row),
+                )
+                for row in rows
+            ],
+            orphan_ids=orphan_ids,
+            owner_id=erased_owner_id(),
+            password=make_password(None),
+            now=now,
+        )
+        logger.info("purge: erased %d workspaces", erased)
+        return erased
     orphans = id_list(orphan_ids)
     counts: dict[int, Counter] = defaultdict(Counter)
     for name, model in PERSONAL_DATA:
@@ -213,51 +251,21 @@ def _retained(rule: RetentionRule, row: dict[str, Any]) -> list[dict[str, str | 
 def _insert_tombstones(
     tombstones: list[tuple[dict, str, str, dict, list]], *, now: datetime
 ) -> None:
-    """One INSERT of (fact row, rule, policy label, counts, retained parts). On PostgreSQL
-    the dates are read from the workspace rows themselves and the rest travels as array
-    parameters: binding thousands of placeholders (or datetimes) costs more than the
-    insert itself."""
-    if not tombstones:
-        return
-    if connection.vendor != "postgresql":
-        DeletionTombstone.objects.bulk_create(
-            DeletionTombstone(
-                workspace_id=row["pk"],
-                workspace_created_at=row["created_at"],
-                last_activity_at=row["last_activity_at"],
-                ended_at=row["ended_at"],
-                deleted_at=now,
-                rule=rule,
-                policy=policy,
-                counts=counts,
-                retained=retained,
-            )
-            for row, rule, policy, counts, retained in tombstones
+    """One INSERT of (fact row, rule, policy label, counts, retained parts)."""
+    DeletionTombstone.objects.bulk_create(
+        DeletionTombstone(
+            workspace_id=row["pk"],
+            workspace_created_at=row["created_at"],
+            last_activity_at=row["last_activity_at"],
+            ended_at=row["ended_at"],
+            deleted_at=now,
+            rule=rule,
+            policy=policy,
+            counts=counts,
+            retained=retained,
         )
-        return
-    kinds = _COUNT_KINDS
-    pairs = ", ".join(f"'{kind}', b.{kind}" for kind in kinds)
-    arrays = ", ".join(
-        ["%s::bigint[]", "%s::text[]", "%s::text[]", "%s::text[]"]
-        + ["%s::int[]"] * len(_COUNT_KINDS)
+        for row, rule, policy, counts, retained in tombstones
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {DeletionTombstone._meta.db_table} (workspace_id, "
-            "workspace_created_at, last_activity_at, ended_at, deleted_at, rule, policy, "
-            "counts, retained) SELECT w.id, w.created_at, w.last_activity_at, w.ended_at, %s, "
-            f"b.rule, b.policy, jsonb_build_object({pairs}), b.retained::jsonb "
-            f"FROM unnest({arrays}) AS b(id, rule, policy, retained, {', '.join(_COUNT_KINDS)}) "
-            f"JOIN {Workspace._meta.db_table} w ON w.id = b.id",
-            [
-                now,
-                pg_int_array(row["pk"] for row, *_ in tombstones),
-                [rule for _, rule, *_ in tombstones],
-                [policy for _, _, policy, *_ in tombstones],
-                [json.dumps(retained) for *_, retained in tombstones],
-                *[pg_int_array(t[3][kind] for t in tombstones) for kind in _COUNT_KINDS],
-            ],
-        )
 
 
 _COUNT_KINDS = [name for name, _model in PERSONAL_DATA] + ["profiles_anonymised"]

@@ -57,8 +57,11 @@ def check_review_agent(agent: User) -> None:
 
 
 def matching_workspaces(*, workspace_name: str, billing_email: str):
+    """Live workspaces only: the name and email indexes hold no erased shell (whose name
+    and email are gone anyway)."""
     return Workspace.objects.filter(
-        Q(name__iexact=workspace_name.strip()) | Q(billing_email__iexact=billing_email.strip())
+        Q(name__iexact=workspace_name.strip()) | Q(billing_email__iexact=billing_email.strip()),
+        Workspace.LIVE,
     )
 
 

@@ -20,7 +20,7 @@ from accounts.models import (
     Workspace,
     WorkspaceMember,
 )
-from accounts.services import erasure
+from accounts.services import purge
 from accounts.services.batching import due_id_batches
 from accounts.services.deletion_warnings import purge_send_warnings
 from accounts.services.erasure import erased_owner_id
@@ -307,6 +307,31 @@ def test_financial_records_stay_on_an_anonymised_shell():
     assert User.objects.get(pk=staff.pk).email == staff.email
 
 
+def test_people_owning_another_live_workspace_are_kept_and_shells_keep_no_one():
+    first, second = _warned(2)
+    owner_elsewhere = UserFactory()
+    WorkspaceFactory(owner=owner_elsewhere)
+    WorkspaceMember.objects.create(workspace=first, user=owner_elsewhere, joined_at=DUE)
+    shell_owner = second.owner
+    shell = WorkspaceFactory(
+        owner=shell_owner, status=Workspace.Status.DELETED, with_owner_seat=False
+    )
+    in_both = UserFactory()
+    for ws in (first, second):
+        WorkspaceMember.objects.create(workspace=ws, user=in_both, joined_at=DUE)
+    seats = WorkspaceMember.objects.filter(workspace=first).count()
+
+    purge_run(now=LATER, batch_size=10)
+
+    assert User.objects.get(pk=owner_elsewhere.pk).email == owner_elsewhere.email
+    for erased in (shell_owner, in_both):
+        assert User.objects.get(pk=erased.pk).email == f"erased-{erased.pk}@erased.invalid"
+    assert Workspace.objects.get(pk=shell.pk).owner_id == shell_owner.pk
+    counts = DeletionTombstone.objects.get(workspace_id=first.pk).counts
+    assert counts["members"] == seats
+    assert counts["profiles_anonymised"] == seats - 1  # all but the owner elsewhere
+
+
 def test_tombstones_hold_no_personal_data():
     (ws,) = _warned(name="Acme Secret Club", vat_number="LU12345678")
     personal = [ws.name, ws.slug, ws.billing_email, ws.owner.email, ws.vat_number]
@@ -351,17 +376,17 @@ def test_dry_run_changes_nothing_and_says_why():
 
 def test_a_crash_in_the_middle_of_a_batch_loses_nothing_and_a_rerun_finishes(monkeypatch):
     workspaces = _warned(4)
-    real_delete = erasure._delete_counting
+    real_erase = purge.workspaces_erase
     calls = {"n": 0}
 
-    def crash_in_second_batch(model, *args, **kwargs):
-        deleted = real_delete(model, *args, **kwargs)
+    def crash_in_second_batch(**kwargs):
+        erased = real_erase(**kwargs)
         calls["n"] += 1
-        if calls["n"] == 6:  # the second batch has already deleted its members and files
+        if calls["n"] == 2:  # the second batch has already erased its workspaces
             raise RuntimeError("worker killed")
-        return deleted
+        return erased
 
-    monkeypatch.setattr(erasure, "_delete_counting", crash_in_second_batch)
+    monkeypatch.setattr(purge, "workspaces_erase", crash_in_second_batch)
     with pytest.raises(RuntimeError):
         purge_run(now=LATER, batch_size=2)
     assert [_deleted(ws) for ws in workspaces] == [True, True, False, False]

@@ -1,0 +1,70 @@
+"""The workspace's secondary indexes hold live workspaces only (`Workspace.LIVE`): the
+changelist and the searches through a workspace look among live ones, the erased shells
+are listed on their own, and an id finds any workspace."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Workspace
+from tests.factories import PaymentFactory, WorkspaceFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:accounts_workspace_changelist"
+
+
+def _listed(client, **params) -> list[Workspace]:
+    response = client.get(reverse(CHANGELIST), params)
+    assert response.status_code == 200
+    return list(response.context["cl"].result_list)
+
+
+def _shell(**kwargs) -> Workspace:
+    return WorkspaceFactory(status=Workspace.Status.DELETED, **kwargs)
+
+
+def test_the_changelist_lists_live_workspaces_unless_the_deleted_are_asked_for(admin_client):
+    live = WorkspaceFactory(name="Alpha Photo Club")
+    suspended = WorkspaceFactory(name="Beta Photo Club", status=Workspace.Status.SUSPENDED)
+    older, newer = _shell(name="Deleted workspace #1"), _shell(name="Deleted workspace #2")
+
+    listed = _listed(admin_client)
+    deleted = _listed(admin_client, status=Workspace.Status.DELETED)
+    searched = _listed(admin_client, q="photo")
+
+    assert {live, suspended} <= set(listed) and not {older, newer} & set(listed)
+    assert deleted == [newer, older]
+    assert set(searched) == {live, suspended}
+    assert _listed(admin_client, status=Workspace.Status.SUSPENDED) == [suspended]
+
+
+def test_the_default_choice_says_the_deleted_are_left_out(admin_client):
+    response = admin_client.get(reverse(CHANGELIST))
+
+    assert "All but deleted" in response.text
+
+
+def test_an_id_finds_an_erased_shell(admin_client):
+    shell = _shell()
+
+    assert _listed(admin_client, q=str(shell.pk)) == [shell]
+
+
+def test_a_search_through_a_workspace_looks_among_live_workspaces(admin_client):
+    live, erased = PaymentFactory(), PaymentFactory()
+    live_slug, erased_slug = live.workspace.slug, erased.workspace.slug
+    Workspace.objects.filter(pk=erased.workspace_id).update(status=Workspace.Status.DELETED)
+    url = reverse("admin:billing_payment_changelist")
+
+    with CaptureQueriesContext(connection) as queries:
+        found = admin_client.get(url, {"q": live_slug})
+    lookups = [
+        q["sql"] for q in queries.captured_queries if 'FROM "accounts_workspace"' in q["sql"]
+    ]
+    missed = admin_client.get(url, {"q": erased_slug})
+
+    assert list(found.context["cl"].result_list) == [live]
+    assert list(missed.context["cl"].result_list) == []
+    assert lookups and all("\"status\" = 'deleted'" in sql for sql in lookups)
