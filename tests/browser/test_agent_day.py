@@ -26,6 +26,9 @@ def _sign_in(browser, live_server, email: str, password: str):  # noqa: F811
     page.fill("#id_username", email)
     page.fill("#id_password", password)
     page.click("input[type=submit]")
+    # The sign-in's redirect must have landed before reloading: reloading a page still
+    # navigating detached it once in CI.
+    page.wait_for_url(f"{live_server.url}/admin/")
     page.reload()  # the time zone cookie is set by the first admin page
     return page
 
