@@ -2,6 +2,8 @@
 changelist and the searches through a workspace look among live ones, the erased shells
 are listed on their own, and an id finds any workspace."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -68,3 +70,31 @@ def test_a_search_through_a_workspace_looks_among_live_workspaces(admin_client):
     assert list(found.context["cl"].result_list) == [live]
     assert list(missed.context["cl"].result_list) == []
     assert lookups and all("\"status\" = 'deleted'" in sql for sql in lookups)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_the_planner_knows_how_rare_a_billing_email_is_without_an_index_over_every_row():
+    """A search's OR of the slug, name and billing email indexes is only chosen when the
+    planner sees that a billing email matches few rows; the indexes hold live rows only,
+    so those statistics come from `CREATE STATISTICS` (accounts 0013), not the index."""
+    first = WorkspaceFactory()
+    Workspace.objects.bulk_create(
+        Workspace(
+            created_at=first.created_at,
+            name=f"Workspace {n}",
+            slug=f"ws-{n:05d}",
+            owner=first.owner,
+            billing_email=f"billing{n}@example.com",
+        )
+        for n in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE accounts_workspace")
+        cursor.execute(
+            "EXPLAIN (FORMAT JSON) SELECT id FROM accounts_workspace "
+            "WHERE UPPER(billing_email::text) = UPPER('billing42@example.com')"
+        )
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+
+    assert plan[0]["Plan"]["Plan Rows"] <= 2  # 0.5% of the table (15) without statistics
