@@ -1,6 +1,7 @@
 """Shared admin building blocks for large tables and append-only records."""
 
 import json
+from collections.abc import Iterable
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR, SEARCH_VAR
@@ -8,7 +9,7 @@ from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connections, router
-from django.db.models import Q, QuerySet
+from django.db.models import JSONField, Q, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.functional import cached_property
 
@@ -156,6 +157,24 @@ class LargeTableAdmin(admin.ModelAdmin):
     # admin's own `=field` on an integer casts the column to text and scans the table.
     search_id_fields: tuple[str, ...] = ()
 
+    # JSON columns a changelist's columns read. Every other JSON column of the listed rows,
+    # and of the rows they `list_select_related`, stays in the database on the changelist:
+    # decoding a stored quote, snapshot or policy's rules for each of 50 rows cost more
+    # than the page's queries.
+    list_json_fields: tuple[str, ...] = ()
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        if request.method != "GET" or match is None or not match.url_name.endswith("_changelist"):
+            return queryset  # actions and change pages read the whole rows
+        related = self.list_select_related
+        paths = related if isinstance(related, list | tuple) else ()
+        deferred = [
+            name for name in json_fields(self.model, paths) if name not in self.list_json_fields
+        ]
+        return queryset.defer(*deferred) if deferred else queryset
+
     def get_search_results(self, request, queryset, search_term):
         """A numeric term matches `search_id_fields`. Search fields through a relation
         ("workspace__slug__startswith", "user__email__startswith") are looked up in the
@@ -201,6 +220,23 @@ class LargeTableAdmin(admin.ModelAdmin):
             if self._searches_by_ids(request, term):
                 return ["-pk"]
         return super().get_ordering(request)
+
+
+def json_fields(model, select_related: Iterable[str]) -> list[str]:
+    """The JSON columns of `model` and of the models along `select_related`'s paths, as
+    `defer()` names them ("quote", "subscription__policy__rules")."""
+    found = [f.name for f in model._meta.concrete_fields if isinstance(f, JSONField)]
+    for path in select_related:
+        related, prefix = model, []
+        for name in path.split(LOOKUP_SEP):
+            related = related._meta.get_field(name).related_model
+            prefix.append(name)
+            found.extend(
+                LOOKUP_SEP.join([*prefix, f.name])
+                for f in related._meta.concrete_fields
+                if isinstance(f, JSONField)
+            )
+    return list(dict.fromkeys(found))
 
 
 def searched_rows(model):
