@@ -27,7 +27,11 @@ class Dispute(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
-        indexes = [models.Index(fields=["opened_at", "id"], name="dispute_opened_order")]
+        indexes = [
+            models.Index(fields=["opened_at", "id"], name="dispute_opened_order"),
+            # The currency filter in list order: the count and the page read the matches only.
+            models.Index(fields=["currency", "opened_at", "id"], name="dispute_currency_order"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["provider_reference"],
