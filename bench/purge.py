@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import os
 import resource
 import subprocess
@@ -129,8 +130,8 @@ UPDATE accounts_user u SET email = 'erased-' || u.id || '@erased.invalid', full_
     first_name = '', last_name = '', password = '!', is_active = false, last_login = NULL
 FROM people WHERE u.id = people.id;
 INSERT INTO accounts_deletiontombstone (workspace_id, workspace_created_at, last_activity_at,
-    ended_at, deleted_at, rule, policy, counts)
-SELECT w.id, w.created_at, w.last_activity_at, w.ended_at, %(now)s, 'inactivity', '',
+    ended_at, deleted_at, rule, policy, retained, counts)
+SELECT w.id, w.created_at, w.last_activity_at, w.ended_at, %(now)s, 'inactivity', '', '[]',
     jsonb_build_object(
         'members', coalesce(sum(r.n) FILTER (WHERE r.kind = 'members'), 0),
         'files', coalesce(sum(r.n) FILTER (WHERE r.kind = 'files'), 0),
@@ -233,6 +234,8 @@ def _dry_run() -> tuple[int, float]:
         if planned % BATCH_SIZE == 0:
             stamps.append(time.perf_counter())
     pages = [later - earlier for earlier, later in itertools.pairwise(stamps[1:])]
+    if len(pages) < 2:
+        return planned, float("nan")  # a small run: no pages to compare
     tenth = max(1, len(pages) // 10)
     return planned, sum(pages[-tenth:]) / sum(pages[:tenth])
 
@@ -350,10 +353,12 @@ def run(workspaces: int | None = None, workers: int | None = None) -> dict[str, 
         results[f"{label} seconds"] = seconds
         results[f"{label} peak MiB"] = peak_kb / 1024
     tail = float(output.split("first-tenth")[1].split()[0])
-    print(
-        f"  dry run (--dry-run, no change) {dry_run_s:8.2f} s; its last tenth of pages took "
-        f"{tail:.2f}x the time of its first tenth"
+    compared = (
+        "too few pages to compare its first and last tenth"
+        if math.isnan(tail)
+        else f"its last tenth of pages took {tail:.2f}x the time of its first tenth"
     )
+    print(f"  dry run (--dry-run, no change) {dry_run_s:8.2f} s; {compared}")
     results["dry run seconds"] = dry_run_s
     results["dry run last/first tenth"] = tail
     return results
