@@ -162,23 +162,28 @@ def deletion_deadline(rule: RetentionRule, facts: RetentionFacts) -> Deadline | 
     return min(candidates, key=lambda d: d.at, default=None)
 
 
+def facts_once_ended(
+    facts: RetentionFacts, *, ends_at: datetime, active_at: datetime
+) -> RetentionFacts:
+    """The facts as they will be if the subscription ends at `ends_at` and nobody uses the
+    workspace after `active_at` (the moment the customer asked, or now): the end and the
+    request already recorded win."""
+    last = max(filter(None, (facts.last_activity_at, active_at)))
+    return replace(
+        facts,
+        ended_at=facts.ended_at or ends_at,
+        last_activity_at=last,
+        cancelled_at=facts.cancelled_at or active_at,
+    )
+
+
 def data_kept_until(
     rule: RetentionRule, facts: RetentionFacts, *, ends_at: datetime, active_at: datetime
 ) -> Deadline | None:
-    """Until when the workspace's data is kept if its subscription ends at `ends_at` and
-    nobody uses it after `active_at` (the moment the customer asked, or now): the purge's
-    own `deletion_deadline`, with the end taken as `ends_at` and the request as `active_at`
-    (or the end and request already recorded).
-    The cancellation request page and the subscription page both call it. None: kept
-    until the customer asks (the rule sets no deadline)."""
-    last = max(filter(None, (facts.last_activity_at, active_at)))
-    asked = facts.cancelled_at or active_at
-    return deletion_deadline(
-        rule,
-        replace(
-            facts, ended_at=facts.ended_at or ends_at, last_activity_at=last, cancelled_at=asked
-        ),
-    )
+    """Until when the workspace's data is kept once it ends (`facts_once_ended`): the
+    purge's own `deletion_deadline`. The cancellation request page and the subscription
+    page both call it. None: kept until the customer asks (the rule sets no deadline)."""
+    return deletion_deadline(rule, facts_once_ended(facts, ends_at=ends_at, active_at=active_at))
 
 
 def deletion_reason(rule: RetentionRule, facts: RetentionFacts) -> DeletionReason | None:

@@ -132,11 +132,21 @@ def facts_of(workspace: Workspace, *, cancelled_at: datetime | None = None) -> R
     )
 
 
-def workspace_retention_rule(
-    workspace: Workspace, *, decided_at: datetime | None = None
-) -> tuple[RetentionRule, str, datetime | None]:
-    """The rule the purge applies to this workspace, its policy's label, and the latest
-    subscription's cancellation request; `decided_at` as in `retention_subjects`."""
+def policy_retention_rule(
+    workspace: Workspace, policy_id: int | None, *, decided_at: datetime | None = None
+) -> tuple[RetentionRule, str]:
+    """The retention rule `policy_id` sets for this workspace (its variant for the latest
+    subscription, `decided_at` as in `retention_subjects`) and the policy's label."""
+    terms, label = retention_rules([policy_id])[policy_id]
+    subject = None
+    if terms.variants:
+        subject = retention_subjects([workspace.pk], decided_at=decided_at).get(workspace.pk)
+    return terms.rule_for(subject), label
+
+
+def workspace_retention_rule(workspace: Workspace) -> tuple[RetentionRule, str, datetime | None]:
+    """The rule the purge applies to this workspace (its latest subscription's policy's),
+    the policy's label, and that subscription's cancellation request."""
     latest = (
         Subscription.objects.filter(workspace=workspace)
         .order_by("-started_at", "-pk")
@@ -144,11 +154,7 @@ def workspace_retention_rule(
         .first()
     )
     policy_id, cancelled_at = latest or (None, None)
-    terms, label = retention_rules([policy_id])[policy_id]
-    subject = None
-    if terms.variants:
-        subject = retention_subjects([workspace.pk], decided_at=decided_at).get(workspace.pk)
-    return terms.rule_for(subject), label, cancelled_at
+    return (*policy_retention_rule(workspace, policy_id), cancelled_at)
 
 
 def workspace_retention(

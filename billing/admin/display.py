@@ -8,7 +8,6 @@ their quote, and it reads the deletion rule the purge applies (`accounts.retenti
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,8 +16,8 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from accounts.models import Workspace
-from accounts.retention import data_kept_until, retained_parts
-from accounts.selectors import facts_of, retention_rules, retention_subjects
+from accounts.retention import deletion_deadline, facts_once_ended, retained_parts
+from accounts.selectors import facts_of, policy_retention_rule
 from backoffice.display import local_datetime
 from billing.money import format_money
 from billing.policy.rules import RetentionFrom
@@ -65,11 +64,9 @@ def data_kept_line(
         return f"Until the legal hold is lifted ({workspace.legal_hold_reason})"
     if isinstance(ends_at, str):
         ends_at = datetime.fromisoformat(ends_at)
-    terms, policy = retention_rules([policy_id])[policy_id]
-    subjects = retention_subjects([workspace.pk], decided_at=active_at) if terms.variants else {}
-    rule = terms.rule_for(subjects.get(workspace.pk))
-    facts = facts_of(workspace)
-    deadline = data_kept_until(rule, facts, ends_at=ends_at, active_at=active_at)
+    rule, policy = policy_retention_rule(workspace, policy_id, decided_at=active_at)
+    ended = facts_once_ended(facts_of(workspace), ends_at=ends_at, active_at=active_at)
+    deadline = deletion_deadline(rule, ended)
     clause = rule.clause.ref or policy or "house default"
     if deadline is None:
         line = f"Until the customer asks for deletion (no deletion date: {clause})"
@@ -81,7 +78,6 @@ def data_kept_line(
         else:
             why = f"{rule.after_end_days} days after the subscription ends"
         line = f"{local_datetime(deadline.at)} ({why}; {clause})"
-    ended = replace(facts, ended_at=facts.ended_at or ends_at, cancelled_at=active_at)
     parts = [
         f"{part.what} until {local_datetime(until)}" if until else f"{part.what} indefinitely"
         for part, until in retained_parts(rule, ended)
