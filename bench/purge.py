@@ -151,6 +151,14 @@ FROM due WHERE w.id = due.id;
 """
 
 
+def _script(cursor, sql: str, params: dict) -> None:
+    """Runs a script one statement at a time: with parameters bound by the server (the
+    project's PostgreSQL setting), one execute holds one statement."""
+    for statement in sql.split(";\n"):
+        if statement.strip():
+            cursor.execute(statement, params)
+
+
 def _database_url() -> str:
     return os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_URL
 
@@ -213,7 +221,7 @@ def _floor(now) -> int:
     from accounts.services.erasure import erased_owner_id
 
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(FLOOR, {"now": now, "erased_owner": erased_owner_id()})
+        _script(cursor, FLOOR, {"now": now, "erased_owner": erased_owner_id()})
         cursor.execute("SELECT count(*) FROM accounts_deletiontombstone")
         return cursor.fetchone()[0]
 
@@ -255,7 +263,7 @@ def _child(mode: str, workspaces: int, workers: int) -> None:
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
-        cursor.execute(GENERATE, {"n": workspaces})
+        _script(cursor, GENERATE, {"n": workspaces})
     now = dt.datetime.fromisoformat(NOW)
     if mode == "dryrun":
         with connection.cursor() as cursor:
