@@ -16,6 +16,7 @@ requests and audit records are deleted between passes, outside the timing.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import time
@@ -79,6 +80,8 @@ def run(pool: list[dict], reset: Callable[[], None], passes: int, profile: str |
         stats = pstats.Stats(profiler, stream=sys.stdout)
         stats.sort_stats("cumulative").print_stats(60)
         stats.sort_stats("tottime").print_stats(40)
+        if os.environ.get("BENCH_PROFILE_DUMP"):  # for pstats' browser or snakeviz
+            stats.dump_stats(os.environ["BENCH_PROFILE_DUMP"])
         return
     names = list(requests[0])
     timings: dict[str, list[float]] = {name: [] for name in names}

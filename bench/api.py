@@ -311,6 +311,9 @@ def run(argv: list[str] | None = None) -> None:
         action="store_true",
         help="instead of the server: CPU time per request in process (bench/_api_cpu.py)",
     )
+    parser.add_argument(
+        "--only", metavar="TEXT", help="load only the endpoints whose name contains TEXT"
+    )
     parser.add_argument("--cpu-workspaces", type=int, default=40)
     parser.add_argument("--cpu-passes", type=int, default=15)
     parser.add_argument("--cpu-profile", metavar="ENDPOINT", help="cProfile one endpoint")
@@ -361,6 +364,8 @@ def run(argv: list[str] | None = None) -> None:
         return
     server = _start_server(url, args.workers, args.returning)
     names = ["bare view", "API floor", "cancellation POST", "quote GET"]
+    if args.only:  # the bare view stays: every ratio is to it
+        names = ["bare view", *(n for n in names[1:] if args.only.lower() in n.lower())]
     results = {
         name: {"count": 0, "duration": 0.0, "latencies": [], "statuses": {}} for name in names
     }

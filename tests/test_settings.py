@@ -126,3 +126,43 @@ def test_production_keeps_database_connections_and_checks_them_before_reuse(tmp_
 )
 def test_development_opens_a_connection_per_request():
     assert _database_settings({}) == [0, False]
+
+
+def _database_options(env: dict[str, str]) -> dict:
+    script = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps(s.DATABASES['default'].get('OPTIONS', {})))"
+    )
+    result = _run(["-c", script], {"DJANGO_SETTINGS_MODULE": "backoffice.settings"} | env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_on_postgresql_the_server_binds_parameters_and_repeated_statements_are_prepared(
+    tmp_path,
+):
+    postgres = _production(tmp_path) | {"DATABASE_URL": "postgres://app@db.example.com/app"}
+    options = _database_options(postgres)
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
+    # A pooler that cannot keep prepared statements turns both off.
+    assert _database_options(postgres | {"DATABASE_PREPARE": "false"}) == {}
+    # SQLite has neither.
+    assert "server_side_binding" not in _database_options(_production(tmp_path))
+
+
+@pytest.mark.postgres("prepared statements are PostgreSQL's")
+@pytest.mark.django_db
+def test_a_statement_run_five_times_on_a_connection_is_prepared_by_the_server():
+    from django.db import connection
+
+    from accounts.models import Workspace
+
+    def prepared() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return {row[0] for row in cursor.fetchall()}
+
+    for pk in range(1, 7):
+        Workspace.objects.filter(pk=pk).exists()
+    assert any('FROM "accounts_workspace"' in sql and "$1" in sql for sql in prepared())
