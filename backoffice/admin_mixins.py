@@ -4,6 +4,7 @@ import json
 from collections.abc import Iterable
 
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.views.main import ORDER_VAR, SEARCH_VAR
 from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
@@ -12,7 +13,10 @@ from django.db import connections, router
 from django.db.models import JSONField, Q, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
+from backoffice.admin_rows import RowLinksChangeList
 from backoffice.identifiers import parse_id
 from billing.money import format_money
 
@@ -162,6 +166,21 @@ class LargeTableAdmin(admin.ModelAdmin):
     # decoding a stored quote, snapshot or policy's rules for each of 50 rows cost more
     # than the page's queries.
     list_json_fields: tuple[str, ...] = ()
+
+    def get_changelist(self, request, **kwargs):
+        return RowLinksChangeList
+
+    def action_checkbox(self, obj):
+        """Django's row checkbox, the same markup written directly: rendering a
+        `CheckboxInput` through the form renderer's three templates cost more than the
+        rest of the row's cells together (1.3 ms a row of a 50-row page)."""
+        label = format_html(_("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            label,
+        )
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -86,17 +86,18 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # failed check, not one failed request. Development and tests open one per request.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0 if DEBUG else 60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", not DEBUG)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Parameters bound by the server, so psycopg prepares a statement its connection has
-    # run five times: PostgreSQL then skips planning it. Planning was most of the
-    # database's time in an API request (2.2 ms of the quote's subscription query against
-    # 0.3 ms running it). A pooler in transaction mode needs PgBouncer 1.21+ for this.
-    # Django turns psycopg's preparing off unless a threshold is given; DATABASE_PREPARE=false
-    # turns both off (a pooler that cannot keep prepared statements).
-    if env.bool("DATABASE_PREPARE", default=True):
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            server_side_binding=True, prepare_threshold=5
-        )
+# PostgreSQL: parameters bound by the server, so psycopg prepares a statement its connection
+# has run five times and PostgreSQL no longer plans it on every run. Planning was most of the
+# database's time in an API request (2.2 ms of the quote's subscription query against 0.3 ms
+# running it). Django turns psycopg's preparing off unless a threshold is given.
+# DATABASE_PREPARE=false turns both off, for a pooler in transaction mode that cannot keep
+# prepared statements (PgBouncer before 1.21).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DATABASE_PREPARE", default=True
+):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server and a second process (a command) read while one writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
