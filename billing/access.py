@@ -69,8 +69,25 @@ def _live_subscription(*, slug: str, user_id: int):
             )
             .exclude(workspace__status=Workspace.Status.DELETED)
             .annotate(member_role=F("workspace__members__role"))
+            .defer(*_UNUSED_ON_THE_QUOTE)
         )
     ).order_by(*Subscription._meta.ordering, "pk")[:1]
+
+
+# Columns the quote never reads: the policy's texts (a policy's source text can run to pages)
+# and the workspace's lifecycle notes. Leaving them out also keeps the statement short
+# enough (under 4 kB) for psycopg to cache its conversion.
+_UNUSED_ON_THE_QUOTE = (
+    "policy__source_text",
+    "policy__changelog",
+    "policy__title",
+    "policy__created_at",
+    "policy__published_by",
+    "policy__based_on",
+    "workspace__vat_number",
+    "workspace__legal_hold_reason",
+    "workspace__deletion_warning_sent_at",
+)
 
 
 # The quote's hot path: building and compiling this query cost five times running it.

@@ -80,3 +80,13 @@ def test_policy_rules_are_parsed_once_per_version():
     policy = policy_version("orgix")
 
     assert policy_rules(policy) is policy_rules(policy_version("orgix"))
+
+
+def test_new_rules_given_to_a_policy_instance_are_read_again():
+    policy = policy_version("connex")
+    first = policy_rules(policy)
+    policy.rules = {**policy.rules, "refund_window": {**policy.rules["refund_window"], "days": 3}}
+
+    assert policy_rules(policy) is not first
+    assert policy_rules(policy).refund_window.days == 3
+    assert policy_rules(policy_version("connex")) is first
