@@ -36,7 +36,13 @@ def test_every_row_of_a_changelist_has_its_selection_checkbox():
 
 
 @pytest.mark.parametrize(
-    "query", ["", "?status__exact=active", "?status__exact=active&q=Caf%C3%A9&o=-1"]
+    "query",
+    [
+        "",
+        "?status__exact=active",
+        "?status__exact=active&q=Caf%C3%A9&o=-1",
+        "?_to_field=id&_popup=1",  # a raw-id lookup's popup
+    ],
 )
 def test_the_row_links_are_the_links_django_builds(query, monkeypatch):
     """The list, rendered with the project's changelist and with Django's own: the same
