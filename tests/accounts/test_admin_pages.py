@@ -98,6 +98,12 @@ def test_no_changelist_filter_search_or_dashboard_costs_more_queries_with_more_r
     client, demo_data, monkeypatch
 ):
     assert client.login(email="admin@example.com", password="admin")
+    if connection.vendor == "postgresql":
+        # A test that ran ANALYZE inside its transaction leaves its row estimates in
+        # pg_class after the rollback (ANALYZE writes them in place): the paginator would
+        # count thousands of workspaces, and page 50 of this small list would be loaded.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     # Every registered admin, found at run time: a new admin is covered without a change.
     variants = changelist_variants(client, slug="demo-000007", choices_per_filter=1)
     for model_admin in admin.site._registry.values():
