@@ -16,6 +16,7 @@ from accounts.services.batching import due_id_batches
 from accounts.services.deletion_warnings import purge_send_warnings
 from accounts.services.purge import purge_batch
 from accounts.services.purge_selection import due_for_deletion
+from accounts.services.queued_tasks import unqueued_tasks_requeue
 from accounts.services.retention import workspaces_recompute_retention
 
 
@@ -38,3 +39,9 @@ def purge_workspaces_batch(workspace_ids: list[int], now: str) -> int:
     """Returns how many of these workspaces were erased."""
     result = purge_batch(workspace_ids=workspace_ids, now=datetime.fromisoformat(now))
     return len(result.deleted)
+
+
+@shared_task(name="accounts.requeue_unqueued_tasks")
+def requeue_unqueued_tasks() -> int:
+    """Queue again the tasks the broker refused when their change committed."""
+    return unqueued_tasks_requeue()

@@ -38,6 +38,14 @@ SCHEDULES: list[dict] = [
         "description": "Recomputes retention dates, warns owners before deletion, erases the "
         "workspaces whose deletion is due (fanned out in batches); idempotent.",
     },
+    {
+        "name": "Queue tasks the broker refused",
+        "task": "accounts.requeue_unqueued_tasks",
+        "minute": "*/5",
+        "hour": "*",
+        "description": "Hands to the broker the e-mails, refund executions and replays it could "
+        "not take when their change committed (kept as unqueued tasks).",
+    },
 ]
 
 

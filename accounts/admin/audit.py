@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accounts.models import AuditRecord
+from accounts.models import AuditRecord, UnqueuedTask
 from backoffice.admin_mixins import AppendOnlyAdmin
 
 
@@ -20,3 +20,11 @@ class AuditRecordAdmin(AppendOnlyAdmin):
     search_fields = ["action__startswith"]
     search_id_fields = ("workspace_id",)
     readonly_fields = [f.name for f in AuditRecord._meta.fields]
+
+
+@admin.register(UnqueuedTask)
+class UnqueuedTaskAdmin(AppendOnlyAdmin):
+    """Work waiting for the broker: queued again every five minutes, then gone."""
+
+    list_display = ["created_at", "task", "error"]
+    readonly_fields = [f.name for f in UnqueuedTask._meta.fields]

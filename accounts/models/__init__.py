@@ -1,5 +1,6 @@
 from .audit import AuditRecord
 from .memberships import InternalMembership
+from .queued_tasks import UnqueuedTask
 from .retention import DeletionTombstone, DeletionWarning
 from .users import User
 from .workspaces import StoredFile, Workspace, WorkspaceMember, WorkspaceModule
@@ -10,6 +11,7 @@ __all__ = [
     "DeletionWarning",
     "InternalMembership",
     "StoredFile",
+    "UnqueuedTask",
     "User",
     "Workspace",
     "WorkspaceMember",
