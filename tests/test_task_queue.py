@@ -85,3 +85,16 @@ def test_with_the_broker_up_the_email_is_sent_and_nothing_is_kept(
 def test_enqueue_says_whether_the_broker_took_the_task(broker_down):
     assert enqueue(EMAIL_TASK, "cancellation_submitted", 1, "{}") is False
     assert UnqueuedTask.objects.get().args == ["cancellation_submitted", 1, "{}"]
+
+
+def test_the_admin_lists_the_waiting_tasks_in_words(broker_down, client):
+    from accounts.admin.audit import TASKS_IN_WORDS
+    from tests.factories.refunds import agent
+
+    enqueue("billing.execute_refund", 42)
+    client.force_login(agent())
+    page = client.get(reverse("admin:accounts_unqueuedtask_changelist")).content.decode()
+
+    assert "Refund execution at the payment provider" in page
+    assert "Connection refused" in page
+    assert set(TASKS_IN_WORDS) <= set(app.tasks)  # every name in words is a real task

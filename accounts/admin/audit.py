@@ -22,9 +22,23 @@ class AuditRecordAdmin(AppendOnlyAdmin):
     readonly_fields = [f.name for f in AuditRecord._meta.fields]
 
 
+# What each task that services schedule after a commit does, in words.
+TASKS_IN_WORDS = {
+    "billing.send_customer_email": "E-mail to a customer",
+    "billing.send_customer_emails": "E-mails of a job's batch",
+    "billing.execute_refund": "Refund execution at the payment provider",
+    "billing.replay_policy": "Policy replay",
+}
+
+
 @admin.register(UnqueuedTask)
 class UnqueuedTaskAdmin(AppendOnlyAdmin):
     """Work waiting for the broker: queued again every five minutes, then gone."""
 
-    list_display = ["created_at", "task", "error"]
-    readonly_fields = [f.name for f in UnqueuedTask._meta.fields]
+    list_display = ["created_at", "what", "error"]
+    fields = ["created_at", "what", "task", "args", "error"]
+    readonly_fields = fields
+
+    @admin.display(description="waiting to be queued")
+    def what(self, obj: UnqueuedTask) -> str:
+        return TASKS_IN_WORDS.get(obj.task, obj.task)
