@@ -104,7 +104,7 @@ bench-replay: install
 
 # The API on gunicorn over loopback: bare view vs cancellation POST vs quote GET.
 bench-api: install
-	$(BIN)/python -m bench.api
+	$(BIN)/python -m bench.api $(ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3* test-artifacts

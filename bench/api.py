@@ -23,6 +23,7 @@ cache (as in production; keys under a prefix of this run) and every owner makes 
 request before the rounds, so no request in them writes activity.
 
     python -m bench.api [--seconds S] [--rounds R] [--clients C] [--workers W] [--returning]
+                        [--only TEXT]   # e.g. make bench-api ARGS="--only quote"
     python -m bench.api --cpu [--cpu-workspaces N] [--cpu-passes P] [--cpu-profile ENDPOINT]
 
 `--cpu` measures the CPU time per request in process instead (bench/_api_cpu.py).
