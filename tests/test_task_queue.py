@@ -8,12 +8,14 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError
 from rest_framework.test import APIClient
 
+from accounts.admin.queued_tasks import TASKS_IN_WORDS
 from accounts.models import UnqueuedTask
 from accounts.services.queued_tasks import unqueued_tasks_requeue
 from backoffice.celery import app
 from backoffice.task_queue import enqueue
 from billing.models import CancellationRequest
 from tests.factories.cancellations import MID_PERIOD, refundable_connex
+from tests.factories.refunds import agent
 
 pytestmark = pytest.mark.django_db
 
@@ -88,9 +90,6 @@ def test_enqueue_says_whether_the_broker_took_the_task(broker_down):
 
 
 def test_the_admin_lists_the_waiting_tasks_in_words(broker_down, client):
-    from accounts.admin.audit import TASKS_IN_WORDS
-    from tests.factories.refunds import agent
-
     enqueue("billing.execute_refund", 42)
     client.force_login(agent())
     page = client.get(reverse("admin:accounts_unqueuedtask_changelist")).content.decode()
@@ -98,3 +97,14 @@ def test_the_admin_lists_the_waiting_tasks_in_words(broker_down, client):
     assert "Refund execution at the payment provider" in page
     assert "Connection refused" in page
     assert set(TASKS_IN_WORDS) <= set(app.tasks)  # every name in words is a real task
+
+
+def test_the_admin_filters_the_waiting_tasks_by_what_waits(broker_down, client):
+    enqueue("billing.execute_refund", 42)
+    enqueue(EMAIL_TASK, "cancellation_submitted", 1, "{}")
+    client.force_login(agent())
+    url = reverse("admin:accounts_unqueuedtask_changelist")
+
+    listed = client.get(url, {"task": "billing.execute_refund"}).context["cl"].result_list
+    assert [row.task for row in listed] == ["billing.execute_refund"]
+    assert len(client.get(url).context["cl"].result_list) == 2

@@ -1,1 +1,1 @@
-from . import audit, users, workspaces  # noqa: F401  (registers the admins)
+from . import audit, queued_tasks, users, workspaces  # noqa: F401  (registers the admins)

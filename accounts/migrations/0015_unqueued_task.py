@@ -34,10 +34,14 @@ class Migration(migrations.Migration):
                 ('task', models.CharField(help_text="The Celery task's registered name.", max_length=200)),
                 ('args', models.JSONField(blank=True, default=list)),
                 ('error', models.CharField(help_text='What the broker answered.', max_length=500)),
-                ('created_at', models.DateTimeField(db_index=True)),
+                ('created_at', models.DateTimeField()),
             ],
             options={
                 'ordering': ['created_at', 'id'],
+                'indexes': [
+                    models.Index(fields=['created_at', 'id'], name='unqueued_task_order'),
+                    models.Index(fields=['task', 'created_at', 'id'], name='unqueued_task_by_task'),
+                ],
             },
         ),
         migrations.RunPython(grant_view, migrations.RunPython.noop),

@@ -14,10 +14,15 @@ class UnqueuedTask(models.Model):
     task = models.CharField(max_length=200, help_text="The Celery task's registered name.")
     args = models.JSONField(default=list, blank=True)
     error = models.CharField(max_length=500, help_text="What the broker answered.")
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["created_at", "id"]
+        # The list's order, whole (the requeue and the admin) and by task (its filter).
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="unqueued_task_order"),
+            models.Index(fields=["task", "created_at", "id"], name="unqueued_task_by_task"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.task} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -72,22 +72,27 @@ def test_a_search_through_a_workspace_looks_among_live_workspaces(admin_client):
     assert lookups and all("\"status\" = 'deleted'" in sql for sql in lookups)
 
 
+def _workspaces(count: int, *, name: str) -> None:
+    """`count` live workspaces named "<name> <n>", with their own slug and billing email."""
+    first = WorkspaceFactory()
+    Workspace.objects.bulk_create(
+        Workspace(
+            created_at=first.created_at,
+            name=f"{name} {n}",
+            slug=f"ws-{n:05d}",
+            owner=first.owner,
+            billing_email=f"billing{n}@example.com",
+        )
+        for n in range(count)
+    )
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
 def test_the_planner_knows_how_rare_a_billing_email_is_without_an_index_over_every_row():
     """A search's OR of the slug, name and billing email indexes is only chosen when the
     planner sees that a billing email matches few rows; the indexes hold live rows only,
     so those statistics come from `CREATE STATISTICS` (accounts 0013), not the index."""
-    first = WorkspaceFactory()
-    Workspace.objects.bulk_create(
-        Workspace(
-            created_at=first.created_at,
-            name=f"Workspace {n}",
-            slug=f"ws-{n:05d}",
-            owner=first.owner,
-            billing_email=f"billing{n}@example.com",
-        )
-        for n in range(3000)
-    )
+    _workspaces(3000, name="Workspace")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE accounts_workspace")
         cursor.execute(
@@ -105,17 +110,7 @@ def test_a_name_search_reads_a_short_pending_list_however_many_names_were_writte
     """New trigram entries wait in the GIN index's pending list, which every search reads
     whole: bounded at 64 kB (accounts 0014), not 4 MB. With 4 MB the 5,000 names stay
     pending (309 pages), and the search reads either that list or the table."""
-    first = WorkspaceFactory()
-    Workspace.objects.bulk_create(
-        Workspace(
-            created_at=first.created_at,
-            name=f"Riverside Chess Club {n}",
-            slug=f"ws-{n:05d}",
-            owner=first.owner,
-            billing_email=f"billing{n}@example.com",
-        )
-        for n in range(5000)
-    )
+    _workspaces(5000, name="Riverside Chess Club")
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # a small table: no table scan
         cursor.execute(
